@@ -1,0 +1,350 @@
+/* Loading and editing hardware descriptors.  Every number in a descriptor
+ * carries its source; the loader refuses one that does not. */
+#include "hw.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "doc.h"
+
+const char *const ar_dtype_names[AR_DT_COUNT] = {
+	"fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4",
+};
+_Static_assert(sizeof(ar_dtype_names) / sizeof(ar_dtype_names[0]) == AR_DT_COUNT,
+	       "dtype names");
+
+const char *const ar_hw_kind_names[AR_HW_KIND_COUNT] = { "gpu", "cpu", "soc" };
+
+/* Upper bounds that catch typos and keep products finite. */
+#define MAX_FLOPS 1e18   /* 1 EFLOP/s on one device */
+#define MAX_BW 1e16      /* 10 PB/s */
+#define MAX_BYTES 1e15   /* 1 PB */
+
+static int sourced(const struct ar_doc *doc, const struct ar_node *n,
+		   const char *what, int allow_zero, double max, double *out,
+		   struct ar_err *err)
+{
+	static const char *const keys[] = { "value", "source", NULL };
+	const struct ar_node *v, *s;
+
+	if (n->kind != AR_NODE_MAP)
+		return ar_node_errf(doc, n, err,
+				    "'%s' must be {value: NUMBER, source: \"...\"}", what);
+	if (ar_node_check_keys(doc, n, keys, err))
+		return -1;
+	v = ar_node_get(n, "value");
+	s = ar_node_get(n, "source");
+	if (!v)
+		return ar_node_errf(doc, n, err, "'%s' has no 'value'", what);
+	if (!s)
+		return ar_node_errf(doc, n, err, "'%s' has no 'source'", what);
+	if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
+		return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", what);
+	return ar_node_num(doc, v, what, allow_zero, max, out, err);
+}
+
+static int load_peaks(const struct ar_doc *doc, const struct ar_node *map,
+		      const char *what, double *out, struct ar_err *err)
+{
+	char name[64];
+
+	if (ar_node_expect(doc, map, AR_NODE_MAP, what, err) ||
+	    ar_node_check_keys(doc, map, ar_dtype_names, err))
+		return -1;
+	for (int d = 0; d < AR_DT_COUNT; d++) {
+		const struct ar_node *n = ar_node_get(map, ar_dtype_names[d]);
+		snprintf(name, sizeof(name), "%s.%s", what, ar_dtype_names[d]);
+		if (n && sourced(doc, n, name, 0, MAX_FLOPS, &out[d], err))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
+		      struct ar_mem_level *lv, struct ar_err *err)
+{
+	static const char *const keys[] = { "name", "capacity_bytes", "bw_bytes_per_s", NULL };
+	const struct ar_node *c;
+	char what[64];
+
+	snprintf(what, sizeof(what), "memory[%d]", i);
+	if (ar_node_expect(doc, n, AR_NODE_MAP, what, err) ||
+	    ar_node_check_keys(doc, n, keys, err))
+		return -1;
+	if (!(c = ar_node_get(n, "name")))
+		return ar_node_errf(doc, n, err, "memory level %d has no 'name'", i);
+	if (ar_node_str(doc, c, "name", lv->name, sizeof(lv->name), err))
+		return -1;
+	if (!(c = ar_node_get(n, "capacity_bytes")))
+		return ar_node_errf(doc, n, err, "memory level '%s' has no 'capacity_bytes'",
+				    lv->name);
+	if (sourced(doc, c, "capacity_bytes", 0, MAX_BYTES, &lv->capacity_bytes, err))
+		return -1;
+	c = ar_node_get(n, "bw_bytes_per_s");
+	if (!c && i == 0)
+		return ar_node_errf(doc, n, err,
+				    "main memory '%s' has no 'bw_bytes_per_s'", lv->name);
+	if (c && sourced(doc, c, "bw_bytes_per_s", 0, MAX_BW, &lv->bw_bytes_per_s, err))
+		return -1;
+	return 0;
+}
+
+static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *err)
+{
+	static const char *const keys[] = {
+		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
+		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
+		"overhead_s", NULL
+	};
+	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
+	const struct ar_node *root = doc->root, *n;
+	char kind[16];
+	double units;
+
+	if (ar_node_expect(doc, root, AR_NODE_MAP, "hardware descriptor", err) ||
+	    ar_node_check_keys(doc, root, keys, err))
+		return -1;
+	if (!(n = ar_node_get(root, "name")))
+		return ar_node_errf(doc, root, err, "missing required key 'name'");
+	if (ar_node_str(doc, n, "name", hw->name, sizeof(hw->name), err))
+		return -1;
+	if ((n = ar_node_get(root, "description")) &&
+	    ar_node_str(doc, n, "description", hw->description, sizeof(hw->description), err))
+		return -1;
+	if (!(n = ar_node_get(root, "kind")))
+		return ar_node_errf(doc, root, err, "missing required key 'kind'");
+	if (ar_node_str(doc, n, "kind", kind, sizeof(kind), err))
+		return -1;
+	for (hw->kind = 0; hw->kind < AR_HW_KIND_COUNT; hw->kind++)
+		if (!strcmp(kind, ar_hw_kind_names[hw->kind]))
+			break;
+	if (hw->kind == AR_HW_KIND_COUNT)
+		return ar_node_errf(doc, n, err, "unknown kind '%s' (expected gpu, cpu or soc)",
+				    kind);
+
+	if (!(n = ar_node_get(root, "matrix_flops_per_s")))
+		return ar_node_errf(doc, root, err, "missing required key 'matrix_flops_per_s'");
+	if (load_peaks(doc, n, "matrix_flops_per_s", hw->matrix_flops_per_s, err))
+		return -1;
+	if (!hw->matrix_flops_per_s[AR_DT_FP32] && !hw->matrix_flops_per_s[AR_DT_FP16] &&
+	    !hw->matrix_flops_per_s[AR_DT_BF16])
+		return ar_node_errf(doc, n, err,
+				    "'matrix_flops_per_s' needs at least one of fp32, fp16, bf16");
+	if (!(n = ar_node_get(root, "vector_flops_per_s")))
+		return ar_node_errf(doc, root, err, "missing required key 'vector_flops_per_s'");
+	if (load_peaks(doc, n, "vector_flops_per_s", hw->vector_flops_per_s, err))
+		return -1;
+	if (!hw->vector_flops_per_s[AR_DT_FP32])
+		return ar_node_errf(doc, n, err, "'vector_flops_per_s' needs fp32");
+
+	if (!(n = ar_node_get(root, "memory")))
+		return ar_node_errf(doc, root, err, "missing required key 'memory'");
+	if (ar_node_expect(doc, n, AR_NODE_SEQ, "memory", err))
+		return -1;
+	if (n->n_children == 0)
+		return ar_node_errf(doc, n, err, "'memory' needs at least one level");
+	if (n->n_children > AR_HW_MAX_LEVELS)
+		return ar_node_errf(doc, n, err, "'memory' has %d levels; the limit is %d",
+				    n->n_children, AR_HW_MAX_LEVELS);
+	int i = 0;
+	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
+		if (load_level(doc, c, i, &hw->mem[i], err))
+			return -1;
+		if (i > 0 && hw->mem[i].capacity_bytes >= hw->mem[i - 1].capacity_bytes)
+			return ar_node_errf(doc, c, err,
+					    "memory level '%s' is not smaller than '%s' (list levels largest first)",
+					    hw->mem[i].name, hw->mem[i - 1].name);
+	}
+	hw->n_mem = i;
+
+	if (!(n = ar_node_get(root, "onchip")))
+		return ar_node_errf(doc, root, err, "missing required key 'onchip'");
+	if (ar_node_expect(doc, n, AR_NODE_MAP, "onchip", err) ||
+	    ar_node_check_keys(doc, n, onchip_keys, err))
+		return -1;
+	const struct ar_node *b = ar_node_get(n, "bytes_per_unit");
+	const struct ar_node *u = ar_node_get(n, "units");
+	if (!b || !u)
+		return ar_node_errf(doc, n, err, "'onchip' needs 'bytes_per_unit' and 'units'");
+	if (sourced(doc, b, "onchip.bytes_per_unit", 0, MAX_BYTES, &hw->onchip_bytes_per_unit, err) ||
+	    sourced(doc, u, "onchip.units", 0, 1e7, &units, err))
+		return -1;
+	if (units != floor(units))
+		return ar_node_errf(doc, ar_node_get(u, "value"), err,
+				    "'onchip.units' must be a whole number");
+	hw->units = (long)units;
+	if ((n = ar_node_get(root, "link_bw_bytes_per_s")) &&
+	    sourced(doc, n, "link_bw_bytes_per_s", 0, MAX_BW, &hw->link_bw_bytes_per_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "host_link_bw_bytes_per_s")) &&
+	    sourced(doc, n, "host_link_bw_bytes_per_s", 0, MAX_BW,
+		    &hw->host_link_bw_bytes_per_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "overhead_s")) &&
+	    sourced(doc, n, "overhead_s", 1, 1.0, &hw->overhead_s, err))
+		return -1;
+	return 0;
+}
+
+int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err)
+{
+	struct ar_doc doc = { 0 };
+	int rc;
+
+	memset(hw, 0, sizeof(*hw));
+	rc = ar_doc_load_yaml(&doc, path, err);
+	if (!rc)
+		rc = load_tree(hw, &doc, err);
+	ar_doc_release(&doc);
+	snprintf(hw->path, sizeof(hw->path), "%s", path);
+	return rc;
+}
+
+double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits)
+{
+	/* widening order per operand width */
+	static const enum ar_dtype o32[] = { AR_DT_FP32, AR_DT_TF32 };
+	static const enum ar_dtype o16[] = { AR_DT_FP16, AR_DT_BF16, AR_DT_FP32 };
+	static const enum ar_dtype o8[] = { AR_DT_INT8, AR_DT_FP8, AR_DT_FP16, AR_DT_BF16, AR_DT_FP32 };
+	static const enum ar_dtype o4[] = { AR_DT_INT4, AR_DT_INT8, AR_DT_FP8, AR_DT_FP16, AR_DT_BF16, AR_DT_FP32 };
+	const double *p = matrix ? hw->matrix_flops_per_s : hw->vector_flops_per_s;
+	const enum ar_dtype *o;
+	size_t n;
+
+	if (bits > 16) {
+		o = o32; n = 2;
+	} else if (bits > 8) {
+		o = o16; n = 3;
+	} else if (bits > 4) {
+		o = o8; n = 5;
+	} else {
+		o = o4; n = 6;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[o[i]] > 0)
+			return p[o[i]];
+	/* a part with only 16-bit matrix units asked for fp32 */
+	for (int d = 0; d < AR_DT_COUNT; d++)
+		if (p[d] > 0)
+			return p[d];
+	return matrix ? ar_hw_peak(hw, 0, bits) : 0;
+}
+
+const char *const ar_hw_set_keys[] = {
+	"bandwidth", "capacity", "peak", "link", "host_link", "overhead", "onchip",
+	"units", "matrix.<dtype>", "vector.<dtype>", "<level>.bandwidth",
+	"<level>.capacity", NULL
+};
+
+static int set_value(double *field, double v, int scale, int allow_zero,
+		     const char *a, struct ar_err *err)
+{
+	double nv = scale ? *field * v : v;
+
+	if (!isfinite(nv) || nv > 1e30)
+		return ar_errf(err, NULL, 0, 0, "--set %s: value out of range", a);
+	if (nv <= 0 && !(allow_zero && nv == 0))
+		return ar_errf(err, NULL, 0, 0, "--set %s: the result must be > 0", a);
+	if (scale && *field == 0)
+		return ar_errf(err, NULL, 0, 0,
+			       "--set %s: cannot scale a field the device does not declare", a);
+	*field = nv;
+	return 0;
+}
+
+int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
+{
+	const char *eq = strchr(a, '=');
+	char key[64], val[64];
+	double v;
+	int scale = 0;
+	size_t kl;
+
+	if (!eq || eq == a)
+		return ar_errf(err, NULL, 0, 0, "--set '%s': expected KEY=VALUE", a);
+	kl = (size_t)(eq - a);
+	if (kl >= sizeof(key) || strlen(eq + 1) >= sizeof(val))
+		return ar_errf(err, NULL, 0, 0, "--set: key or value too long");
+	memcpy(key, a, kl);
+	key[kl] = 0;
+	strcpy(val, eq + 1);
+	size_t vl = strlen(val);
+	if (vl > 1 && (val[vl - 1] == 'x' || val[vl - 1] == 'X')) {
+		scale = 1;
+		val[vl - 1] = 0;
+	}
+	if (ar_parse_double(val, &v))
+		return ar_errf(err, NULL, 0, 0, "--set %s: '%s' is not a number", a, eq + 1);
+	if (v < 0 || (v == 0 && strcmp(key, "overhead")))
+		return ar_errf(err, NULL, 0, 0, "--set %s: value must be > 0", a);
+
+	if (!strcmp(key, "bandwidth"))
+		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, a, err);
+	if (!strcmp(key, "capacity"))
+		return set_value(&hw->mem[0].capacity_bytes, v, scale, 0, a, err);
+	if (!strcmp(key, "link"))
+		return set_value(&hw->link_bw_bytes_per_s, v, scale, 0, a, err);
+	if (!strcmp(key, "host_link"))
+		return set_value(&hw->host_link_bw_bytes_per_s, v, scale, 0, a, err);
+	if (!strcmp(key, "overhead"))
+		return scale ? ar_errf(err, NULL, 0, 0, "--set %s: give overhead in seconds", a)
+			     : set_value(&hw->overhead_s, v, 0, 1, a, err);
+	if (!strcmp(key, "onchip"))
+		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, a, err);
+	if (!strcmp(key, "units")) {
+		double u = (double)hw->units;
+		if (set_value(&u, v, scale, 0, a, err))
+			return -1;
+		if (u != floor(u) || u > 1e7)
+			return ar_errf(err, NULL, 0, 0, "--set %s: units must be a whole number", a);
+		hw->units = (long)u;
+		return 0;
+	}
+	if (!strcmp(key, "peak")) {
+		if (!scale)
+			return ar_errf(err, NULL, 0, 0,
+				       "--set %s: 'peak' scales every peak; write e.g. peak=2x", a);
+		for (int d = 0; d < AR_DT_COUNT; d++) {
+			if (hw->matrix_flops_per_s[d] &&
+			    set_value(&hw->matrix_flops_per_s[d], v, 1, 0, a, err))
+				return -1;
+			if (hw->vector_flops_per_s[d] &&
+			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, a, err))
+				return -1;
+		}
+		return 0;
+	}
+	const char *dot = strchr(key, '.');
+	if (dot) {
+		char head[32];
+		size_t hl = (size_t)(dot - key);
+		if (hl >= sizeof(head))
+			return ar_errf(err, NULL, 0, 0, "--set %s: unknown key", a);
+		memcpy(head, key, hl);
+		head[hl] = 0;
+		if (!strcmp(head, "matrix") || !strcmp(head, "vector")) {
+			double *p = head[0] == 'm' ? hw->matrix_flops_per_s : hw->vector_flops_per_s;
+			for (int d = 0; d < AR_DT_COUNT; d++)
+				if (!strcmp(dot + 1, ar_dtype_names[d]))
+					return set_value(&p[d], v, scale, 0, a, err);
+			return ar_errf(err, NULL, 0, 0, "--set %s: unknown dtype '%s'", a, dot + 1);
+		}
+		for (int i = 0; i < hw->n_mem; i++) {
+			if (strcasecmp(hw->mem[i].name, head))
+				continue;
+			if (!strcmp(dot + 1, "bandwidth"))
+				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, a, err);
+			if (!strcmp(dot + 1, "capacity"))
+				return set_value(&hw->mem[i].capacity_bytes, v, scale, 0, a, err);
+			return ar_errf(err, NULL, 0, 0,
+				       "--set %s: a memory level has 'bandwidth' and 'capacity'", a);
+		}
+		return ar_errf(err, NULL, 0, 0, "--set %s: '%s' has no memory level '%s'", a,
+			       hw->name, head);
+	}
+	return ar_errf(err, NULL, 0, 0,
+		       "--set %s: unknown key '%s' (known: bandwidth, capacity, peak, link, "
+		       "host_link, overhead, onchip, units, matrix.DTYPE, vector.DTYPE, "
+		       "LEVEL.bandwidth, LEVEL.capacity)", a, key);
+}

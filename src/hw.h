@@ -1,0 +1,61 @@
+/* Hardware descriptors: struct ar_hw, loaded from hw/NAME.yaml, plus what-if
+ * edits (--set).  Values are SI base units.  Knows nothing of models. */
+#ifndef AR_HW_H
+#define AR_HW_H
+
+#include "err.h"
+
+enum ar_dtype {
+	AR_DT_FP32, AR_DT_TF32, AR_DT_BF16, AR_DT_FP16, AR_DT_FP8, AR_DT_INT8,
+	AR_DT_INT4, AR_DT_COUNT
+};
+extern const char *const ar_dtype_names[AR_DT_COUNT];
+
+enum ar_hw_kind { AR_HW_GPU, AR_HW_CPU, AR_HW_SOC, AR_HW_KIND_COUNT };
+extern const char *const ar_hw_kind_names[AR_HW_KIND_COUNT];
+
+enum { AR_HW_MAX_LEVELS = 8 };
+
+struct ar_mem_level {
+	char name[32];
+	double capacity_bytes;
+	double bw_bytes_per_s; /* 0: not known; the level is not used for time */
+};
+
+struct ar_hw {
+	char name[64];
+	char description[160];
+	char path[512];
+	enum ar_hw_kind kind;
+	double matrix_flops_per_s[AR_DT_COUNT]; /* dense peaks; 0 = the part lacks it */
+	double vector_flops_per_s[AR_DT_COUNT];
+	struct ar_mem_level mem[AR_HW_MAX_LEVELS]; /* mem[0] is main memory */
+	int n_mem;
+	double onchip_bytes_per_unit; /* on-chip memory of one compute unit */
+	long units;                   /* SMs or cores */
+	double link_bw_bytes_per_s;      /* device-to-device, per direction; 0 = none */
+	double host_link_bw_bytes_per_s; /* per direction; 0 = none (unified memory) */
+	double overhead_s;               /* added to every op; 0 = none declared */
+};
+
+/* Load hw from a YAML file.  hw need not be initialised.  Every number must be
+ * {value, source}.  0, or -1 with err at the offending node. */
+int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err);
+
+/* Peak FLOP/s for an op whose operands are `bits` wide, on the matrix units
+ * (matrix != 0) or the vector units.  32 → fp32; 16 → fp16, else bf16; 8 →
+ * int8, else fp8; 4 → int4.  A dtype the part lacks falls back to the next
+ * wider one it has (the operands are widened before compute).  Never 0 for a
+ * loaded descriptor. */
+double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
+
+/* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
+ * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every
+ * matrix and vector peak), matrix.<dtype>, vector.<dtype>, link, host_link,
+ * overhead, onchip, units.  -1 with err (no path) on a bad key or value. */
+int ar_hw_set(struct ar_hw *hw, const char *assignment, struct ar_err *err);
+
+/* Names accepted by ar_hw_set, for --help and suggestions. */
+extern const char *const ar_hw_set_keys[];
+
+#endif

@@ -1,0 +1,211 @@
+/* Roofline evaluation of an op graph (formulas in roofline.h). */
+#include "roofline.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const ar_bound_names[AR_BOUND_COUNT] = { "compute", "memory", "link" };
+
+/* Smallest level with a known bandwidth that holds `bytes`; main memory else. */
+static int level_for(const struct ar_hw *hw, double bytes)
+{
+	for (int i = hw->n_mem - 1; i > 0; i--)
+		if (hw->mem[i].bw_bytes_per_s > 0 && hw->mem[i].capacity_bytes >= bytes)
+			return i;
+	return 0;
+}
+
+/* Working set that decides the level of each byte class. */
+static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
+			     double fp[AR_B_COUNT])
+{
+	double resident = g->weight_bytes + g->kv_cache_bytes;
+
+	fp[AR_B_WEIGHT] = fp[AR_B_KV_READ] = fp[AR_B_KV_WRITE] = resident;
+	fp[AR_B_ACT_IN] = fp[AR_B_ACT_OUT] = op->act_footprint_bytes;
+	fp[AR_B_REREAD] = g->kv_layer_bytes;
+}
+
+static double compute_time(const struct ar_op *op, const struct ar_hw *hw)
+{
+	double t = 0;
+
+	if (op->mflops > 0)
+		t += op->mflops / ar_hw_peak(hw, 1, op->mbits);
+	if (op->vflops > 0)
+		t += op->vflops / ar_hw_peak(hw, 0, op->vbits);
+	return t;
+}
+
+static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
+		     struct ar_err *err)
+{
+	*t = 0;
+	if (op->link_bytes <= 0)
+		return 0;
+	if (hw->link_bw_bytes_per_s <= 0)
+		return ar_errf(err, NULL, 0, 0,
+			       "device '%s' has no device link (link_bw_bytes_per_s), so --tp > 1 cannot be modelled",
+			       hw->name);
+	*t = op->link_bytes / hw->link_bw_bytes_per_s;
+	return 0;
+}
+
+int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
+		     struct ar_phase_time *out, struct ar_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < g->n_ops; i++) {
+		const struct ar_op *op = &g->ops[i];
+		struct ar_op_time *r = &out->ops[i];
+		double fp[AR_B_COUNT];
+
+		class_footprints(g, op, fp);
+		r->compute_s = compute_time(op, hw);
+		for (int c = 0; c < AR_B_COUNT; c++)
+			if (op->bytes[c] > 0)
+				r->memory_s += op->bytes[c] / hw->mem[level_for(hw, fp[c])].bw_bytes_per_s;
+		if (link_time(op, hw, &r->link_s, err))
+			return -1;
+		r->time_s = fmax(r->compute_s, r->memory_s) + r->link_s + hw->overhead_s;
+		r->bound = r->link_s > fmax(r->compute_s, r->memory_s) ? AR_BOUND_LINK
+			 : r->compute_s >= r->memory_s && r->compute_s > 0 ? AR_BOUND_COMPUTE
+			 : AR_BOUND_MEMORY;
+		out->time_s += r->time_s * op->layers;
+		out->flops += (op->mflops + op->vflops) * op->layers;
+		out->bytes += ar_op_bytes(op) * op->layers;
+	}
+	return 0;
+}
+
+/* ---- generation ---- */
+
+/* Σ_{s=lo}^{hi} (a0 + a1·s) */
+static double sum_affine(double a0, double a1, double lo, double hi)
+{
+	double n = hi - lo + 1;
+
+	return n <= 0 ? 0 : n * a0 + a1 * (lo + hi) * n / 2;
+}
+
+/* Σ_{s=lo}^{hi} max(a0 + a1·s, b0 + b1·s) over integers s */
+static double sum_max_affine(double a0, double a1, double b0, double b1, double lo, double hi)
+{
+	double d0 = a0 - b0, d1 = a1 - b1; /* a − b = d0 + d1·s */
+
+	if (hi < lo)
+		return 0;
+	if (d1 == 0)
+		return d0 >= 0 ? sum_affine(a0, a1, lo, hi) : sum_affine(b0, b1, lo, hi);
+	double x = -d0 / d1; /* where a = b */
+	if (d1 > 0) { /* a wins from x on */
+		double k = fmin(fmax(ceil(x), lo), hi + 1);
+		return sum_affine(b0, b1, lo, k - 1) + sum_affine(a0, a1, k, hi);
+	}
+	double k = fmax(fmin(floor(x), hi), lo - 1); /* a wins up to x */
+	return sum_affine(a0, a1, lo, k) + sum_affine(b0, b1, k + 1, hi);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
+			 const struct ar_hw *hw, double prefill_s,
+			 struct ar_gen_time *out, struct ar_err *err)
+{
+	struct ar_workload w = *wl;
+	struct ar_graph g1, g2;
+	double s1 = (double)wl->seq + 1, s2 = (double)(wl->seq + wl->gen - 1);
+	double total = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->ttft_s = prefill_s;
+	out->time_s = prefill_s;
+	if (wl->gen < 2)
+		return 0;
+	/* The decode graph is affine in the KV length s: read it off two points. */
+	w.seq = (long)s1;
+	ar_graph_build(&g1, m, &w, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
+	w.seq = (long)s2;
+	ar_graph_build(&g2, m, &w, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
+	double span = s2 > s1 ? s2 - s1 : 1;
+
+	for (int i = 0; i < g1.n_ops; i++) {
+		const struct ar_op *o1 = &g1.ops[i], *o2 = &g2.ops[i];
+		double f1[AR_B_COUNT], f2[AR_B_COUNT], fixed;
+		double cuts[2 + AR_B_COUNT * AR_HW_MAX_LEVELS];
+		int nc = 0;
+
+		AR_ASSERT(o1->id == o2->id);
+		if (link_time(o1, hw, &fixed, err))
+			return -1;
+		fixed += hw->overhead_s;
+		class_footprints(&g1, o1, f1);
+		class_footprints(&g2, o2, f2);
+		/* breakpoints: where a class's working set crosses a level's capacity */
+		cuts[nc++] = s1;
+		for (int c = 0; c < AR_B_COUNT; c++) {
+			double slope = (f2[c] - f1[c]) / span;
+			if (slope == 0)
+				continue;
+			for (int l = 1; l < hw->n_mem; l++) {
+				double s = s1 + (hw->mem[l].capacity_bytes - f1[c]) / slope;
+				if (s > s1 && s <= s2)
+					cuts[nc++] = floor(s) + 1; /* first s past the capacity */
+			}
+		}
+		qsort(cuts, (size_t)nc, sizeof(*cuts), cmp_double);
+		cuts[nc] = s2 + 1;
+		double c_slope = (compute_time(o2, hw) - compute_time(o1, hw)) / span;
+		double c0 = compute_time(o1, hw) - c_slope * s1;
+		double sum = 0;
+		for (int k = 0; k < nc; k++) {
+			double lo = cuts[k], hi = cuts[k + 1] - 1, mid;
+			if (hi < lo)
+				continue;
+			mid = (lo + hi) / 2;
+			double m0 = 0, m1 = 0;
+			for (int c = 0; c < AR_B_COUNT; c++) {
+				double b_slope = (o2->bytes[c] - o1->bytes[c]) / span;
+				double b0 = o1->bytes[c] - b_slope * s1;
+				double fpm = f1[c] + (f2[c] - f1[c]) / span * (mid - s1);
+				double bw = hw->mem[level_for(hw, fpm)].bw_bytes_per_s;
+				m0 += b0 / bw;
+				m1 += b_slope / bw;
+			}
+			sum += sum_max_affine(c0, c_slope, m0, m1, lo, hi) + fixed * (hi - lo + 1);
+		}
+		total += sum * o1->layers;
+	}
+	out->decode_s = total;
+	out->tpot_s = total / (double)(wl->gen - 1);
+	out->time_s = prefill_s + total;
+	return 0;
+}
+
+int ar_roofline_generate_steps(const struct ar_model *m, const struct ar_workload *wl,
+			       const struct ar_hw *hw, double prefill_s,
+			       struct ar_gen_time *out, struct ar_err *err)
+{
+	struct ar_workload w = *wl;
+	struct ar_graph g;
+	struct ar_phase_time t;
+
+	memset(out, 0, sizeof(*out));
+	out->ttft_s = out->time_s = prefill_s;
+	for (long s = wl->seq + 1; s <= wl->seq + wl->gen - 1; s++) {
+		w.seq = s;
+		ar_graph_build(&g, m, &w, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
+		if (ar_roofline_eval(&g, hw, &t, err))
+			return -1;
+		out->decode_s += t.time_s;
+	}
+	if (wl->gen >= 2)
+		out->tpot_s = out->decode_s / (double)(wl->gen - 1);
+	out->time_s = prefill_s + out->decode_s;
+	return 0;
+}
