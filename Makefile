@@ -2,11 +2,11 @@
 # test; `make demo` prints a real analysis; `make deps` installs Debian packages.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson
+PKGS    := yaml-0.1 libcjson openblas
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
-	-Wno-missing-field-initializers -DAR_DATADIR='"$(CURDIR)"' \
+	-Wno-missing-field-initializers -fopenmp -DAR_DATADIR='"$(CURDIR)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -fopenmp -lm
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN   = -fsanitize=address,undefined

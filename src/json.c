@@ -170,7 +170,17 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 	if (!max_depth_ok(text, len)) /* before cJSON, which recurses */
 		return ar_errf(err, name, 1, 1, "document nested deeper than %d levels",
 			       AR_DOC_MAX_DEPTH);
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 1);
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root && end) { /* only whitespace may follow the value */
+		const char *p = end;
+		while (p < text + len && strchr(" \t\r\n", *p))
+			p++;
+		if (p < text + len) {
+			cJSON_Delete(root);
+			root = NULL;
+			end = p;
+		}
+	}
 	if (!root) {
 		int line, col;
 		const char *at = end ? end : cJSON_GetErrorPtr();

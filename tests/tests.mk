@@ -1,1 +1,18 @@
-tests: ; @true
+# Tests: every tests/test_*.c is one cmocka executable linked with the library;
+# tests/cli.sh checks the command line (exit codes, messages, outputs).
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_LIBS := $(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA) | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc $(shell pkg-config --cflags cmocka) -o $@ $< $(LIBA) $(LDSAN) $(TEST_LIBS)
+
+.PHONY: test unit cli
+test: all $(TEST_BIN)
+	@fail=0; pass=0; \
+	for t in $(TEST_BIN); do \
+		if ATTNROOF_DATA=$(CURDIR) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; \
+	if ATTNROOF=$(CURDIR)/$(BIN) sh tests/cli.sh; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
+	echo "test programs: $$pass passed, $$fail failed"; test $$fail = 0
