@@ -10,9 +10,9 @@ LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -fopenmp -lm
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN   = -fsanitize=address,undefined
-BUILD   = build/san
+BUILD  ?= build/san
 else
-BUILD   = build/rel
+BUILD  ?= build/rel
 endif
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
