@@ -40,6 +40,7 @@ demo: all
 	@sh tools/demo.sh
 
 include tests/tests.mk
+include bench/bench.mk
 
 clean:
 	rm -rf build attnroof libattnroof.a

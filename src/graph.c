@@ -5,6 +5,7 @@
 #include "graph.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 const char *const ar_op_names[AR_OP_COUNT] = {
@@ -355,6 +356,71 @@ static void tiles(struct ctx *c, const struct aspec *s, double *Br, double *Bc)
 		*Bc = s->Sk;
 }
 
+/* Σ_{i=0}^{n−1} floor((a·i + b) / m) for n, m >= 1 and a, b >= 0, in
+ * O(log m) steps (Euclid-like reduction). */
+static double floor_sum(long long n, long long m, long long a, long long b)
+{
+	double ans = 0;
+
+	for (;;) {
+		if (a >= m) {
+			ans += (double)(n - 1) * (double)n / 2 * (double)(a / m);
+			a %= m;
+		}
+		if (b >= m) {
+			ans += (double)n * (double)(b / m);
+			b %= m;
+		}
+		long long y = a * n + b;
+		if (y < m)
+			return ans;
+		n = y / m;
+		b = y % m;
+		long long t = m;
+		m = a;
+		a = t;
+	}
+}
+
+void ar_flash_causal_tiles(long Sq, long Sk, long P, long bc, double *pos_keys,
+			   double *keys_loaded)
+{
+	/* Row block i covers positions [iP, e_i), e_i = min((i+1)P, Sq), and loads
+	 * K_i = min(Sk, bc·ceil((off + e_i)/bc)) keys, off = Sk − Sq.  The blocks
+	 * before the last load bc·ceil(...) keys until that reaches Sk. */
+	long long R = (Sq + P - 1) / P, off = Sk - Sq, nkb = (Sk + bc - 1) / bc;
+	long long last_rows = Sq - (R - 1) * P;
+	long long klast = (off + Sq + bc - 1) / bc * bc;
+	/* blocks i < R−1 with K_i < Sk: off + (i+1)P <= (nkb−1)·bc */
+	long long n1 = ((nkb - 1) * bc - off) / P;
+	double sum_full;
+
+	if (klast > Sk)
+		klast = Sk;
+	if (n1 < 0)
+		n1 = 0;
+	if (n1 > R - 1)
+		n1 = R - 1;
+	sum_full = n1 > 0 ? (double)bc * floor_sum(n1, bc, P, off + P + bc - 1) : 0;
+	sum_full += (double)(R - 1 - n1) * (double)Sk;
+	*keys_loaded = sum_full + (double)klast;
+	*pos_keys = (double)P * sum_full + (double)last_rows * (double)klast;
+}
+
+void ar_flash_causal_tiles_ref(long Sq, long Sk, long P, long bc, double *pos_keys,
+			       double *keys_loaded)
+{
+	*pos_keys = *keys_loaded = 0;
+	for (long start = 0; start < Sq; start += P) {
+		long end = start + P < Sq ? start + P : Sq;
+		long keys = (Sk - Sq + end + bc - 1) / bc * bc;
+		if (keys > Sk)
+			keys = Sk;
+		*pos_keys += (double)(end - start) * (double)keys;
+		*keys_loaded += (double)keys;
+	}
+}
+
 static void flash_attention(struct ctx *c, const struct aspec *s)
 {
 	double B = c->B, Br, Bc, kvb = s->cached ? c->kv : c->a;
@@ -373,15 +439,11 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 		keys_loaded = rblocks * s->Sk;
 	} else {
 		/* row blocks of P positions × g maps; block i sees the key tiles up to
-		 * its last position (the diagonal tile is loaded and computed whole) */
-		double P = floor(Br / g) < 1 ? 1 : floor(Br / g);
-		double R = ceil(s->Sq / P), off = s->Sk - s->Sq;
-		for (double i = 0; i < R; i++) {
-			double end = fmin((i + 1) * P, s->Sq), rows = g * (end - i * P);
-			double keys = fmin(s->Sk, ceil((off + end) / Bc) * Bc);
-			pairs += rows * keys;
-			keys_loaded += keys;
-		}
+		 * its last position (the diagonal tile is loaded and computed whole).
+		 * Integer arithmetic: this loop runs once per row block. */
+		long P = (long)(Br / g) < 1 ? 1 : (long)(Br / g);
+		ar_flash_causal_tiles((long)s->Sq, (long)s->Sk, P, (long)Bc, &pairs, &keys_loaded);
+		pairs *= g;
 	}
 	double per_map_av = s->av / s->maps; /* value products per score */
 	op = push(c, AR_OP_FLASH, c->L);
@@ -561,7 +623,9 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 	double H;
 
 	ar_model_shard(&m, full, wl->tp);
-	memset(g, 0, sizeof(*g));
+	memset(g, 0, offsetof(struct ar_graph, ops)); /* ops are cleared as they are pushed */
+	g->weight_bytes = g->kv_cache_bytes = g->kv_layer_bytes = g->act_peak_bytes = 0;
+	g->tile_rows = g->tile_cols = 0;
 	g->phase = phase;
 	g->wl = *wl;
 	c.g = g;

@@ -113,6 +113,15 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *m,
 		    const struct ar_workload *wl, double onchip_bytes,
 		    enum ar_phase phase);
 
+/* Causal flash tiles: row blocks of P query positions (the last Sq of Sk key
+ * positions), key tiles of bc.  pos_keys = Σ over blocks of positions × keys
+ * loaded; keys_loaded = Σ keys loaded.  Closed form (O(log)); the _ref
+ * version loops over the blocks and is kept for tests. */
+void ar_flash_causal_tiles(long Sq, long Sk, long P, long bc, double *pos_keys,
+			   double *keys_loaded);
+void ar_flash_causal_tiles_ref(long Sq, long Sk, long P, long bc, double *pos_keys,
+			       double *keys_loaded);
+
 /* Sum over ops of x·layers. */
 double ar_graph_flops(const struct ar_graph *g);
 double ar_graph_bytes(const struct ar_graph *g);

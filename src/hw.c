@@ -197,7 +197,6 @@ int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err)
 	if (!rc)
 		rc = load_tree(hw, &doc, err);
 	ar_doc_release(&doc);
-	snprintf(hw->path, sizeof(hw->path), "%s", path);
 	return rc;
 }
 

@@ -25,7 +25,6 @@ struct ar_mem_level {
 struct ar_hw {
 	char name[64];
 	char description[160];
-	char path[512];
 	enum ar_hw_kind kind;
 	double matrix_flops_per_s[AR_DT_COUNT]; /* dense peaks; 0 = the part lacks it */
 	double vector_flops_per_s[AR_DT_COUNT];

@@ -486,7 +486,6 @@ int ar_model_load(struct ar_model *m, const char *path, struct ar_err *err)
 	if (!rc)
 		rc = load_config(m, &doc, err);
 	ar_doc_release(&doc);
-	snprintf(m->path, sizeof(m->path), "%s", path);
 	return rc;
 }
 
@@ -611,7 +610,6 @@ int ar_model_load_hf(struct ar_model *m, const char *path, struct ar_err *err)
 	if (!rc)
 		rc = load_hf(m, &doc, err);
 	ar_doc_release(&doc);
-	snprintf(m->path, sizeof(m->path), "%s", path);
 	/* name: the folder of a config.json, else the file stem */
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;

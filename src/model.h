@@ -53,7 +53,6 @@ struct ar_moe {
 
 struct ar_model {
 	char name[64];
-	char path[512];
 	long layers, hidden, vocab, intermediate;
 	enum ar_mlp_kind mlp;
 	enum ar_norm_kind norm;

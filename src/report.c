@@ -9,8 +9,11 @@ const char *const ar_format_names[AR_FMT_COUNT] = { "table", "csv", "json" };
 
 static int check_finite(const struct ar_analysis *an, struct ar_err *err)
 {
+	/* costs are non-negative, so a NaN or Inf anywhere reaches the totals */
 	for (int p = 0; p < AR_PHASE_COUNT; p++) {
 		const struct ar_graph *g = &an->graph[p];
+		if (isfinite(an->time[p].time_s + an->time[p].flops + an->time[p].bytes))
+			continue;
 		for (int i = 0; i < g->n_ops; i++) {
 			const struct ar_op *op = &g->ops[i];
 			const struct ar_op_time *t = &an->time[p].ops[i];

@@ -54,26 +54,47 @@ static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
 int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		     struct ar_phase_time *out, struct ar_err *err)
 {
-	memset(out, 0, sizeof(*out));
+	double inv_bw[AR_HW_MAX_LEVELS] = { 0 }, resident_inv, reread_inv;
+	double mpeak_inv = 0, vpeak_inv = 0;
+	int mbits = -1, vbits = -1;
+
+	/* per graph: inverse bandwidths, and the levels of the classes whose
+	 * working set is the same for every op */
+	for (int l = 0; l < hw->n_mem; l++)
+		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
+	resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
+	reread_inv = inv_bw[level_for(hw, g->kv_layer_bytes)];
+	int cached = 0; /* any level below main memory with a known bandwidth */
+	for (int l = 1; l < hw->n_mem; l++)
+		cached |= hw->mem[l].bw_bytes_per_s > 0;
+	out->time_s = out->flops = out->bytes = 0;
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
 		struct ar_op_time *r = &out->ops[i];
-		double fp[AR_B_COUNT];
+		const double *b = op->bytes;
+		double act_inv = cached ? inv_bw[level_for(hw, op->act_footprint_bytes)] : inv_bw[0];
 
-		class_footprints(g, op, fp);
-		r->compute_s = compute_time(op, hw);
-		for (int c = 0; c < AR_B_COUNT; c++)
-			if (op->bytes[c] > 0)
-				r->memory_s += op->bytes[c] / hw->mem[level_for(hw, fp[c])].bw_bytes_per_s;
+		if (op->mbits != mbits) {
+			mbits = op->mbits;
+			mpeak_inv = 1 / ar_hw_peak(hw, 1, mbits);
+		}
+		if (op->vbits != vbits) {
+			vbits = op->vbits;
+			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
+		}
+		r->compute_s = op->mflops * mpeak_inv + op->vflops * vpeak_inv;
+		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
+			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
 		if (link_time(op, hw, &r->link_s, err))
 			return -1;
-		r->time_s = fmax(r->compute_s, r->memory_s) + r->link_s + hw->overhead_s;
-		r->bound = r->link_s > fmax(r->compute_s, r->memory_s) ? AR_BOUND_LINK
+		double busy = r->compute_s > r->memory_s ? r->compute_s : r->memory_s;
+		r->time_s = busy + r->link_s + hw->overhead_s;
+		r->bound = r->link_s > busy ? AR_BOUND_LINK
 			 : r->compute_s >= r->memory_s && r->compute_s > 0 ? AR_BOUND_COMPUTE
 			 : AR_BOUND_MEMORY;
 		out->time_s += r->time_s * op->layers;
 		out->flops += (op->mflops + op->vflops) * op->layers;
-		out->bytes += ar_op_bytes(op) * op->layers;
+		out->bytes += (b[0] + b[1] + b[2] + b[3] + b[4] + b[5]) * op->layers;
 	}
 	return 0;
 }
