@@ -41,6 +41,7 @@ demo: all
 
 include tests/tests.mk
 include bench/bench.mk
+include fuzz/fuzz.mk
 
 clean:
 	rm -rf build attnroof libattnroof.a

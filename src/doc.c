@@ -77,6 +77,9 @@ int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err)
 	if (S_ISDIR(st.st_mode))
 		return ar_errf(err, path, 0, 0, "'%s' is a directory, not a file",
 			       path);
+	/* a FIFO or a device could block or never end */
+	if (!S_ISREG(st.st_mode))
+		return ar_errf(err, path, 0, 0, "'%s' is not a regular file", path);
 	if (st.st_size > AR_DOC_MAX_BYTES)
 		return ar_errf(err, path, 0, 0, "file too large (%lld bytes; the limit is %d)",
 			       (long long)st.st_size, AR_DOC_MAX_BYTES);
@@ -89,12 +92,14 @@ int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err)
 		fclose(f);
 		return ar_errf(err, path, 0, 0, "out of memory");
 	}
+	errno = 0;
 	n = fread(buf, 1, AR_DOC_MAX_BYTES + 1, f);
 	if (ferror(f) || n > AR_DOC_MAX_BYTES) {
-		int e = ferror(f);
+		int e = ferror(f), code = errno;
 		fclose(f);
 		free(buf);
-		return e ? ar_errf(err, path, 0, 0, "cannot read '%s'", path)
+		return e ? ar_errf(err, path, 0, 0, "cannot read '%s': %s", path,
+				   code ? strerror(code) : "read error")
 			 : ar_errf(err, path, 0, 0, "file too large (the limit is %d bytes)",
 				   AR_DOC_MAX_BYTES);
 	}
@@ -360,13 +365,12 @@ int ar_parse_double(const char *s, double *out)
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!*s)
+	if (!*s || s[strspn(s, "0123456789+-.eE")]) /* strtod also takes hex, nan, inf */
 		return -1;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (end == s || *end || !isfinite(v) || errno == ERANGE)
 		return -1;
-	/* strtod accepts "nan", "inf" and hex; isfinite caught the first two. */
 	*out = v;
 	return 0;
 }

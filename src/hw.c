@@ -47,10 +47,13 @@ static int sourced(const struct ar_doc *doc, const struct ar_node *n,
 static int load_peaks(const struct ar_doc *doc, const struct ar_node *map,
 		      const char *what, double *out, struct ar_err *err)
 {
+	const char *keys[AR_DT_COUNT + 1] = { NULL }; /* NULL-terminated for check_keys */
 	char name[64];
 
+	for (int d = 0; d < AR_DT_COUNT; d++)
+		keys[d] = ar_dtype_names[d];
 	if (ar_node_expect(doc, map, AR_NODE_MAP, what, err) ||
-	    ar_node_check_keys(doc, map, ar_dtype_names, err))
+	    ar_node_check_keys(doc, map, keys, err))
 		return -1;
 	for (int d = 0; d < AR_DT_COUNT; d++) {
 		const struct ar_node *n = ar_node_get(map, ar_dtype_names[d]);
@@ -187,16 +190,31 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	return 0;
 }
 
-int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err)
+int ar_hw_parse(struct ar_hw *hw, const char *name, const char *text, size_t len,
+		struct ar_err *err)
 {
 	struct ar_doc doc = { 0 };
 	int rc;
 
 	memset(hw, 0, sizeof(*hw));
-	rc = ar_doc_load_yaml(&doc, path, err);
+	rc = ar_doc_parse_yaml(&doc, name, text, len, err);
 	if (!rc)
 		rc = load_tree(hw, &doc, err);
 	ar_doc_release(&doc);
+	return rc;
+}
+
+int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(hw, 0, sizeof(*hw));
+	if (ar_read_file(path, &text, &len, err))
+		return -1;
+	rc = ar_hw_parse(hw, path, text, len, err);
+	free(text);
 	return rc;
 }
 
@@ -236,13 +254,16 @@ const char *const ar_hw_set_keys[] = {
 	"<level>.capacity", NULL
 };
 
-static int set_value(double *field, double v, int scale, int allow_zero,
+/* The loader's limits apply to edits too, so that an edited device is one a
+ * descriptor could have declared. */
+static int set_value(double *field, double v, int scale, int allow_zero, double max,
 		     const char *a, struct ar_err *err)
 {
 	double nv = scale ? *field * v : v;
 
-	if (!isfinite(nv) || nv > 1e30)
-		return ar_errf(err, NULL, 0, 0, "--set %s: value out of range", a);
+	if (!isfinite(nv) || nv > max)
+		return ar_errf(err, NULL, 0, 0, "--set %s: the result is too large (the limit is %g)",
+			       a, max);
 	if (nv <= 0 && !(allow_zero && nv == 0))
 		return ar_errf(err, NULL, 0, 0, "--set %s: the result must be > 0", a);
 	if (scale && *field == 0)
@@ -279,21 +300,21 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 		return ar_errf(err, NULL, 0, 0, "--set %s: value must be > 0", a);
 
 	if (!strcmp(key, "bandwidth"))
-		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, a, err);
+		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
 	if (!strcmp(key, "capacity"))
-		return set_value(&hw->mem[0].capacity_bytes, v, scale, 0, a, err);
+		return set_value(&hw->mem[0].capacity_bytes, v, scale, 0, MAX_BYTES, a, err);
 	if (!strcmp(key, "link"))
-		return set_value(&hw->link_bw_bytes_per_s, v, scale, 0, a, err);
+		return set_value(&hw->link_bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
 	if (!strcmp(key, "host_link"))
-		return set_value(&hw->host_link_bw_bytes_per_s, v, scale, 0, a, err);
+		return set_value(&hw->host_link_bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
 	if (!strcmp(key, "overhead"))
 		return scale ? ar_errf(err, NULL, 0, 0, "--set %s: give overhead in seconds", a)
-			     : set_value(&hw->overhead_s, v, 0, 1, a, err);
+			     : set_value(&hw->overhead_s, v, 0, 1, 1.0, a, err);
 	if (!strcmp(key, "onchip"))
-		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, a, err);
+		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, MAX_BYTES, a, err);
 	if (!strcmp(key, "units")) {
 		double u = (double)hw->units;
-		if (set_value(&u, v, scale, 0, a, err))
+		if (set_value(&u, v, scale, 0, 1e7, a, err))
 			return -1;
 		if (u != floor(u) || u > 1e7)
 			return ar_errf(err, NULL, 0, 0, "--set %s: units must be a whole number", a);
@@ -306,10 +327,10 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 				       "--set %s: 'peak' scales every peak; write e.g. peak=2x", a);
 		for (int d = 0; d < AR_DT_COUNT; d++) {
 			if (hw->matrix_flops_per_s[d] &&
-			    set_value(&hw->matrix_flops_per_s[d], v, 1, 0, a, err))
+			    set_value(&hw->matrix_flops_per_s[d], v, 1, 0, MAX_FLOPS, a, err))
 				return -1;
 			if (hw->vector_flops_per_s[d] &&
-			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, a, err))
+			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, MAX_FLOPS, a, err))
 				return -1;
 		}
 		return 0;
@@ -326,16 +347,16 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 			double *p = head[0] == 'm' ? hw->matrix_flops_per_s : hw->vector_flops_per_s;
 			for (int d = 0; d < AR_DT_COUNT; d++)
 				if (!strcmp(dot + 1, ar_dtype_names[d]))
-					return set_value(&p[d], v, scale, 0, a, err);
+					return set_value(&p[d], v, scale, 0, MAX_FLOPS, a, err);
 			return ar_errf(err, NULL, 0, 0, "--set %s: unknown dtype '%s'", a, dot + 1);
 		}
 		for (int i = 0; i < hw->n_mem; i++) {
 			if (strcasecmp(hw->mem[i].name, head))
 				continue;
 			if (!strcmp(dot + 1, "bandwidth"))
-				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, a, err);
+				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
 			if (!strcmp(dot + 1, "capacity"))
-				return set_value(&hw->mem[i].capacity_bytes, v, scale, 0, a, err);
+				return set_value(&hw->mem[i].capacity_bytes, v, scale, 0, MAX_BYTES, a, err);
 			return ar_errf(err, NULL, 0, 0,
 				       "--set %s: a memory level has 'bandwidth' and 'capacity'", a);
 		}

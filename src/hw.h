@@ -3,6 +3,8 @@
 #ifndef AR_HW_H
 #define AR_HW_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 enum ar_dtype {
@@ -40,6 +42,10 @@ struct ar_hw {
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be
  * {value, source}.  0, or -1 with err at the offending node. */
 int ar_hw_load(struct ar_hw *hw, const char *path, struct ar_err *err);
+/* The same from YAML text in memory (len bytes, need not be NUL-terminated);
+ * name is used as the path in errors. */
+int ar_hw_parse(struct ar_hw *hw, const char *name, const char *text, size_t len,
+		struct ar_err *err);
 
 /* Peak FLOP/s for an op whose operands are `bits` wide, on the matrix units
  * (matrix != 0) or the vector units.  32 → fp32; 16 → fp16, else bf16; 8 →

@@ -13,6 +13,8 @@ struct scan {
 
 static void adv(struct scan *s)
 {
+	if (s->p >= s->end) /* the text need not be NUL-terminated */
+		return;
 	if (*s->p == '\n') {
 		s->line++;
 		s->col = 1;
@@ -81,7 +83,7 @@ static int convert(struct ar_doc *doc, struct scan *s, const cJSON *item,
 			int kl = 0, kc = 0;
 
 			skip_ws(s);
-			if (*s->p == ',') {
+			if (s->p < s->end && *s->p == ',') {
 				adv(s);
 				skip_ws(s);
 			}

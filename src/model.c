@@ -476,16 +476,31 @@ cleanup:
 	return rc;
 }
 
-int ar_model_load(struct ar_model *m, const char *path, struct ar_err *err)
+int ar_model_parse(struct ar_model *m, const char *name, const char *text, size_t len,
+		   struct ar_err *err)
 {
 	struct ar_doc doc = { 0 };
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	rc = ar_doc_load_yaml(&doc, path, err);
+	rc = ar_doc_parse_yaml(&doc, name, text, len, err);
 	if (!rc)
 		rc = load_config(m, &doc, err);
 	ar_doc_release(&doc);
+	return rc;
+}
+
+int ar_model_load(struct ar_model *m, const char *path, struct ar_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (ar_read_file(path, &text, &len, err))
+		return -1;
+	rc = ar_model_parse(m, path, text, len, err);
+	free(text);
 	return rc;
 }
 
@@ -599,14 +614,15 @@ cleanup:
 	return rc;
 }
 
-int ar_model_load_hf(struct ar_model *m, const char *path, struct ar_err *err)
+int ar_model_parse_hf(struct ar_model *m, const char *path, const char *text, size_t len,
+		      struct ar_err *err)
 {
 	struct ar_doc doc = { 0 };
 	const char *slash, *base;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	rc = ar_doc_load_json(&doc, path, err);
+	rc = ar_doc_parse_json(&doc, path, text, len, err);
 	if (!rc)
 		rc = load_hf(m, &doc, err);
 	ar_doc_release(&doc);
@@ -625,6 +641,20 @@ int ar_model_load_hf(struct ar_model *m, const char *path, struct ar_err *err)
 	return rc;
 }
 
+int ar_model_load_hf(struct ar_model *m, const char *path, struct ar_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (ar_read_file(path, &text, &len, err))
+		return -1;
+	rc = ar_model_parse_hf(m, path, text, len, err);
+	free(text);
+	return rc;
+}
+
 int ar_model_open(struct ar_model *m, const char *arg, struct ar_err *err)
 {
 	char path[512];
@@ -635,6 +665,32 @@ int ar_model_open(struct ar_model *m, const char *arg, struct ar_err *err)
 	if (len > 5 && !strcmp(arg + len - 5, ".json"))
 		return ar_model_load_hf(m, path, err);
 	return ar_model_load(m, path, err);
+}
+
+int ar_model_with_arch(struct ar_model *out, const struct ar_model *base,
+		       const char *arch_path, struct ar_err *err)
+{
+	struct ar_doc arch = { 0 };
+	char msg[sizeof(err->msg)];
+	int rc = -1;
+
+	*out = *base;
+	memset(&out->attn, 0, sizeof(out->attn));
+	out->attn.n_h = base->attn.n_h;
+	out->attn.d_h = base->attn.d_h;
+	if (ar_doc_load_yaml(&arch, arch_path, err) ||
+	    load_arch_header(&out->attn, &arch, err) ||
+	    eval_params(out, NULL, NULL, &arch, err))
+		goto cleanup;
+	if (ar_model_check(out, err)) {
+		snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+		ar_errf(err, arch_path, 0, 0, "does not fit %s's dimensions: %s", base->name, msg);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	ar_doc_release(&arch);
+	return rc;
 }
 
 /* ---- derived quantities and rules ---- */

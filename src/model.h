@@ -4,6 +4,8 @@
 #ifndef AR_MODEL_H
 #define AR_MODEL_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 /* How attention maps meet cached values (symbols as in the GTA paper). */
@@ -67,9 +69,22 @@ int ar_model_load(struct ar_model *m, const char *path, struct ar_err *err);
 /* Load a model from a Hugging Face config.json (Llama family, the GTA authors'
  * config, DeepSeek-V2/V3). */
 int ar_model_load_hf(struct ar_model *m, const char *path, struct ar_err *err);
+/* The same two from text in memory (len bytes, need not be NUL-terminated);
+ * name is used as the path in errors and, for config.json, to name the model. */
+int ar_model_parse(struct ar_model *m, const char *name, const char *text, size_t len,
+		   struct ar_err *err);
+int ar_model_parse_hf(struct ar_model *m, const char *name, const char *text, size_t len,
+		      struct ar_err *err);
 /* Resolve a model argument (a name in configs/, a .yaml path or a .json path)
  * and load it. */
 int ar_model_open(struct ar_model *m, const char *arg, struct ar_err *err);
+
+/* The model `base` with its attention replaced by the arch file at arch_path,
+ * every parameter taken from that file's defaults at base's H, n_h and d_h
+ * (base's own overrides are dropped).  out may not alias base.  0, or -1 with
+ * err (at the arch file) when the file is bad or its defaults do not fit. */
+int ar_model_with_arch(struct ar_model *out, const struct ar_model *base,
+		       const char *arch_path, struct ar_err *err);
 
 /* Check the cross-field rules (divisibility, sizes) of a filled model.  Used by
  * the loaders and after edits such as tensor-parallel sharding. */

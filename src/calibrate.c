@@ -1,0 +1,268 @@
+/* Measuring the host (see calibrate.h).  Every probe takes the best of a few
+ * repeats: the ceiling is what the machine can do, noise only slows it. */
+#include "calibrate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernels.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fill(float *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		p[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+}
+
+/* FLOP/s of out (M,N) = in (M,K) · W (K,N) through the executor's matmul */
+static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, int *fail)
+{
+	float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+	float *c = malloc(sizeof(float) * M * N);
+	double best = 1e30;
+
+	if (!a || !b || !c) {
+		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
+		free(a); free(b); free(c);
+		return 0;
+	}
+	fill(a, M * K);
+	fill(b, K * N);
+	ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+	for (int r = 0; r < reps; r++) {
+		double t0 = now_s();
+		ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+		double t = now_s() - t0;
+		best = t < best ? t : best;
+	}
+	free(a); free(b); free(c);
+	return 2.0 * M * K * N / best;
+}
+
+/* Read bandwidth over a working set of `bytes`: sums it until ~0.1 s has
+ * passed, best of three. */
+static double read_bw(float *buf, double bytes)
+{
+	long n = (long)(bytes / sizeof(float));
+	double best = 0;
+	volatile double sink = 0;
+
+	sink += ar_kernels_sum(buf, n);
+	long iters = (long)fmax(1, 2e8 / bytes);
+	for (int r = 0; r < 3; r++) {
+		double t0 = now_s();
+		for (long i = 0; i < iters; i++)
+			sink += ar_kernels_sum(buf, n);
+		double bw = bytes * iters / (now_s() - t0);
+		best = bw > best ? bw : best;
+	}
+	(void)sink;
+	return best;
+}
+
+static double cache_size(int name, int index, const char *fallback_level)
+{
+	long v = sysconf(name);
+	char path[128], buf[64];
+	FILE *f;
+
+	if (v > 0)
+		return (double)v;
+	/* sysfs: /sys/devices/system/cpu/cpu0/cache/indexN/size, "32K" */
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+	(void)fallback_level;
+	if (!(f = fopen(path, "r")))
+		return 0;
+	double kb = 0;
+	if (fgets(buf, sizeof(buf), f))
+		kb = atof(buf) * (strchr(buf, 'M') ? 1024 : 1);
+	fclose(f);
+	return kb * 1024;
+}
+
+static void cpu_name(char *out, size_t n)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(out, n, "unknown CPU");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+		if (!strncmp(line, "model name", 10) && c) {
+			c += 2;
+			c[strcspn(c, "\n")] = 0;
+			snprintf(out, n, "%s", c);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static double phys_bytes(void)
+{
+	long p = sysconf(_SC_PHYS_PAGES), s = sysconf(_SC_PAGESIZE);
+
+	return p > 0 && s > 0 ? (double)p * s : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
+{
+	double t_start = now_s();
+	int fail = 0;
+	time_t tt = time(NULL);
+	struct tm tm;
+
+	memset(c, 0, sizeof(*c));
+	localtime_r(&tt, &tm);
+	strftime(c->date, sizeof(c->date), "%Y-%m-%d", &tm);
+	cpu_name(c->cpu, sizeof(c->cpu));
+	c->threads = ar_kernels_set_threads(threads);
+
+	/* 1. matrix peak: a large square product, a model-shaped one (prefill of
+	 * 512 tokens through a 1280 → 3584 projection) and a thin one */
+	c->gemm_large_flops_per_s = gemm_rate(2048, 2048, 2048, 3, err, &fail);
+	c->gemm_model_flops_per_s = gemm_rate(512, 1280, 3584, 3, err, &fail);
+	c->gemm_thin_flops_per_s = gemm_rate(64, 768, 2304, 5, err, &fail);
+	if (fail)
+		return -1;
+	c->matrix_flops_per_s = fmax(c->gemm_large_flops_per_s, c->gemm_model_flops_per_s);
+
+	/* 2. vector unit: FMA chains, exp and softmax on in-cache data */
+	double best = 1e30;
+	for (int r = 0; r < 3; r++) {
+		double t0 = now_s();
+		volatile float s = ar_kernels_fma_probe(2000000);
+		(void)s;
+		best = fmin(best, now_s() - t0);
+	}
+	c->fma_flops_per_s = 2.0 * 64 * 2000000 * c->threads / best;
+	enum { NV = 8192 };
+	float *v = malloc(sizeof(float) * NV * c->threads * 2);
+	if (!v)
+		return ar_errf(err, NULL, 0, 0, "cannot allocate the vector probes");
+	long nv = (long)NV * c->threads;
+	fill(v, nv);
+	best = 1e30;
+	for (int r = 0; r < 5; r++) {
+		double t0 = now_s();
+		for (int i = 0; i < 200; i++)
+			ar_kernels_exp(v + nv, v, nv);
+		best = fmin(best, now_s() - t0);
+	}
+	c->exp_per_s = 200.0 * nv / best;
+	best = 1e30;
+	for (int r = 0; r < 5; r++) {
+		fill(v, nv);
+		double t0 = now_s();
+		for (int i = 0; i < 200; i++)
+			ar_kernels_softmax(v, nv / 1024, 1, 1024, 0);
+		best = fmin(best, now_s() - t0);
+	}
+	free(v);
+	c->softmax_flops_per_s = 5.0 * 200 * nv / best;
+	c->vector_flops_per_s = c->softmax_flops_per_s;
+
+	/* 3. memory: read bandwidth over growing working sets; each cache level
+	 * is measured at half its capacity (all cores' private caches together) */
+	double l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 0, "L1") * c->threads;
+	double l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
+	double l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	double dram_ws = fmax(256e6, 8 * l3);
+	float *buf = malloc((size_t)dram_ws);
+	if (!buf)
+		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
+			       dram_ws / 1e6);
+	fill(buf, (long)(dram_ws / sizeof(float)));
+	for (double ws = 8192; ws <= dram_ws && c->n_sweep < AR_CAL_MAX_SWEEP; ws *= 2) {
+		c->sweep_bytes[c->n_sweep] = ws;
+		c->sweep_bw[c->n_sweep] = read_bw(buf, ws);
+		c->n_sweep++;
+	}
+	c->onchip_bytes = l2 / c->threads;
+	snprintf(c->level_name[0], 16, "DRAM");
+	c->level_bytes[0] = phys_bytes();
+	c->level_bw[0] = read_bw(buf, dram_ws);
+	c->n_levels = 1;
+	const char *names[3] = { "L3", "L2", "L1" };
+	double caps[3] = { l3, l2, l1 };
+	for (int i = 0; i < 3; i++)
+		if (caps[i] > 0 && caps[i] < c->level_bytes[c->n_levels - 1]) {
+			snprintf(c->level_name[c->n_levels], 16, "%s", names[i]);
+			c->level_bytes[c->n_levels] = caps[i];
+			c->level_bw[c->n_levels] = read_bw(buf, caps[i] / 2);
+			c->n_levels++;
+		}
+	free(buf);
+
+	/* 4. per-op overhead: the median time of a product too small to cost
+	 * anything but its dispatch (threads started and joined, one BLAS call) */
+	float a[16 * 64] = { 0 }, w[16 * 64] = { 0 }, o[64] = { 0 };
+	double ts[201];
+	for (int r = 0; r < 201; r++) {
+		double t0 = now_s();
+		ar_kernels_matmul(o, 64, 0, a, 16, 0, w, 64, 0, 0, NULL, 1, 16, 64, 1);
+		ts[r] = now_s() - t0;
+	}
+	qsort(ts, 201, sizeof(*ts), cmp_double);
+	c->overhead_s = ts[100];
+	c->wall_s = now_s() - t_start;
+	return 0;
+}
+
+int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
+{
+	char src[160];
+
+	snprintf(src, sizeof(src), "measured %s: attnroof calibrate", c->date);
+	fprintf(f, "# This machine, measured by `attnroof calibrate` with %d threads (%.1f s).\n",
+		c->threads, c->wall_s);
+	fprintf(f, "# matrix: best of a 2048^3 product (%.4g FLOP/s) and a 512x1280x3584 one (%.4g);\n"
+		   "#   a thin 64x768x2304 product reaches %.4g.  OpenBLAS, one thread inside each OpenMP thread.\n",
+		c->gemm_large_flops_per_s, c->gemm_model_flops_per_s, c->gemm_thin_flops_per_s);
+	fprintf(f, "# vector: FMA chains reach %.4g FLOP/s and exp %.4g /s; the descriptor states the\n"
+		   "#   in-cache softmax rate (5 counted FLOPs per element), the executor's vector work.\n",
+		c->fma_flops_per_s, c->exp_per_s);
+	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
+	for (int i = 0; i < c->n_sweep; i++)
+		fprintf(f, "%s %.0f: %.3g", i % 4 ? "," : "\n#  ", c->sweep_bytes[i], c->sweep_bw[i]);
+	fprintf(f, "\nname: %s\n", name);
+	fprintf(f, "description: \"%s, %d threads (measured)\"\n", c->cpu, c->threads);
+	fprintf(f, "kind: cpu\n");
+	fprintf(f, "matrix_flops_per_s:\n  fp32: {value: %.6g, source: \"%s (OpenBLAS sgemm, best of 2048^3 and 512x1280x3584)\"}\n",
+		c->matrix_flops_per_s, src);
+	fprintf(f, "vector_flops_per_s:\n  fp32: {value: %.6g, source: \"%s (softmax over in-cache rows, 5 FLOPs per element)\"}\n",
+		c->vector_flops_per_s, src);
+	fprintf(f, "memory:\n");
+	for (int i = 0; i < c->n_levels; i++) {
+		fprintf(f, "  - name: %s\n", c->level_name[i]);
+		fprintf(f, "    capacity_bytes: {value: %.0f, source: \"%s (%s)\"}\n", c->level_bytes[i],
+			src, i == 0 ? "physical memory" : "sysconf, every core's share");
+		fprintf(f, "    bw_bytes_per_s: {value: %.6g, source: \"%s (read, %s)\"}\n", c->level_bw[i],
+			src, i == 0 ? "working set far beyond the caches" : "working set half the capacity");
+	}
+	fprintf(f, "onchip:\n  bytes_per_unit: {value: %.0f, source: \"%s (L2 of one core)\"}\n",
+		c->onchip_bytes, src);
+	fprintf(f, "  units: {value: %d, source: \"%s (threads used)\"}\n", c->threads, src);
+	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of a 1x16x64 product)\"}\n",
+		c->overhead_s, src);
+	return ferror(f) ? -1 : 0;
+}

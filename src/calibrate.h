@@ -1,0 +1,43 @@
+/* Host calibration: measures this machine's ceilings with the executor's own
+ * kernels and BLAS (matrix peak, vector throughput, bandwidth of every memory
+ * level, per-op overhead) and writes them as a hardware descriptor (the
+ * schema of hw/*.yaml, every value "measured DATE: attnroof calibrate").
+ * It does not predict anything. */
+#ifndef AR_CALIBRATE_H
+#define AR_CALIBRATE_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
+
+struct ar_calib {
+	char date[16];             /* YYYY-MM-DD */
+	char cpu[128];             /* model name */
+	int threads;
+	double matrix_flops_per_s; /* best of the products below */
+	double gemm_large_flops_per_s, gemm_model_flops_per_s, gemm_thin_flops_per_s;
+	double fma_flops_per_s;    /* vector FMA, every thread */
+	double exp_per_s;          /* exponentials per second, every thread */
+	double softmax_flops_per_s; /* in-cache softmax, 5 counted FLOPs per element */
+	double vector_flops_per_s; /* what the descriptor states: the softmax rate */
+	int n_levels;              /* memory levels, main memory first */
+	char level_name[AR_CAL_MAX_LEVELS][16];
+	double level_bytes[AR_CAL_MAX_LEVELS];
+	double level_bw[AR_CAL_MAX_LEVELS];
+	double onchip_bytes;       /* per core: its L2 */
+	double overhead_s;         /* fixed cost of one op (fork/join, a BLAS call) */
+	int n_sweep;               /* read bandwidth by working set */
+	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
+	double wall_s;
+};
+
+/* Measure this machine with `threads` threads (0: every core).  Takes well
+ * under a minute.  -1 with err when memory for the probes is missing. */
+int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
+
+/* Write c as a hardware descriptor named `name`.  0, or -1 on a stream error. */
+int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name);
+
+#endif

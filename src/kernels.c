@@ -1,0 +1,897 @@
+/* Kernels of the reference executor (see kernels.h).  Optimised kernels split
+ * work over OpenMP threads and call single-threaded OpenBLAS inside each
+ * thread, so that one pool of threads runs everything.  Hot loops are built
+ * twice (AVX2+FMA and baseline x86-64) and picked at load time. */
+#include "kernels.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <string.h>
+
+#pragma GCC optimize("fp-contract=fast")
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+	!defined(__SANITIZE_ADDRESS__)
+#define VEC __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define VEC
+#endif
+
+void openblas_set_num_threads(int num_threads);
+
+static int n_threads;
+
+int ar_kernels_set_threads(int n)
+{
+	if (n < 1)
+		n = omp_get_num_procs();
+	n_threads = n;
+	omp_set_num_threads(n);
+	openblas_set_num_threads(1);
+	return n;
+}
+
+int ar_kernels_threads(void)
+{
+	if (!n_threads)
+		ar_kernels_set_threads(0);
+	return n_threads;
+}
+
+static long lmin(long a, long b) { return a < b ? a : b; }
+static long lmax(long a, long b) { return a > b ? a : b; }
+
+/* exp by range reduction x = n·ln2 + r and a degree-6 polynomial for e^r
+ * (Cephes expf, relative error about 1e-7); written without branches or libm
+ * calls so that loops over it vectorise.  Inputs below −87.3 give ~1e-38. */
+static inline float vexp(float x)
+{
+	const float big = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer */
+	x = x < -87.3f ? -87.3f : x;
+	x = x > 88.3f ? 88.3f : x;
+	float n = (x * 1.44269504f + big) - big;
+	float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	int32_t e = ((int32_t)n + 127) << 23;
+	float s;
+	memcpy(&s, &e, sizeof(s));
+	return p * s;
+}
+
+/* ---- products ---- */
+
+static void sgemm(const float *a, long lda, const float *b, long ldb, int transb, float *c,
+		  long ldc, long m, long n, long k, float alpha, float beta)
+{
+	if (m <= 0 || n <= 0)
+		return;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, transb ? CblasTrans : CblasNoTrans,
+		    (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi, long si,
+		       const float *w, long ldw, long sw, int transw, const float *bias,
+		       long M, long K, long N, long groups)
+{
+	int nt = ar_kernels_threads();
+	int split_n = N >= M;
+	long along = split_n ? N : M;
+	long chunks = groups >= nt ? 1 : (nt + groups - 1) / groups;
+
+	/* chunks of at least 16 rows or columns */
+	chunks = lmax(1, lmin(chunks, along / 16));
+	long items = groups * chunks;
+#pragma omp parallel for schedule(static) if (items > 1)
+	for (long it = 0; it < items; it++) {
+		long g = it / chunks, c = it % chunks;
+		long lo = along * c / chunks, hi = along * (c + 1) / chunks;
+		float *o = out + g * so;
+		const float *x = in + g * si, *wg = w + g * sw, *bb = bias;
+		long m = M, n = N;
+
+		if (split_n) {
+			o += lo;
+			wg += transw ? lo * ldw : lo;
+			bb = bias ? bias + lo : NULL;
+			n = hi - lo;
+		} else {
+			o += lo * ldo;
+			x += lo * ldi;
+			m = hi - lo;
+		}
+		sgemm(x, ldi, wg, ldw, transw, o, ldo, m, n, K, 1.0f, 0.0f);
+		if (bb)
+			for (long i = 0; i < m; i++) {
+				float *row = o + i * ldo;
+#pragma omp simd
+				for (long j = 0; j < n; j++)
+					row[j] += bb[j];
+			}
+	}
+}
+
+void ar_kernels_matmul_ref(float *out, long ldo, long so, const float *in, long ldi, long si,
+			   const float *w, long ldw, long sw, int transw, const float *bias,
+			   long M, long K, long N, long groups, struct ar_kcount *cnt)
+{
+	for (long g = 0; g < groups; g++)
+		for (long i = 0; i < M; i++)
+			for (long j = 0; j < N; j++) {
+				const float *x = in + g * si + i * ldi, *wg = w + g * sw;
+				double s = 0;
+				for (long k = 0; k < K; k++)
+					s += (double)x[k] * (transw ? wg[j * ldw + k] : wg[k * ldw + j]);
+				if (bias)
+					s += bias[j];
+				out[g * so + i * ldo + j] = (float)s;
+				if (cnt) {
+					cnt->mflops += 2.0 * K;
+					cnt->vflops += bias ? 1 : 0;
+				}
+			}
+}
+
+/* ---- norms ---- */
+
+VEC static void rms_row(float *o, const float *x, const float *w, long C, float eps)
+{
+	float ss = 0;
+#pragma omp simd reduction(+ : ss)
+	for (long i = 0; i < C; i++)
+		ss += x[i] * x[i];
+	float r = 1.0f / sqrtf(ss / (float)C + eps);
+#pragma omp simd
+	for (long i = 0; i < C; i++)
+		o[i] = x[i] * r * w[i];
+}
+
+void ar_kernels_rmsnorm(float *out, const float *in, const float *w, long T, long C, float eps)
+{
+#pragma omp parallel for schedule(static) if (T > 1)
+	for (long t = 0; t < T; t++)
+		rms_row(out + t * C, in + t * C, w, C, eps);
+}
+
+void ar_kernels_rmsnorm_ref(float *out, const float *in, const float *w, long T, long C,
+			    float eps, struct ar_kcount *cnt)
+{
+	for (long t = 0; t < T; t++) {
+		const float *x = in + t * C;
+		double ss = 0;
+		for (long i = 0; i < C; i++)
+			ss += (double)x[i] * x[i];
+		double r = 1.0 / sqrt(ss / (double)C + eps);
+		for (long i = 0; i < C; i++)
+			out[t * C + i] = (float)(x[i] * r * w[i]);
+		if (cnt)
+			cnt->vflops += 4.0 * C; /* square, sum, scale, weight */
+	}
+}
+
+VEC static void ln_row(float *o, const float *x, const float *w, const float *b, long C,
+		       float eps)
+{
+	float s = 0, ss = 0;
+#pragma omp simd reduction(+ : s)
+	for (long i = 0; i < C; i++)
+		s += x[i];
+	float mean = s / (float)C;
+#pragma omp simd reduction(+ : ss)
+	for (long i = 0; i < C; i++)
+		ss += (x[i] - mean) * (x[i] - mean);
+	float r = 1.0f / sqrtf(ss / (float)C + eps);
+#pragma omp simd
+	for (long i = 0; i < C; i++)
+		o[i] = (x[i] - mean) * r * w[i] + b[i];
+}
+
+void ar_kernels_layernorm(float *out, const float *in, const float *w, const float *b,
+			  long T, long C, float eps)
+{
+#pragma omp parallel for schedule(static) if (T > 1)
+	for (long t = 0; t < T; t++)
+		ln_row(out + t * C, in + t * C, w, b, C, eps);
+}
+
+void ar_kernels_layernorm_ref(float *out, const float *in, const float *w, const float *b,
+			      long T, long C, float eps, struct ar_kcount *cnt)
+{
+	for (long t = 0; t < T; t++) {
+		const float *x = in + t * C;
+		double s = 0, ss = 0;
+		for (long i = 0; i < C; i++)
+			s += x[i];
+		double mean = s / (double)C;
+		for (long i = 0; i < C; i++)
+			ss += (x[i] - mean) * (x[i] - mean);
+		double r = 1.0 / sqrt(ss / (double)C + eps);
+		for (long i = 0; i < C; i++)
+			out[t * C + i] = (float)((x[i] - mean) * r * w[i] + b[i]);
+		if (cnt)
+			cnt->vflops += 7.0 * C; /* mean, subtract, square, sum, scale, weight, bias */
+	}
+}
+
+/* ---- RoPE ---- */
+
+void ar_kernels_rope_table(float *cosv, float *sinv, long n_pos, long rd, double theta)
+{
+	long half = rd / 2;
+
+	for (long p = 0; p < n_pos; p++)
+		for (long i = 0; i < half; i++) {
+			double a = (double)p * pow(theta, -2.0 * (double)i / (double)rd);
+			cosv[p * half + i] = (float)cos(a);
+			sinv[p * half + i] = (float)sin(a);
+		}
+}
+
+/* rotate-half: (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin) */
+VEC static void rope_vec(float *x, long half, const float *c, const float *s)
+{
+#pragma omp simd
+	for (long i = 0; i < half; i++) {
+		float a = x[i], b = x[i + half];
+		x[i] = a * c[i] - b * s[i];
+		x[i + half] = b * c[i] + a * s[i];
+	}
+}
+
+void ar_kernels_rope(float *x, long B, long S, long bs, long ls, long heads, long hs,
+		     long off, long rd, const float *cosv, const float *sinv, long pos0)
+{
+	long half = rd / 2, rows = B * S;
+
+#pragma omp parallel for schedule(static) if (rows * heads * rd > 4096)
+	for (long r = 0; r < rows; r++) {
+		long b = r / S, s = r % S, p = pos0 + s;
+		for (long h = 0; h < heads; h++)
+			rope_vec(x + b * bs + s * ls + h * hs + off, half, cosv + p * half,
+				 sinv + p * half);
+	}
+}
+
+void ar_kernels_rope_ref(float *x, long B, long S, long bs, long ls, long heads, long hs,
+			 long off, long rd, const float *cosv, const float *sinv, long pos0,
+			 struct ar_kcount *cnt)
+{
+	long half = rd / 2;
+
+	for (long b = 0; b < B; b++)
+		for (long s = 0; s < S; s++)
+			for (long h = 0; h < heads; h++) {
+				float *v = x + b * bs + s * ls + h * hs + off;
+				const float *c = cosv + (pos0 + s) * half, *sn = sinv + (pos0 + s) * half;
+				for (long i = 0; i < half; i++) {
+					float a = v[i], bb = v[i + half];
+					v[i] = a * c[i] - bb * sn[i];
+					v[i + half] = bb * c[i] + a * sn[i];
+				}
+				if (cnt)
+					cnt->vflops += 3.0 * rd; /* two products and a sum per element */
+			}
+}
+
+/* ---- element-wise ---- */
+
+VEC static void swiglu_vec(float *o, const float *g, const float *u, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = g[i] / (1.0f + vexp(-g[i])) * u[i];
+}
+
+VEC static void gelu_vec(float *o, const float *x, long n)
+{
+	/* 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), tanh(y) = 1 − 2/(e^{2y} + 1) */
+#pragma omp simd
+	for (long i = 0; i < n; i++) {
+		float y = 0.7978845608f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+		o[i] = 0.5f * x[i] * (2.0f - 2.0f / (vexp(2.0f * y) + 1.0f));
+	}
+}
+
+VEC static void gate_vec(float *o, const float *g, const float *x, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = x[i] / (1.0f + vexp(-g[i]));
+}
+
+VEC static void add_vec(float *o, const float *a, const float *b, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = a[i] + b[i];
+}
+
+/* Run f over n elements in per-thread chunks of at least 4096. */
+#define PARALLEL_CHUNKS(n, body)                                                   \
+	do {                                                                           \
+		long n_ = (n), nc_ = lmax(1, lmin(ar_kernels_threads(), n_ / 4096));       \
+		_Pragma("omp parallel for schedule(static) if (nc_ > 1)")                 \
+		for (long c_ = 0; c_ < nc_; c_++) {                                        \
+			long lo = n_ * c_ / nc_, len = n_ * (c_ + 1) / nc_ - lo;               \
+			body;                                                              \
+		}                                                                          \
+	} while (0)
+
+void ar_kernels_swiglu(float *out, const float *gate, const float *up, long n)
+{
+	PARALLEL_CHUNKS(n, swiglu_vec(out + lo, gate + lo, up + lo, len));
+}
+
+void ar_kernels_gelu(float *out, const float *in, long n)
+{
+	PARALLEL_CHUNKS(n, gelu_vec(out + lo, in + lo, len));
+}
+
+void ar_kernels_gate(float *out, const float *g, const float *x, long n)
+{
+	PARALLEL_CHUNKS(n, gate_vec(out + lo, g + lo, x + lo, len));
+}
+
+void ar_kernels_add(float *out, const float *a, const float *b, long n)
+{
+	PARALLEL_CHUNKS(n, add_vec(out + lo, a + lo, b + lo, len));
+}
+
+void ar_kernels_swiglu_ref(float *out, const float *gate, const float *up, long n,
+			   struct ar_kcount *cnt)
+{
+	for (long i = 0; i < n; i++)
+		out[i] = (float)(gate[i] / (1.0 + exp(-(double)gate[i])) * up[i]);
+	if (cnt)
+		cnt->vflops += 5.0 * n; /* negate, exp, add, divide; product */
+}
+
+void ar_kernels_gelu_ref(float *out, const float *in, long n, struct ar_kcount *cnt)
+{
+	for (long i = 0; i < n; i++) {
+		double x = in[i];
+		out[i] = (float)(0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
+	}
+	if (cnt)
+		cnt->vflops += 8.0 * n;
+}
+
+void ar_kernels_gate_ref(float *out, const float *g, const float *x, long n,
+			 struct ar_kcount *cnt)
+{
+	for (long i = 0; i < n; i++)
+		out[i] = (float)(x[i] / (1.0 + exp(-(double)g[i])));
+	if (cnt)
+		cnt->vflops += 5.0 * n; /* sigmoid (4) and the product */
+}
+
+void ar_kernels_add_ref(float *out, const float *a, const float *b, long n,
+			struct ar_kcount *cnt)
+{
+	for (long i = 0; i < n; i++)
+		out[i] = a[i] + b[i];
+	if (cnt)
+		cnt->vflops += (double)n;
+}
+
+void ar_kernels_tile_add(float *out, const float *o, long T, long G, long W, long dl)
+{
+	long rows = T * G;
+
+#pragma omp parallel for schedule(static) if (rows * W > 16384)
+	for (long r = 0; r < rows; r++)
+		for (long c0 = 0; c0 < W; c0 += dl)
+			add_vec(out + r * W + c0, out + r * W + c0, o + r * dl, lmin(dl, W - c0));
+}
+
+void ar_kernels_tile_add_ref(float *out, const float *o, long T, long G, long W, long dl,
+			     struct ar_kcount *cnt)
+{
+	for (long t = 0; t < T; t++)
+		for (long g = 0; g < G; g++)
+			for (long c = 0; c < W; c++)
+				out[(t * G + g) * W + c] += o[(t * G + g) * dl + c % dl];
+	if (cnt)
+		cnt->vflops += (double)T * G * W;
+}
+
+void ar_kernels_embed(float *out, const float *table, const int *tok, long T, long C)
+{
+#pragma omp parallel for schedule(static) if (T * C > 65536)
+	for (long t = 0; t < T; t++)
+		memcpy(out + t * C, table + (long)tok[t] * C, (size_t)C * sizeof(float));
+}
+
+/* ---- softmax ---- */
+
+/* softmax of x (n) where entries from `vis` on are masked (probability 0) */
+VEC static void softmax_row(float *x, long n, long vis)
+{
+	float m = -INFINITY, s = 0;
+#pragma omp simd reduction(max : m)
+	for (long i = 0; i < vis; i++)
+		m = x[i] > m ? x[i] : m;
+#pragma omp simd reduction(+ : s)
+	for (long i = 0; i < vis; i++) {
+		x[i] = vexp(x[i] - m);
+		s += x[i];
+	}
+	float r = 1.0f / s;
+#pragma omp simd
+	for (long i = 0; i < vis; i++)
+		x[i] *= r;
+	for (long i = vis; i < n; i++)
+		x[i] = 0;
+}
+
+void ar_kernels_softmax(float *x, long rows, long Sq, long Sk, int causal)
+{
+#pragma omp parallel for schedule(static) if (rows * Sk > 16384)
+	for (long r = 0; r < rows; r++) {
+		long vis = causal ? lmin(Sk, Sk - Sq + r % Sq + 1) : Sk;
+		softmax_row(x + r * Sk, Sk, vis);
+	}
+}
+
+void ar_kernels_softmax_ref(float *x, long rows, long Sq, long Sk, int causal,
+			    struct ar_kcount *cnt)
+{
+	for (long r = 0; r < rows; r++) {
+		float *v = x + r * Sk;
+		long vis = causal ? lmin(Sk, Sk - Sq + r % Sq + 1) : Sk;
+		double m = -INFINITY, s = 0;
+		for (long i = 0; i < vis; i++)
+			m = v[i] > m ? v[i] : m;
+		for (long i = 0; i < vis; i++)
+			s += exp(v[i] - m);
+		for (long i = 0; i < Sk; i++)
+			v[i] = i < vis ? (float)(exp(v[i] - m) / s) : 0.0f;
+		if (cnt)
+			cnt->vflops += 5.0 * Sk; /* max, subtract, exp, sum, divide */
+	}
+}
+
+/* ---- naive attention ---- */
+
+static const float *key1(const struct ar_attn_args *a, long b, long map)
+{
+	return a->k1 + b * a->k1_bs + map / (a->maps / a->kh) * a->k1_hs;
+}
+
+void ar_kernels_qk(float *scores, const struct ar_attn_args *a)
+{
+	long g = a->maps / a->kh, dk = a->dk1 + a->dk2;
+	/* one position (decode): the g maps of a key head are one product */
+	long per = a->Sq == 1 ? g : 1, items = a->B * a->maps / per;
+
+#pragma omp parallel for schedule(static) if (items > 1)
+	for (long it = 0; it < items; it++) {
+		long b = it / (a->maps / per), h = it % (a->maps / per) * per;
+		const float *q = a->q + (b * a->Sq * a->maps + h) * dk;
+		long lda = per > 1 ? dk : a->maps * dk, m = per > 1 ? per : a->Sq;
+		float *c = scores + (b * a->maps + h) * a->Sq * a->Sk;
+
+		sgemm(q, lda, key1(a, b, h), a->k1_ps, 1, c, a->Sk, m, a->Sk, a->dk1, a->scale, 0);
+		if (a->dk2)
+			sgemm(q + a->dk1, lda, a->k2 + b * a->k2_bs, a->k2_ps, 1, c, a->Sk, m,
+			      a->Sk, a->dk2, a->scale, 1);
+	}
+}
+
+void ar_kernels_qk_ref(float *scores, const struct ar_attn_args *a, struct ar_kcount *cnt)
+{
+	long dk = a->dk1 + a->dk2;
+
+	for (long b = 0; b < a->B; b++)
+		for (long h = 0; h < a->maps; h++)
+			for (long i = 0; i < a->Sq; i++)
+				for (long j = 0; j < a->Sk; j++) {
+					const float *q = a->q + ((b * a->Sq + i) * a->maps + h) * dk;
+					const float *k = key1(a, b, h) + j * a->k1_ps;
+					double s = 0;
+					for (long d = 0; d < a->dk1; d++)
+						s += (double)q[d] * k[d];
+					k = a->k2 + b * a->k2_bs + j * a->k2_ps;
+					for (long d = 0; d < a->dk2; d++)
+						s += (double)q[a->dk1 + d] * k[d];
+					scores[((b * a->maps + h) * a->Sq + i) * a->Sk + j] = (float)(s * a->scale);
+					if (cnt)
+						cnt->mflops += 2.0 * dk;
+				}
+}
+
+static const float *value(const struct ar_attn_args *a, long b, long head)
+{
+	return a->v + b * a->v_bs + head / (a->heads / a->vh) * a->v_hs;
+}
+
+void ar_kernels_av(const float *scores, const struct ar_attn_args *a)
+{
+	long hpm = a->heads / a->maps;
+	/* one position and one output per map: the maps that share a value head
+	 * are one product */
+	long per = a->Sq == 1 && hpm == 1 ? a->maps / a->vh : 1;
+	long items = a->B * a->heads / per;
+
+#pragma omp parallel for schedule(static) if (items > 1)
+	for (long it = 0; it < items; it++) {
+		long b = it / (a->heads / per), i = it % (a->heads / per) * per, h = i / hpm;
+		const float *p = scores + (b * a->maps + h) * a->Sq * a->Sk;
+		float *o = a->out + (b * a->Sq * a->heads + i) * a->dv;
+		long ldo = per > 1 ? a->dv : a->heads * a->dv, m = per > 1 ? per : a->Sq;
+
+		sgemm(p, a->Sk, value(a, b, i), a->v_ps, 0, o, ldo, m, a->dv, a->Sk, 1, 0);
+	}
+}
+
+void ar_kernels_av_ref(const float *scores, const struct ar_attn_args *a,
+		       struct ar_kcount *cnt)
+{
+	long hpm = a->heads / a->maps;
+
+	for (long b = 0; b < a->B; b++)
+		for (long i = 0; i < a->Sq; i++)
+			for (long e = 0; e < a->heads; e++) {
+				const float *p = scores + ((b * a->maps + e / hpm) * a->Sq + i) * a->Sk;
+				const float *v = value(a, b, e);
+				float *o = a->out + ((b * a->Sq + i) * a->heads + e) * a->dv;
+				for (long d = 0; d < a->dv; d++) {
+					double s = 0;
+					for (long j = 0; j < a->Sk; j++)
+						s += (double)p[j] * v[j * a->v_ps + d];
+					o[d] = (float)s;
+				}
+				if (cnt)
+					cnt->mflops += 2.0 * a->Sk * a->dv;
+			}
+}
+
+/* ---- flash attention ---- */
+
+struct fplan {
+	long g, hpm, ohe;    /* maps per key head, outputs per map, outputs per key head */
+	long P, R;           /* positions per row block, row blocks */
+	long rows;           /* g·P */
+	long splits, items;  /* key splits per row block; work items */
+	long dk, per_thread; /* floats of scratch per thread */
+	long part;           /* floats of one partial result (splits > 1) */
+};
+
+static void fplan(struct fplan *f, const struct ar_attn_args *a, long Br, long Bc, int nt)
+{
+	long blocks, tiles = (a->Sk + Bc - 1) / Bc;
+
+	f->g = a->maps / a->kh;
+	f->hpm = a->heads / a->maps;
+	f->ohe = f->g * f->hpm;
+	f->P = lmax(1, Br / f->g);
+	f->P = lmin(f->P, a->Sq);
+	f->R = (a->Sq + f->P - 1) / f->P;
+	f->rows = f->g * f->P;
+	f->dk = a->dk1 + a->dk2;
+	blocks = a->B * a->kh * f->R;
+	/* split the keys (flash-decoding) when there are too few row blocks */
+	f->splits = blocks >= 2 * nt ? 1 : lmin(tiles, (2 * nt + blocks - 1) / blocks);
+	f->splits = lmax(1, f->splits);
+	f->items = blocks * f->splits;
+	f->part = f->ohe * f->P * a->dv + 2 * f->rows;
+	f->per_thread = f->rows * f->dk + f->rows * Bc + f->ohe * f->P * a->dv + 3 * f->rows;
+}
+
+size_t ar_kernels_flash_scratch(const struct ar_attn_args *a, long Br, long Bc)
+{
+	struct fplan f;
+	int nt = ar_kernels_threads();
+
+	fplan(&f, a, Br, Bc, nt);
+	return (size_t)(f.per_thread * nt + (f.splits > 1 ? f.part * f.items : 0));
+}
+
+/* Online softmax of one row of scores s (n computed keys, keys from `vis` on
+ * masked): updates the running max *m and sum *l, turns s into e^{s − m} and
+ * returns the factor that rescales what was accumulated before. */
+VEC static float online_row(float *s, long n, long vis, float *m, float *l)
+{
+	float mx = *m, sum = 0;
+#pragma omp simd reduction(max : mx)
+	for (long i = 0; i < vis; i++)
+		mx = s[i] > mx ? s[i] : mx;
+#pragma omp simd reduction(+ : sum)
+	for (long i = 0; i < vis; i++) {
+		s[i] = vexp(s[i] - mx);
+		sum += s[i];
+	}
+	for (long i = vis; i < n; i++)
+		s[i] = 0;
+	float corr = vexp(*m - mx);
+	*l = *l * corr + sum;
+	*m = mx;
+	return corr;
+}
+
+VEC static void scale_vec(float *x, float f, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		x[i] *= f;
+}
+
+VEC static void axpy_vec(float *y, float a, const float *x, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
+#define M_INIT (-1e30f) /* running max before any key: finite, so that e^{m−m'} is 0, never NaN */
+
+/* One work item: row block r of key head kh of sequence b, key tiles [t0, t1). */
+static void flash_item(const struct ar_attn_args *a, const struct fplan *f, long Bc, long b,
+		       long kh, long r, long t0, long t1, float *ws, float *o, float *m, float *l)
+{
+	long p0 = r * f->P, np = lmin(f->P, a->Sq - p0), rows = f->g * np, dk = f->dk;
+	long off = a->Sk - a->Sq, dv = a->dv;
+	float *qt = ws, *st = qt + f->rows * dk, *corr = st + f->rows * Bc;
+	long hpv = a->heads / a->vh; /* outputs per value head */
+	long vh0 = kh * f->ohe / hpv, vh1 = (kh * f->ohe + f->ohe - 1) / hpv;
+	int one_v = f->hpm == 1 && vh0 == vh1; /* one product for the whole group */
+
+	/* 1. gather the block's queries, map-major (row j·np + p), pre-scaled */
+	for (long j = 0; j < f->g; j++)
+		for (long p = 0; p < np; p++) {
+			const float *q = a->q + ((b * a->Sq + p0 + p) * a->maps + kh * f->g + j) * dk;
+			float *d = qt + (j * np + p) * dk;
+			for (long i = 0; i < dk; i++)
+				d[i] = q[i] * a->scale;
+		}
+	for (long i = 0; i < rows; i++) {
+		m[i] = M_INIT;
+		l[i] = 0;
+	}
+	memset(o, 0, (size_t)(f->ohe * np * dv) * sizeof(float));
+	for (long t = t0; t < t1; t++) {
+		long k0 = t * Bc, bc = lmin(Bc, a->Sk - k0);
+		/* 2. scores of the tile */
+		sgemm(qt, dk, a->k1 + b * a->k1_bs + k0 * a->k1_ps + kh * a->k1_hs, a->k1_ps, 1,
+		      st, Bc, rows, bc, a->dk1, 1, 0);
+		if (a->dk2)
+			sgemm(qt + a->dk1, dk, a->k2 + b * a->k2_bs + k0 * a->k2_ps, a->k2_ps, 1,
+			      st, Bc, rows, bc, a->dk2, 1, 1);
+		/* 3. online softmax per row, with the causal mask */
+		for (long i = 0; i < rows; i++) {
+			long vis = a->causal ? lmin(bc, lmax(0, off + p0 + i % np + 1 - k0)) : bc;
+			corr[i] = online_row(st + i * Bc, bc, vis, &m[i], &l[i]);
+		}
+		/* 4. rescale the accumulators, then add P·V */
+		for (long e = 0; e < f->ohe; e++)
+			for (long p = 0; p < np; p++)
+				scale_vec(o + (e * np + p) * dv, corr[(e / f->hpm) * np + p], dv);
+		if (one_v) {
+			const float *v = a->v + b * a->v_bs + k0 * a->v_ps + vh0 * a->v_hs;
+			sgemm(st, Bc, v, a->v_ps, 0, o, dv, rows, dv, bc, 1, 1);
+		} else {
+			for (long e = 0; e < f->ohe; e++) {
+				long i = kh * f->ohe + e;
+				const float *v = value(a, b, i) + k0 * a->v_ps;
+				sgemm(st + (e / f->hpm) * np * Bc, Bc, v, a->v_ps, 0, o + e * np * dv, dv,
+				      np, dv, bc, 1, 1);
+			}
+		}
+	}
+}
+
+/* key tiles a row block computes: causal blocks stop at their last visible key */
+static long block_tiles(const struct ar_attn_args *a, const struct fplan *f, long r, long Bc)
+{
+	long end = lmin(a->Sq, (r + 1) * f->P), keys = a->Sk;
+
+	if (a->causal)
+		keys = lmin(a->Sk, (a->Sk - a->Sq + end + Bc - 1) / Bc * Bc);
+	return (keys + Bc - 1) / Bc;
+}
+
+static void flash_write(const struct ar_attn_args *a, const struct fplan *f, long b, long kh,
+			long r, const float *o, const float *l)
+{
+	long p0 = r * f->P, np = lmin(f->P, a->Sq - p0);
+
+	for (long e = 0; e < f->ohe; e++)
+		for (long p = 0; p < np; p++) {
+			float *d = a->out + ((b * a->Sq + p0 + p) * a->heads + kh * f->ohe + e) * a->dv;
+			const float *s = o + (e * np + p) * a->dv;
+			float inv = 1.0f / l[(e / f->hpm) * np + p];
+			for (long i = 0; i < a->dv; i++)
+				d[i] = s[i] * inv;
+		}
+}
+
+void ar_kernels_flash(const struct ar_attn_args *a, long Br, long Bc, float *scratch)
+{
+	struct fplan f;
+	int nt = ar_kernels_threads();
+
+	fplan(&f, a, Br, Bc, nt);
+	float *parts = scratch + f.per_thread * nt;
+	long blocks_per_b = a->kh * f.R;
+
+#pragma omp parallel for schedule(dynamic, 1) if (f.items > 1)
+	for (long it = 0; it < f.items; it++) {
+		float *ws = scratch + f.per_thread * omp_get_thread_num();
+		long blk = it / f.splits, sp = it % f.splits;
+		long b = blk / blocks_per_b, kh = blk % blocks_per_b / f.R, r = blk % f.R;
+		long nt_b = block_tiles(a, &f, r, Bc);
+		long t0 = nt_b * sp / f.splits, t1 = nt_b * (sp + 1) / f.splits;
+		float *o, *m, *l;
+
+		if (f.splits > 1) {
+			o = parts + it * f.part;
+			m = o + f.ohe * f.P * a->dv;
+		} else {
+			o = ws + f.rows * f.dk + f.rows * Bc + f.rows;
+			m = o + f.ohe * f.P * a->dv;
+		}
+		l = m + f.rows;
+		flash_item(a, &f, Bc, b, kh, r, t0, t1, ws, o, m, l);
+		if (f.splits == 1)
+			flash_write(a, &f, b, kh, r, o, l);
+	}
+	if (f.splits == 1)
+		return;
+	/* combine the key splits of each row block: weights e^{m_s − max m} */
+	long blocks = f.items / f.splits;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+	for (long blk = 0; blk < blocks; blk++) {
+		float *o0 = parts + blk * f.splits * f.part;
+		long r = blk % f.R, np = lmin(f.P, a->Sq - r * f.P);
+		float *m0 = o0 + f.ohe * f.P * a->dv, *l0 = m0 + f.rows;
+		for (long s = 1; s < f.splits; s++) {
+			float *os = o0 + s * f.part, *ms = os + f.ohe * f.P * a->dv, *ls = ms + f.rows;
+			for (long i = 0; i < f.g * np; i++) {
+				float mx = m0[i] > ms[i] ? m0[i] : ms[i];
+				float w0 = vexp(m0[i] - mx), w1 = vexp(ms[i] - mx);
+				l0[i] = l0[i] * w0 + ls[i] * w1;
+				m0[i] = mx;
+				for (long e = 0; e < f.hpm; e++) {
+					long j = i / np, p = i % np, row = ((j * f.hpm + e) * np + p) * a->dv;
+					scale_vec(o0 + row, w0, a->dv);
+					axpy_vec(o0 + row, w1, os + row, a->dv);
+				}
+			}
+		}
+		flash_write(a, &f, blk / (a->kh * f.R), blk / f.R % a->kh, r, o0, l0);
+	}
+}
+
+size_t ar_kernels_flash_ref_scratch(const struct ar_attn_args *a, long Bc)
+{
+	return (size_t)(Bc + a->heads / a->maps * a->dv);
+}
+
+void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float *scratch,
+			  struct ar_kcount *cnt)
+{
+	struct fplan f;
+	long off = a->Sk - a->Sq;
+
+	fplan(&f, a, Br, Bc, 1);
+	float *s = scratch, *acc = scratch + Bc;
+	for (long b = 0; b < a->B; b++)
+		for (long h = 0; h < a->maps; h++)
+			for (long i = 0; i < a->Sq; i++) {
+				const float *q = a->q + ((b * a->Sq + i) * a->maps + h) * f.dk;
+				long tiles = block_tiles(a, &f, i / f.P, Bc);
+				double m = M_INIT, l = 0;
+				memset(acc, 0, (size_t)(f.hpm * a->dv) * sizeof(float));
+				for (long t = 0; t < tiles; t++) {
+					long k0 = t * Bc, bc = lmin(Bc, a->Sk - k0);
+					long vis = a->causal ? lmin(bc, lmax(0, off + i + 1 - k0)) : bc;
+					double mx = m, sum = 0;
+					for (long j = 0; j < bc; j++) {
+						const float *k = key1(a, b, h) + (k0 + j) * a->k1_ps;
+						const float *k2 = a->k2 + b * a->k2_bs + (k0 + j) * a->k2_ps;
+						double d = 0;
+						for (long c = 0; c < a->dk1; c++)
+							d += (double)q[c] * k[c];
+						for (long c = 0; c < a->dk2; c++)
+							d += (double)q[a->dk1 + c] * k2[c];
+						s[j] = (float)(d * a->scale);
+						if (j < vis && s[j] > mx)
+							mx = s[j];
+					}
+					for (long j = 0; j < bc; j++) {
+						s[j] = j < vis ? (float)exp(s[j] - mx) : 0.0f;
+						sum += s[j];
+					}
+					double corr = exp(m - mx);
+					l = l * corr + sum;
+					m = mx;
+					for (long e = 0; e < f.hpm; e++) {
+						const float *v = value(a, b, h * f.hpm + e) + k0 * a->v_ps;
+						for (long c = 0; c < a->dv; c++) {
+							double x = acc[e * a->dv + c] * corr;
+							for (long j = 0; j < bc; j++)
+								x += (double)s[j] * v[j * a->v_ps + c];
+							acc[e * a->dv + c] = (float)x;
+						}
+					}
+					if (cnt) {
+						cnt->mflops += 2.0 * bc * (f.dk + f.hpm * a->dv);
+						cnt->vflops += 5.0 * bc;
+					}
+				}
+				for (long e = 0; e < f.hpm; e++) {
+					float *o = a->out + ((b * a->Sq + i) * a->heads + h * f.hpm + e) * a->dv;
+					for (long c = 0; c < a->dv; c++)
+						o[c] = (float)(acc[e * a->dv + c] / l);
+				}
+			}
+}
+
+/* ---- calibration probes ---- */
+
+VEC static float fma_chains(long n)
+{
+	float acc[64], x = 0.999999f, y = 1e-7f, s = 0;
+
+	for (int j = 0; j < 64; j++)
+		acc[j] = (float)j;
+	for (long i = 0; i < n; i++) {
+#pragma omp simd
+		for (int j = 0; j < 64; j++)
+			acc[j] = acc[j] * x + y;
+		__asm__ volatile("" : : "g"(acc) : "memory");
+	}
+	for (int j = 0; j < 64; j++)
+		s += acc[j];
+	return s;
+}
+
+float ar_kernels_fma_probe(long n)
+{
+	float s = 0;
+
+#pragma omp parallel reduction(+ : s)
+	s += fma_chains(n);
+	return s;
+}
+
+VEC static void exp_vec(float *o, const float *x, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = vexp(x[i]);
+}
+
+void ar_kernels_exp(float *out, const float *in, long n)
+{
+	PARALLEL_CHUNKS(n, exp_vec(out + lo, in + lo, len));
+}
+
+VEC static double sum_vec(const float *x, long n)
+{
+	float s = 0;
+#pragma omp simd reduction(+ : s)
+	for (long i = 0; i < n; i++)
+		s += x[i];
+	return s;
+}
+
+double ar_kernels_sum(const float *x, long n)
+{
+	double s = 0;
+	int nt = ar_kernels_threads();
+
+#pragma omp parallel for schedule(static) reduction(+ : s) if (nt > 1)
+	for (int c = 0; c < nt; c++) {
+		long lo = n * c / nt, hi = n * (c + 1) / nt;
+		s += sum_vec(x + lo, hi - lo);
+	}
+	return s;
+}

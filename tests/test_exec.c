@@ -1,0 +1,327 @@
+/* The executor on tiny models of every arch: the plain kernels count exactly
+ * the FLOPs the op graph states, the optimised run equals the plain run, the
+ * KV cache and weights it allocates equal the graph's bytes, a run that does
+ * not fit is refused before allocating, and GTA equals a plain per-head
+ * implementation of its definition. */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include "exec.h"
+#include "graph.h"
+#include "model.h"
+
+#define ONCHIP 4096.0 /* small tiles: several per sequence */
+
+static const char *const archs[] = { "mha", "gqa", "mla", "gva", "gha", "gta" };
+enum { N_ARCHS = 6 };
+
+static void tiny(struct ar_model *out, const char *arch, long layers)
+{
+	struct ar_model base;
+	struct ar_err err = { 0 };
+	char path[512];
+
+	assert_int_equal(ar_model_open(&base, "mha-160m", &err), 0);
+	base.layers = layers;
+	base.hidden = 64;
+	base.attn.n_h = 8;
+	base.attn.d_h = 8;
+	base.intermediate = 96;
+	base.vocab = 50;
+	base.attn_bias = !strcmp(arch, "gta");
+	assert_int_equal(ar_resolve("archs", arch, path, sizeof(path), &err), 0);
+	if (ar_model_with_arch(out, &base, path, &err))
+		fail_msg("%s", err.msg);
+}
+
+static struct ar_workload wl32(long B, long S, enum ar_attn_impl attn)
+{
+	struct ar_workload wl = { .batch = B, .seq = S, .gen = 0, .attn = attn, .wbits = 32,
+				  .abits = 32, .kvbits = 32, .tp = 1 };
+	return wl;
+}
+
+static void test_exec__flops_match_graph(void **state)
+{
+	struct ar_err err = { 0 };
+	(void)state;
+
+	for (int a = 0; a < N_ARCHS; a++)
+		for (int impl = 0; impl < AR_ATTN_IMPL_COUNT; impl++) {
+			struct ar_model m;
+			struct ar_exec ex;
+			tiny(&m, archs[a], 2);
+			if (ar_exec_init(&ex, &m, 2, 21, 21, (enum ar_attn_impl)impl, ONCHIP, 1, 0, &err))
+				fail_msg("%s", err.msg);
+			ex.ref = 1;
+			for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+				struct ar_workload wl = wl32(2, 21, (enum ar_attn_impl)impl);
+				struct ar_graph g;
+				struct ar_kcount cnt[AR_GRAPH_MAX_OPS];
+				ar_graph_build(&g, &m, &wl, ONCHIP, (enum ar_phase)ph);
+				if (ar_exec_phase(&ex, &g, NULL, cnt, &err))
+					fail_msg("%s", err.msg);
+				for (int i = 0; i < g.n_ops; i++) {
+					const struct ar_op *op = &g.ops[i];
+					if (fabs(cnt[i].mflops - op->mflops) > 1e-9 * op->mflops ||
+					    fabs(cnt[i].vflops - op->vflops) > 1e-9 * op->vflops)
+						fail_msg("%s %s %s %s: counted %.0f + %.0f, graph %.0f + %.0f",
+							 archs[a], ar_attn_impl_names[impl], ar_phase_names[ph],
+							 ar_op_names[op->id], cnt[i].mflops, cnt[i].vflops,
+							 op->mflops, op->vflops);
+				}
+			}
+			ar_exec_release(&ex);
+		}
+}
+
+static double rel_err(const float *got, const float *want, long n)
+{
+	double d = 0, mx = 0;
+	for (long i = 0; i < n; i++) {
+		d = fmax(d, fabs((double)got[i] - want[i]));
+		mx = fmax(mx, fabs(want[i]));
+	}
+	return mx > 0 ? d / mx : d;
+}
+
+/* Prefill then a decode step, with the plain kernels and then the optimised
+ * ones from the same seed: the logits agree. */
+static void test_exec__optimised_equals_plain(void **state)
+{
+	struct ar_err err = { 0 };
+	(void)state;
+
+	for (int a = 0; a < N_ARCHS; a++)
+		for (int impl = 0; impl < AR_ATTN_IMPL_COUNT; impl++) {
+			struct ar_model m;
+			struct ar_exec ex;
+			float want[2][2 * 50];
+			tiny(&m, archs[a], 2);
+			for (int ref = 1; ref >= 0; ref--) {
+				if (ar_exec_init(&ex, &m, 2, 19, 20, (enum ar_attn_impl)impl, ONCHIP, 7, 0, &err))
+					fail_msg("%s", err.msg);
+				ex.ref = ref;
+				for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+					struct ar_workload wl = wl32(2, ph ? 20 : 19, (enum ar_attn_impl)impl);
+					struct ar_graph g;
+					ar_graph_build(&g, &m, &wl, ONCHIP, (enum ar_phase)ph);
+					if (ar_exec_phase(&ex, &g, NULL, NULL, &err))
+						fail_msg("%s", err.msg);
+					if (ref) {
+						memcpy(want[ph], ex.logits, sizeof(want[ph]));
+						continue;
+					}
+					double e = rel_err(ex.logits, want[ph], 2 * 50);
+					if (!(e <= 1e-5))
+						fail_msg("%s %s %s: relative error %.3g", archs[a],
+							 ar_attn_impl_names[impl], ar_phase_names[ph], e);
+				}
+				ar_exec_release(&ex);
+			}
+		}
+}
+
+/* Flash and naive give the same logits. */
+static void test_exec__flash_equals_naive(void **state)
+{
+	struct ar_err err = { 0 };
+	(void)state;
+
+	for (int a = 0; a < N_ARCHS; a++) {
+		struct ar_model m;
+		struct ar_exec ex;
+		float want[50];
+		tiny(&m, archs[a], 2);
+		for (int impl = 0; impl < AR_ATTN_IMPL_COUNT; impl++) {
+			struct ar_workload wl = wl32(1, 33, (enum ar_attn_impl)impl);
+			struct ar_graph g;
+			if (ar_exec_init(&ex, &m, 1, 33, 33, (enum ar_attn_impl)impl, ONCHIP, 3, 0, &err))
+				fail_msg("%s", err.msg);
+			ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
+			assert_int_equal(ar_exec_phase(&ex, &g, NULL, NULL, &err), 0);
+			if (impl == 0)
+				memcpy(want, ex.logits, sizeof(want));
+			else if (!(rel_err(ex.logits, want, 50) <= 1e-5))
+				fail_msg("%s: flash and naive differ by %.3g", archs[a],
+					 rel_err(ex.logits, want, 50));
+			ar_exec_release(&ex);
+		}
+	}
+}
+
+static void test_exec__bytes_equal_graph(void **state)
+{
+	struct ar_err err = { 0 };
+	(void)state;
+
+	for (int a = 0; a < N_ARCHS; a++) {
+		struct ar_model m;
+		struct ar_exec_plan plan;
+		struct ar_workload wl = wl32(3, 40, AR_ATTN_FLASH);
+		struct ar_graph g;
+		tiny(&m, archs[a], 3);
+		assert_int_equal(ar_exec_size(&plan, &m, 3, 40, 40, AR_ATTN_FLASH, ONCHIP, &err), 0);
+		ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
+		assert_close(plan.kv_bytes, g.kv_cache_bytes, 0, 0);
+		assert_close(plan.weight_bytes, g.weight_bytes, 0, 0);
+	}
+	/* the real GTA-1B as well (sizes only, nothing allocated) */
+	struct ar_model m;
+	struct ar_exec_plan plan;
+	struct ar_workload wl = wl32(2, 1024, AR_ATTN_FLASH);
+	struct ar_graph g;
+	assert_int_equal(ar_model_open(&m, "gta-1b", &err), 0);
+	assert_int_equal(ar_exec_size(&plan, &m, 2, 1024, 1024, AR_ATTN_FLASH, 262144, &err), 0);
+	ar_graph_build(&g, &m, &wl, 262144, AR_PHASE_PREFILL);
+	assert_close(plan.kv_bytes, g.kv_cache_bytes, 0, 0);
+	assert_close(plan.weight_bytes, g.weight_bytes, 0, 0);
+}
+
+static void test_exec__refuses_what_does_not_fit(void **state)
+{
+	struct ar_err err = { 0 };
+	struct ar_model m;
+	struct ar_exec ex;
+	(void)state;
+
+	tiny(&m, "gqa", 2);
+	assert_int_equal(ar_exec_init(&ex, &m, 1, 16, 16, AR_ATTN_FLASH, ONCHIP, 1, 1e4, &err), -1);
+	assert_true(!strncmp(err.msg, "run needs ", 10));
+	assert_non_null(strstr(err.msg, "GB but only 0.00 GB is available"));
+	assert_null(ex.arena);
+}
+
+static void rms(double *o, const double *x, long C)
+{
+	double ss = 0;
+	for (long i = 0; i < C; i++)
+		ss += x[i] * x[i];
+	for (long i = 0; i < C; i++)
+		o[i] = x[i] / sqrt(ss / C + 1e-5);
+}
+
+/* y (n) = x (k) · W (k, n) + b */
+static void lin(double *y, const double *x, const float *w, const float *b, long k, long n)
+{
+	for (long j = 0; j < n; j++) {
+		double s = b ? b[j] : 0;
+		for (long i = 0; i < k; i++)
+			s += x[i] * w[i * n + j];
+		y[j] = s;
+	}
+}
+
+static void rope(double *v, long d, long pos)
+{
+	for (long i = 0; i < d / 2; i++) {
+		double a = pos * pow(10000.0, -2.0 * i / d), x1 = v[i], x2 = v[i + d / 2];
+		v[i] = x1 * cos(a) - x2 * sin(a);
+		v[i + d / 2] = x2 * cos(a) + x1 * sin(a);
+	}
+}
+
+/* GTA, one layer, head by head from the paper's definition (§3.2, as the
+ * authors' code): head i uses query group q(i) = i/(n_h/n_q), key group
+ * q(i)/(n_q/n_k), latent group q(i)/(n_q/n_c); its value is the direct
+ * tiling of the latent output plus o·V_b, gated by sigmoid(x·W_G,i). */
+static void test_exec__gta_equals_per_head_definition(void **state)
+{
+	struct ar_err err = { 0 };
+	struct ar_model m;
+	struct ar_exec ex;
+	(void)state;
+
+	tiny(&m, "gta", 1);
+	const struct ar_attn *at = &m.attn;
+	long S = 9, H = m.hidden, nh = at->n_h, dh = at->d_h, nq = at->n_q, nk = at->n_k;
+	long nc = at->n_v, dk = at->d_k, dl = at->d_v, hd = nh * dh, W = hd / nq, I = m.intermediate;
+	struct ar_workload wl = wl32(1, S, AR_ATTN_FLASH);
+	struct ar_graph g;
+
+	assert_int_equal(ar_exec_init(&ex, &m, 1, S, S, AR_ATTN_FLASH, ONCHIP, 5, 0, &err), 0);
+	ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
+	assert_int_equal(ar_exec_phase(&ex, &g, NULL, NULL, &err), 0);
+
+	const struct ar_exec_layer *ly = &ex.layers[0];
+	double x[16][64], xn[16][64], Q[16][64], K[16][64], C[16][64], G[16][64];
+	assert_true(S <= 16 && H <= 64 && nq * dk <= 64 && nk * dk <= 64 && nc * dl <= 64 && hd <= 64);
+	for (long t = 0; t < S; t++) {
+		for (long i = 0; i < H; i++)
+			x[t][i] = ex.embed[ex.tokens[t] * H + i];
+		rms(xn[t], x[t], H);
+		lin(Q[t], xn[t], ly->wq, ly->bq, H, nq * dk);
+		lin(K[t], xn[t], ly->wk, ly->bk, H, nk * dk);
+		lin(C[t], xn[t], ly->wv, ly->bv, H, nc * dl);
+		lin(G[t], xn[t], ly->wg, ly->bg, H, hd);
+		for (long h = 0; h < nq; h++)
+			rope(Q[t] + h * dk, dk, t);
+		for (long h = 0; h < nk; h++)
+			rope(K[t] + h * dk, dk, t);
+	}
+	double last[64] = { 0 };
+	long t = S - 1; /* only the last position reaches the logits */
+	double cat[64];
+	for (long i = 0; i < nh; i++) {
+		long qg = i / (nh / nq), kg = qg / (nq / nk), cg = qg / (nq / nc), r = i % (nh / nq);
+		double sc[16], mx = -1e300, sum = 0, o[64] = { 0 };
+		for (long j = 0; j <= t; j++) {
+			sc[j] = 0;
+			for (long d = 0; d < dk; d++)
+				sc[j] += Q[t][qg * dk + d] * K[j][kg * dk + d];
+			sc[j] /= sqrt((double)dk);
+			mx = fmax(mx, sc[j]);
+		}
+		for (long j = 0; j <= t; j++)
+			sum += exp(sc[j] - mx);
+		for (long j = 0; j <= t; j++)
+			for (long d = 0; d < dl; d++)
+				o[d] += exp(sc[j] - mx) / sum * C[j][cg * dl + d];
+		for (long c = 0; c < dh; c++) {
+			long slot = r * dh + c;
+			double v = o[slot % dl];
+			for (long d = 0; d < dl; d++)
+				v += o[d] * ly->vb[(qg * dl + d) * W + slot];
+			cat[i * dh + c] = v / (1 + exp(-G[t][i * dh + c]));
+		}
+	}
+	double attn[64], h2[64], up[128], gate[128];
+	lin(attn, cat, ly->wo, ly->bo, hd, H);
+	for (long i = 0; i < H; i++)
+		x[t][i] += attn[i];
+	rms(h2, x[t], H);
+	lin(gate, h2, ly->w_gate, NULL, H, I);
+	lin(up, h2, ly->w_up, NULL, H, I);
+	for (long i = 0; i < I; i++)
+		gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
+	lin(attn, gate, ly->w_down, NULL, I, H);
+	for (long i = 0; i < H; i++)
+		x[t][i] += attn[i];
+	rms(last, x[t], H);
+	float want[50];
+	for (long v = 0; v < m.vocab; v++) {
+		double s = 0;
+		for (long i = 0; i < H; i++)
+			s += last[i] * ex.embed[v * H + i];
+		want[v] = (float)s;
+	}
+	double e = rel_err(ex.logits, want, m.vocab);
+	if (!(e <= 1e-5))
+		fail_msg("GTA differs from its per-head definition by %.3g", e);
+	ar_exec_release(&ex);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec__flops_match_graph),
+		cmocka_unit_test(test_exec__optimised_equals_plain),
+		cmocka_unit_test(test_exec__flash_equals_naive),
+		cmocka_unit_test(test_exec__bytes_equal_graph),
+		cmocka_unit_test(test_exec__refuses_what_does_not_fit),
+		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
+	};
+	ar_kernels_set_threads(2);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,300 @@
+/* Kernels: every optimised kernel against its plain reference on small
+ * shapes (relative error, max |diff| / max |ref|, at most 1e-5), flash
+ * against naive attention, and GQA with shared heads against MHA with the
+ * heads copied out. */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include "kernels.h"
+
+static void rnd(float *p, long n, unsigned seed)
+{
+	unsigned s = seed * 2654435761u + 1;
+	for (long i = 0; i < n; i++) {
+		s = s * 1664525u + 1013904223u;
+		p[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
+	}
+}
+
+static double rel_err(const float *got, const float *want, long n)
+{
+	double d = 0, m = 0;
+	for (long i = 0; i < n; i++) {
+		double e = fabs((double)got[i] - want[i]);
+		d = e > d ? e : d;
+		m = fabs(want[i]) > m ? fabs(want[i]) : m;
+	}
+	return m > 0 ? d / m : d;
+}
+
+#define assert_rel(got, want, n) assert_true(rel_err(got, want, n) <= 1e-5)
+
+static void test_kernels__matmul_matches_ref(void **state)
+{
+	(void)state;
+	for (int trans = 0; trans < 2; trans++) {
+		long M = 37, K = 53, N = 70, G = 3;
+		float *in = malloc(sizeof(float) * G * M * K), *w = malloc(sizeof(float) * G * K * N);
+		float *bias = malloc(sizeof(float) * N);
+		float *a = calloc((size_t)(G * M * N), sizeof(float)), *b = calloc((size_t)(G * M * N), sizeof(float));
+		struct ar_kcount c = { 0 };
+		rnd(in, G * M * K, 1);
+		rnd(w, G * K * N, 2);
+		rnd(bias, N, 3);
+		long ldw = trans ? K : N;
+		ar_kernels_matmul(a, N, M * N, in, K, M * K, w, ldw, K * N, trans, bias, M, K, N, G);
+		ar_kernels_matmul_ref(b, N, M * N, in, K, M * K, w, ldw, K * N, trans, bias, M, K, N, G, &c);
+		assert_rel(a, b, G * M * N);
+		assert_close(c.mflops, 2.0 * G * M * K * N, 0, 0);
+		assert_close(c.vflops, (double)G * M * N, 0, 0);
+		/* one row (decode shape): split over columns */
+		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1);
+		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1, NULL);
+		assert_rel(a, b, N);
+		free(in); free(w); free(bias); free(a); free(b);
+	}
+}
+
+static void test_kernels__elementwise_match_ref(void **state)
+{
+	enum { T = 9, C = 300, N = T * C };
+	static float x[N], y[N], w[C], bb[C], a[N], b[N];
+	struct ar_kcount c = { 0 };
+	(void)state;
+	rnd(x, N, 4);
+	rnd(y, N, 5);
+	rnd(w, C, 6);
+	rnd(bb, C, 7);
+	ar_kernels_rmsnorm(a, x, w, T, C, 1e-5f);
+	ar_kernels_rmsnorm_ref(b, x, w, T, C, 1e-5f, &c);
+	assert_rel(a, b, N);
+	assert_close(c.vflops, 4.0 * N, 0, 0);
+	ar_kernels_layernorm(a, x, w, bb, T, C, 1e-5f);
+	ar_kernels_layernorm_ref(b, x, w, bb, T, C, 1e-5f, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_swiglu(a, x, y, N);
+	ar_kernels_swiglu_ref(b, x, y, N, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_gelu(a, x, N);
+	ar_kernels_gelu_ref(b, x, N, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_gate(a, x, y, N);
+	ar_kernels_gate_ref(b, x, y, N, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_add(a, x, y, N);
+	ar_kernels_add_ref(b, x, y, N, NULL);
+	assert_rel(a, b, N);
+	/* tiling: 3 groups of width 100 from a latent of 25 */
+	memcpy(a, y, sizeof(a));
+	memcpy(b, y, sizeof(b));
+	ar_kernels_tile_add(a, x, T, 3, 100, 25);
+	ar_kernels_tile_add_ref(b, x, T, 3, 100, 25, NULL);
+	assert_rel(a, b, N);
+	assert_close(b[100 + 30], y[100 + 30] + x[25 + 5], 1e-6, 0);
+	/* rotate-half RoPE on 3 heads of 16 at positions 5.. */
+	static float cs[64 * 8], sn[64 * 8];
+	ar_kernels_rope_table(cs, sn, 64, 16, 10000.0);
+	memcpy(a, x, sizeof(a));
+	memcpy(b, x, sizeof(b));
+	ar_kernels_rope(a, 2, 4, 4 * 60, 60, 3, 16, 4, 16, cs, sn, 5);
+	ar_kernels_rope_ref(b, 2, 4, 4 * 60, 60, 3, 16, 4, 16, cs, sn, 5, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_exp(a, x, N);
+	for (long i = 0; i < N; i++)
+		b[i] = expf(x[i] * 1.0f);
+	assert_rel(a, b, N);
+	/* causal softmax: row i of 4 queries over 6 keys sees 3 + i keys */
+	memcpy(a, x, sizeof(float) * 48);
+	memcpy(b, x, sizeof(float) * 48);
+	ar_kernels_softmax(a, 8, 4, 6, 1);
+	ar_kernels_softmax_ref(b, 8, 4, 6, 1, NULL);
+	assert_rel(a, b, 48);
+	assert_true(a[3] == 0 && a[6 + 3] > 0 && a[6 + 4] == 0);
+}
+
+/* A problem with every key and value in one buffer: K (B, Sk, kh, dk),
+ * V (B, Sk, vh, dv). */
+struct prob {
+	struct ar_attn_args a;
+	float *q, *k, *v, *out;
+};
+
+static void prob_init(struct prob *p, long B, long Sq, long Sk, long maps, long kh, long heads,
+		      long vh, long dk, long dv, int causal, unsigned seed)
+{
+	struct ar_attn_args *a = &p->a;
+	memset(a, 0, sizeof(*a));
+	a->B = B; a->Sq = Sq; a->Sk = Sk; a->maps = maps; a->kh = kh; a->heads = heads;
+	a->vh = vh; a->dk1 = dk; a->dv = dv; a->causal = causal;
+	a->scale = 1.0f / sqrtf((float)dk);
+	p->q = malloc(sizeof(float) * B * Sq * maps * dk);
+	p->k = malloc(sizeof(float) * B * Sk * kh * dk);
+	p->v = malloc(sizeof(float) * B * Sk * vh * dv);
+	p->out = calloc((size_t)(B * Sq * heads * dv), sizeof(float));
+	rnd(p->q, B * Sq * maps * dk, seed);
+	rnd(p->k, B * Sk * kh * dk, seed + 1);
+	rnd(p->v, B * Sk * vh * dv, seed + 2);
+	a->q = p->q;
+	a->k1 = p->k; a->k1_bs = Sk * kh * dk; a->k1_ps = kh * dk; a->k1_hs = dk;
+	a->v = p->v; a->v_bs = Sk * vh * dv; a->v_ps = vh * dv; a->v_hs = dv;
+	a->out = p->out;
+}
+
+static void prob_free(struct prob *p)
+{
+	free(p->q); free(p->k); free(p->v); free(p->out);
+}
+
+/* naive reference output of p into out */
+static void naive_ref(const struct prob *p, float *out)
+{
+	struct ar_attn_args a = p->a;
+	float *s = malloc(sizeof(float) * a.B * a.maps * a.Sq * a.Sk);
+	a.out = out;
+	ar_kernels_qk_ref(s, &a, NULL);
+	ar_kernels_softmax_ref(s, a.B * a.maps * a.Sq, a.Sq, a.Sk, a.causal, NULL);
+	ar_kernels_av_ref(s, &a, NULL);
+	free(s);
+}
+
+static void check_attention(long B, long Sq, long Sk, long maps, long kh, long heads, long vh,
+			    long dk, long dv, int causal, long Br, long Bc)
+{
+	struct prob p;
+	long n = B * Sq * heads * dv;
+	float *want = malloc(sizeof(float) * n), *s = malloc(sizeof(float) * B * maps * Sq * Sk);
+
+	prob_init(&p, B, Sq, Sk, maps, kh, heads, vh, dk, dv, causal, (unsigned)(Sq * 7 + heads));
+	naive_ref(&p, want);
+	/* optimised naive */
+	ar_kernels_qk(s, &p.a);
+	ar_kernels_softmax(s, B * maps * Sq, Sq, Sk, causal);
+	ar_kernels_av(s, &p.a);
+	assert_rel(p.out, want, n);
+	/* flash, optimised and plain */
+	float *ws = malloc(sizeof(float) * ar_kernels_flash_scratch(&p.a, Br, Bc));
+	memset(p.out, 0, sizeof(float) * n);
+	ar_kernels_flash(&p.a, Br, Bc, ws);
+	assert_rel(p.out, want, n);
+	free(ws);
+	ws = malloc(sizeof(float) * ar_kernels_flash_ref_scratch(&p.a, Bc));
+	memset(p.out, 0, sizeof(float) * n);
+	ar_kernels_flash_ref(&p.a, Br, Bc, ws, NULL);
+	assert_rel(p.out, want, n);
+	free(ws); free(want); free(s);
+	prob_free(&p);
+}
+
+static void test_kernels__flash_equals_naive(void **state)
+{
+	(void)state;
+	/* MHA prefill, causal, tiles smaller than the sequence */
+	check_attention(2, 40, 40, 4, 4, 4, 4, 16, 16, 1, 16, 16);
+	/* GQA (4 maps per key head), prefill with a KV prefix (Sk > Sq) */
+	check_attention(1, 20, 50, 8, 2, 8, 2, 16, 16, 1, 16, 16);
+	/* GQA decode: one position, key splits across threads */
+	check_attention(1, 1, 77, 8, 2, 8, 2, 16, 16, 0, 16, 16);
+	/* GTA-like: maps applied per map to one latent value of twice d_k */
+	check_attention(2, 33, 33, 4, 1, 4, 1, 16, 32, 1, 32, 16);
+	/* GVA-like: one map feeds several heads with their own values */
+	check_attention(1, 24, 24, 2, 2, 8, 8, 16, 16, 1, 16, 16);
+	/* GHA-like: shared maps, fewer value heads than outputs */
+	check_attention(2, 1, 60, 2, 2, 8, 4, 16, 16, 0, 16, 16);
+}
+
+/* A key split in two parts (MLA: per-head no-RoPE key + one shared RoPE key)
+ * equals the same key stored whole. */
+static void test_kernels__split_key_matches_whole(void **state)
+{
+	long B = 1, Sq = 12, Sk = 12, H = 3, d1 = 8, d2 = 4, dk = d1 + d2, dv = 8;
+	struct prob p;
+	float *k1 = malloc(sizeof(float) * Sk * H * d1), *k2 = malloc(sizeof(float) * Sk * d2);
+	float *want = malloc(sizeof(float) * Sq * H * dv), *ws;
+	(void)state;
+
+	prob_init(&p, B, Sq, Sk, H, H, H, H, dk, dv, 1, 11);
+	rnd(k2, Sk * d2, 12);
+	for (long j = 0; j < Sk; j++)
+		for (long h = 0; h < H; h++) {
+			for (long i = 0; i < d1; i++)
+				k1[(j * H + h) * d1 + i] = p.k[(j * H + h) * dk + i];
+			for (long i = 0; i < d2; i++)
+				p.k[(j * H + h) * dk + d1 + i] = k2[j * d2 + i];
+		}
+	naive_ref(&p, want);
+	p.a.k1 = k1; p.a.k1_ps = H * d1; p.a.k1_hs = d1; p.a.dk1 = d1;
+	p.a.k2 = k2; p.a.k2_ps = d2; p.a.dk2 = d2;
+	ws = malloc(sizeof(float) * ar_kernels_flash_scratch(&p.a, 4, 4));
+	ar_kernels_flash(&p.a, 4, 4, ws);
+	assert_rel(p.out, want, Sq * H * dv);
+	free(ws); free(k1); free(k2); free(want);
+	prob_free(&p);
+}
+
+/* GQA whose key/value heads are shared by groups of maps equals MHA with
+ * each shared head copied into every map of its group. */
+static void test_kernels__gqa_equals_mha_with_copied_heads(void **state)
+{
+	long B = 2, S = 17, maps = 6, kh = 2, g = 3, d = 8, n = B * S * maps * d;
+	struct prob gqa, mha;
+	(void)state;
+
+	prob_init(&gqa, B, S, S, maps, kh, maps, kh, d, d, 1, 21);
+	prob_init(&mha, B, S, S, maps, maps, maps, maps, d, d, 1, 22);
+	memcpy(mha.q, gqa.q, sizeof(float) * n);
+	for (long b = 0; b < B; b++)
+		for (long j = 0; j < S; j++)
+			for (long h = 0; h < maps; h++)
+				for (long i = 0; i < d; i++) {
+					mha.k[((b * S + j) * maps + h) * d + i] = gqa.k[((b * S + j) * kh + h / g) * d + i];
+					mha.v[((b * S + j) * maps + h) * d + i] = gqa.v[((b * S + j) * kh + h / g) * d + i];
+				}
+	float *ws = malloc(sizeof(float) * ar_kernels_flash_scratch(&gqa.a, 16, 16));
+	ar_kernels_flash(&gqa.a, 16, 16, ws);
+	free(ws);
+	ws = malloc(sizeof(float) * ar_kernels_flash_scratch(&mha.a, 16, 16));
+	ar_kernels_flash(&mha.a, 16, 16, ws);
+	free(ws);
+	assert_rel(gqa.out, mha.out, n);
+	/* and group size 1 is MHA itself */
+	float *want = malloc(sizeof(float) * n);
+	naive_ref(&mha, want);
+	assert_rel(mha.out, want, n);
+	free(want);
+	prob_free(&gqa);
+	prob_free(&mha);
+}
+
+/* The plain flash kernel counts the FLOPs of the tiles it computes. */
+static void test_kernels__flash_counts_tiles(void **state)
+{
+	struct prob p;
+	struct ar_kcount c = { 0 };
+	(void)state;
+
+	/* 32 positions, row blocks of 16 (4 maps → P = 4 positions... ) */
+	prob_init(&p, 1, 8, 8, 2, 1, 2, 1, 4, 4, 1, 31);
+	float *ws = malloc(sizeof(float) * ar_kernels_flash_ref_scratch(&p.a, 4));
+	ar_kernels_flash_ref(&p.a, 8, 4, ws, &c);
+	/* P = 4 positions × 2 maps per block; block 0 computes 4 keys, block 1 all 8:
+	 * pairs = 8·4 + 8·8 = 96; per pair 2·(dk + dv) = 16 and 5 vector FLOPs */
+	assert_close(c.mflops, 96.0 * 16, 0, 0);
+	assert_close(c.vflops, 96.0 * 5, 0, 0);
+	free(ws);
+	prob_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernels__matmul_matches_ref),
+		cmocka_unit_test(test_kernels__elementwise_match_ref),
+		cmocka_unit_test(test_kernels__flash_equals_naive),
+		cmocka_unit_test(test_kernels__split_key_matches_whole),
+		cmocka_unit_test(test_kernels__gqa_equals_mha_with_copied_heads),
+		cmocka_unit_test(test_kernels__flash_counts_tiles),
+	};
+	ar_kernels_set_threads(2);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
