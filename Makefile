@@ -39,6 +39,11 @@ deps deps-check:
 demo: all
 	@sh tools/demo.sh
 
+# measured against predicted on this machine (calibrates first when hw/host.yaml is missing)
+.PHONY: validate
+validate: all
+	ATTNROOF_DATA=$(CURDIR) ./$(BIN) validate
+
 include tests/tests.mk
 include bench/bench.mk
 include fuzz/fuzz.mk

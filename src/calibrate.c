@@ -57,12 +57,11 @@ static double read_bw(float *buf, double bytes)
 	double best = 0;
 	volatile double sink = 0;
 
-	sink += ar_kernels_sum(buf, n);
+	sink += ar_kernels_sum(buf, n, 1);
 	long iters = (long)fmax(1, 2e8 / bytes);
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
-		for (long i = 0; i < iters; i++)
-			sink += ar_kernels_sum(buf, n);
+		sink += ar_kernels_sum(buf, n, iters);
 		double bw = bytes * iters / (now_s() - t0);
 		best = bw > best ? bw : best;
 	}
@@ -75,19 +74,18 @@ static double cache_size(int name, int index, const char *fallback_level)
 	long v = sysconf(name);
 	char path[128], buf[64];
 	FILE *f;
+	double kb = 0;
 
-	if (v > 0)
-		return (double)v;
-	/* sysfs: /sys/devices/system/cpu/cpu0/cache/indexN/size, "32K" */
+	/* sysfs first (/sys/devices/system/cpu/cpu0/cache/indexN/size, "32K"):
+	 * under some hypervisors sysconf reports a last-level cache that is not there */
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
 	(void)fallback_level;
-	if (!(f = fopen(path, "r")))
-		return 0;
-	double kb = 0;
-	if (fgets(buf, sizeof(buf), f))
-		kb = atof(buf) * (strchr(buf, 'M') ? 1024 : 1);
-	fclose(f);
-	return kb * 1024;
+	if ((f = fopen(path, "r"))) {
+		if (fgets(buf, sizeof(buf), f))
+			kb = atof(buf) * (strchr(buf, 'M') ? 1024 : 1);
+		fclose(f);
+	}
+	return kb > 0 ? kb * 1024 : v > 0 ? (double)v : 0;
 }
 
 static void cpu_name(char *out, size_t n)

@@ -1,7 +1,7 @@
 /* Host calibration: measures this machine's ceilings with the executor's own
  * kernels and BLAS (matrix peak, vector throughput, bandwidth of every memory
  * level, per-op overhead) and writes them as a hardware descriptor (the
- * schema of hw/*.yaml, every value "measured DATE: attnroof calibrate").
+ * schema of hw/NAME.yaml, every value "measured DATE: attnroof calibrate").
  * It does not predict anything. */
 #ifndef AR_CALIBRATE_H
 #define AR_CALIBRATE_H

@@ -116,7 +116,42 @@ struct ybuild {
 	struct ar_doc *doc;
 	yaml_parser_t parser;
 	struct ar_err *err;
+	const char *text; /* the input, for messages about the byte at an error */
+	size_t len;
 };
+
+/* 1-based line and column (in UTF-8 characters, as libyaml counts them) of
+ * byte offset off in text. */
+static void offset_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+/* The byte at a libyaml mark (0-based line and column), or -1 past the end. */
+static int byte_at(const struct ybuild *y, const yaml_mark_t *m)
+{
+	size_t i = 0, line = 0, col = 0;
+
+	while (i < y->len && line < m->line)
+		if (y->text[i++] == '\n')
+			line++;
+	for (; i < y->len && y->text[i] != '\n'; i++) {
+		if (((unsigned char)y->text[i] & 0xC0) == 0x80)
+			continue;
+		if (col++ == m->column)
+			return (unsigned char)y->text[i];
+	}
+	return i < y->len && col == m->column ? (unsigned char)y->text[i] : -1;
+}
 
 static int yerr(struct ybuild *y, const yaml_mark_t *m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -138,9 +173,22 @@ static int next_event(struct ybuild *y, yaml_event_t *ev)
 	if (yaml_parser_parse(&y->parser, ev))
 		return 0;
 	const char *p = y->parser.problem ? y->parser.problem : "syntax error";
-	yaml_mark_t m = y->parser.problem_mark;
-	if (y->parser.error == YAML_READER_ERROR)
-		return ar_errf(y->err, y->doc->path, 0, 0, "invalid text: %s", p);
+	yaml_mark_t m = y->parser.problem_mark, c = y->parser.context_mark;
+	if (y->parser.error == YAML_READER_ERROR) {
+		size_t off = y->parser.problem_offset;
+		int line, col, b = off < y->len ? (unsigned char)y->text[off] : 0;
+		offset_pos(y->text, y->len, off, &line, &col);
+		if (strstr(p, "control"))
+			return ar_errf(y->err, y->doc->path, line, col,
+				       "not a text file: %s (byte 0x%02X)", p, (unsigned)b);
+		return ar_errf(y->err, y->doc->path, line, col,
+			       "not UTF-8 text (save the file as UTF-8): %s", p);
+	}
+	if (byte_at(y, &m) == '\t' || strstr(p, "tab"))
+		return yerr(y, &m, "YAML syntax error: tab character (YAML indents with spaces only)");
+	if (y->parser.context && c.line != m.line)
+		return yerr(y, &m, "YAML syntax error: %s %s (begun at line %d)", p,
+			    y->parser.context, (int)c.line + 1);
 	if (y->parser.context)
 		return yerr(y, &m, "YAML syntax error: %s %s", p, y->parser.context);
 	return yerr(y, &m, "YAML syntax error: %s", p);
@@ -262,7 +310,7 @@ cleanup:
 int ar_doc_parse_yaml(struct ar_doc *doc, const char *name, const char *text,
 		      size_t len, struct ar_err *err)
 {
-	struct ybuild y = { .doc = doc, .err = err };
+	struct ybuild y = { .doc = doc, .err = err, .text = text, .len = len };
 	yaml_event_t ev;
 	int rc = -1;
 
@@ -396,17 +444,48 @@ static int scalar(const struct ar_doc *doc, const struct ar_node *n,
 	return 0;
 }
 
+/* The error for a scalar that ar_parse_double refused; limit is the largest
+ * value allowed, as text. */
+static int bad_number(const struct ar_doc *doc, const struct ar_node *n, const char *what,
+		      const char *type, const char *limit, struct ar_err *err)
+{
+	const char *v = n->value;
+	char low[8] = "";
+
+	if (n->quoted)
+		return ar_node_errf(doc, n, err, "'%s' must be %s, not the string '%s' (drop the quotes)",
+				    what, type, v);
+	while (isspace((unsigned char)*v))
+		v++;
+	if (*v && !v[strspn(v, "0123456789+-.eE")] && strpbrk(v, "0123456789")) {
+		/* numeric syntax, but strtod overflowed or underflowed */
+		double x = strtod(v, NULL);
+		if (isinf(x))
+			return ar_node_errf(doc, n, err, "'%s' is too large (%s; the limit is %s)",
+					    what, n->value, limit);
+		return ar_node_errf(doc, n, err, "'%s' is too small to represent (%s)", what,
+				    n->value);
+	}
+	for (size_t i = 0; i < sizeof(low) - 1 && v[i]; i++)
+		low[i] = (char)tolower((unsigned char)v[i]);
+	if (strstr(low, "nan") || strstr(low, "inf"))
+		return ar_node_errf(doc, n, err, "'%s' must be a finite number, not '%s'", what,
+				    n->value);
+	return ar_node_errf(doc, n, err, "'%s' must be %s, not '%s'", what, type, n->value);
+}
+
 int ar_node_num(const struct ar_doc *doc, const struct ar_node *n,
 		const char *what, int allow_zero, double max, double *out,
 		struct ar_err *err)
 {
+	char limit[32];
 	double v;
 
 	if (scalar(doc, n, what, "a number", err))
 		return -1;
+	snprintf(limit, sizeof(limit), "%g", max);
 	if (n->quoted || ar_parse_double(n->value, &v))
-		return ar_node_errf(doc, n, err, "'%s' must be a finite number, not '%s'",
-				    what, n->value);
+		return bad_number(doc, n, what, "a number", limit, err);
 	if (v < 0 || (v == 0 && !allow_zero))
 		return ar_node_errf(doc, n, err, "'%s' must be %s, not %s", what,
 				    allow_zero ? ">= 0" : "> 0", n->value);
@@ -421,13 +500,14 @@ int ar_node_int(const struct ar_doc *doc, const struct ar_node *n,
 		const char *what, long min, long max, long *out,
 		struct ar_err *err)
 {
+	char limit[32];
 	double v;
 
 	if (scalar(doc, n, what, "an integer", err))
 		return -1;
+	snprintf(limit, sizeof(limit), "%ld", max);
 	if (n->quoted || ar_parse_double(n->value, &v))
-		return ar_node_errf(doc, n, err, "'%s' must be an integer, not '%s'",
-				    what, n->value);
+		return bad_number(doc, n, what, "an integer", limit, err);
 	if (v != floor(v))
 		return ar_node_errf(doc, n, err, "'%s' must be a whole number, not %s",
 				    what, n->value);

@@ -342,13 +342,16 @@ static void naive_attention(struct ctx *c, const struct aspec *s)
 }
 
 /* Flash tiles from the on-chip memory M of one compute unit: half holds the K
- * and V tiles (Bc keys), half the Q tile and its fp32 output accumulator (Br
- * rows).  Both at least 16. */
+ * tile and the V tiles of every value head its key head serves (Bc keys):
+ * Bc = ⌊(M/2) / ((d_k + vpk·d_v)·kv)⌋; half the Q tile and the fp32 output
+ * accumulator of each row's av/maps value products (Br rows):
+ * Br = ⌊(M/2) / (d_k·a + (av/maps)·d_v·4)⌋.  Both at least 16. */
 static void tiles(struct ctx *c, const struct aspec *s, double *Br, double *Bc)
 {
 	double half = c->onchip / 2, kvb = s->cached ? c->kv : c->a;
-	double r = floor(half / (s->dk * c->a + s->dv * 4));
-	double k = floor(half / ((s->dk + (s->v_tied ? 0 : s->dv)) * kvb));
+	double vpk = s->v_tied ? 0 : fmax(1, s->vh / s->kh); /* value heads per key head */
+	double r = floor(half / (s->dk * c->a + s->av / s->maps * s->dv * 4));
+	double k = floor(half / ((s->dk + vpk * s->dv) * kvb));
 
 	*Br = r < 16 ? 16 : r;
 	*Bc = k < 16 ? 16 : k;

@@ -30,7 +30,8 @@ static int sourced(const struct ar_doc *doc, const struct ar_node *n,
 
 	if (n->kind != AR_NODE_MAP)
 		return ar_node_errf(doc, n, err,
-				    "'%s' must be {value: NUMBER, source: \"...\"}", what);
+				    "'%s' must be {value: NUMBER, source: \"...\"}%s", what,
+				    n->kind == AR_NODE_SCALAR ? " (every number carries its source)" : "");
 	if (ar_node_check_keys(doc, n, keys, err))
 		return -1;
 	v = ar_node_get(n, "value");
@@ -38,10 +39,40 @@ static int sourced(const struct ar_doc *doc, const struct ar_node *n,
 	if (!v)
 		return ar_node_errf(doc, n, err, "'%s' has no 'value'", what);
 	if (!s)
-		return ar_node_errf(doc, n, err, "'%s' has no 'source'", what);
+		return ar_node_errf(doc, n, err,
+				    "'%s' has no 'source' (a datasheet URL, or 'measured' with the date and command)",
+				    what);
 	if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
 		return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", what);
 	return ar_node_num(doc, v, what, allow_zero, max, out, err);
+}
+
+/* ar_node_check_keys, with a hint for the words people write for the memory
+ * fields: at the top level (top != 0) they belong in a memory level. */
+static int check_keys(const struct ar_doc *doc, const struct ar_node *map,
+		      const char *const *known, int top, struct ar_err *err)
+{
+	static const char *const words[] = { "bandwidth", "bw", "capacity", "size", NULL };
+	static const char *const fields[] = {
+		"bw_bytes_per_s", "bw_bytes_per_s", "capacity_bytes", "capacity_bytes"
+	};
+
+	for (const struct ar_node *c = map->child; c; c = c->next) {
+		const char *const *k;
+		for (k = known; *k && strcmp(*k, c->key); k++)
+			;
+		const char *w = *k ? NULL : ar_nearest(c->key, words);
+		if (!w || ar_nearest(c->key, known))
+			continue;
+		const char *f = fields[0];
+		for (int i = 0; words[i]; i++)
+			if (words[i] == w)
+				f = fields[i];
+		return ar_errf(err, doc->path, c->key_line, c->key_col,
+			       top ? "unknown key '%s' (did you mean '%s' in a 'memory' level?)"
+				   : "unknown key '%s' (did you mean '%s'?)", c->key, f);
+	}
+	return ar_node_check_keys(doc, map, known, err);
 }
 
 static int load_peaks(const struct ar_doc *doc, const struct ar_node *map,
@@ -72,8 +103,7 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 	char what[64];
 
 	snprintf(what, sizeof(what), "memory[%d]", i);
-	if (ar_node_expect(doc, n, AR_NODE_MAP, what, err) ||
-	    ar_node_check_keys(doc, n, keys, err))
+	if (ar_node_expect(doc, n, AR_NODE_MAP, what, err) || check_keys(doc, n, keys, 0, err))
 		return -1;
 	if (!(c = ar_node_get(n, "name")))
 		return ar_node_errf(doc, n, err, "memory level %d has no 'name'", i);
@@ -82,13 +112,15 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 	if (!(c = ar_node_get(n, "capacity_bytes")))
 		return ar_node_errf(doc, n, err, "memory level '%s' has no 'capacity_bytes'",
 				    lv->name);
-	if (sourced(doc, c, "capacity_bytes", 0, MAX_BYTES, &lv->capacity_bytes, err))
+	snprintf(what, sizeof(what), "%s.capacity_bytes", lv->name);
+	if (sourced(doc, c, what, 0, MAX_BYTES, &lv->capacity_bytes, err))
 		return -1;
 	c = ar_node_get(n, "bw_bytes_per_s");
 	if (!c && i == 0)
 		return ar_node_errf(doc, n, err,
 				    "main memory '%s' has no 'bw_bytes_per_s'", lv->name);
-	if (c && sourced(doc, c, "bw_bytes_per_s", 0, MAX_BW, &lv->bw_bytes_per_s, err))
+	snprintf(what, sizeof(what), "%s.bw_bytes_per_s", lv->name);
+	if (c && sourced(doc, c, what, 0, MAX_BW, &lv->bw_bytes_per_s, err))
 		return -1;
 	return 0;
 }
@@ -105,8 +137,11 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	char kind[16];
 	double units;
 
-	if (ar_node_expect(doc, root, AR_NODE_MAP, "hardware descriptor", err) ||
-	    ar_node_check_keys(doc, root, keys, err))
+	if (root->kind != AR_NODE_MAP)
+		return ar_node_errf(doc, root, err,
+				    "a hardware descriptor must be a mapping of keys, not %s",
+				    root->kind == AR_NODE_SEQ ? "a list" : "a scalar");
+	if (check_keys(doc, root, keys, 1, err))
 		return -1;
 	if (!(n = ar_node_get(root, "name")))
 		return ar_node_errf(doc, root, err, "missing required key 'name'");
@@ -175,7 +210,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		return -1;
 	if (units != floor(units))
 		return ar_node_errf(doc, ar_node_get(u, "value"), err,
-				    "'onchip.units' must be a whole number");
+				    "'onchip.units' must be a whole number, not %s",
+				    ar_node_get(u, "value")->value);
 	hw->units = (long)units;
 	if ((n = ar_node_get(root, "link_bw_bytes_per_s")) &&
 	    sourced(doc, n, "link_bw_bytes_per_s", 0, MAX_BW, &hw->link_bw_bytes_per_s, err))

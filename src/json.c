@@ -135,7 +135,10 @@ static int convert(struct ar_doc *doc, struct scan *s, const cJSON *item,
 	return 0;
 }
 
-static int max_depth_ok(const char *text, size_t len)
+/* Scan brackets outside strings.  Returns the offset of the first bracket
+ * nested deeper than AR_DOC_MAX_DEPTH, or len; *open is set when the text
+ * ends inside a string or with brackets left open (a truncated file). */
+static size_t depth_scan(const char *text, size_t len, int *open)
 {
 	int d = 0, in_str = 0;
 
@@ -150,12 +153,50 @@ static int max_depth_ok(const char *text, size_t len)
 			in_str = 1;
 		} else if (c == '{' || c == '[') {
 			if (++d > AR_DOC_MAX_DEPTH)
-				return 0;
+				return i;
 		} else if (c == '}' || c == ']') {
 			d--;
 		}
 	}
-	return 1;
+	*open = in_str || d > 0;
+	return len;
+}
+
+/* Say what is wrong at `at`, where cJSON stopped. */
+static int syntax_error(const char *name, const char *text, size_t len, const char *at,
+			struct ar_err *err)
+{
+	const char *end = text + len, *prev = at;
+	int line, col;
+	char low[9] = "";
+
+	if (at >= end) {
+		pos_of(text, end, &line, &col);
+		return ar_errf(err, name, line, col, "JSON syntax error: unexpected end of text");
+	}
+	/* cJSON often stops one past the character it could not take */
+	if (at > text && strchr("'}]/#", at[-1]))
+		prev = --at;
+	pos_of(text, at, &line, &col);
+	while (prev > text && strchr(" \t\r\n", prev[-1]))
+		prev--;
+	for (size_t i = 0; i < sizeof(low) - 1 && at + i < end; i++)
+		low[i] = (char)(at[i] >= 'A' && at[i] <= 'Z' ? at[i] - 'A' + 'a' : at[i]);
+	if (*at == '\'')
+		return ar_errf(err, name, line, col,
+			       "JSON syntax error: strings take double quotes, not single");
+	if (*at == '/' || *at == '#')
+		return ar_errf(err, name, line, col, "JSON syntax error: JSON has no comments");
+	if ((*at == '}' || *at == ']') && prev > text && prev[-1] == ',')
+		return ar_errf(err, name, line, col, "JSON syntax error: trailing comma before '%c'",
+			       *at);
+	if (!strncmp(low, "nan", 3) || !strncmp(low, "inf", 3) || !strncmp(low, "-inf", 4))
+		return ar_errf(err, name, line, col,
+			       "JSON syntax error: NaN and Infinity are not JSON numbers");
+	if (*at > ' ' && *at < 127)
+		return ar_errf(err, name, line, col, "JSON syntax error: unexpected '%c'", *at);
+	return ar_errf(err, name, line, col, "JSON syntax error: unexpected byte 0x%02X",
+		       (unsigned)(unsigned char)*at);
 }
 
 int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
@@ -164,14 +205,25 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 	const char *end = NULL;
 	cJSON *root;
 	struct scan s = { text, text, text + len, 1, 1 };
-	int rc;
+	const char *nul = memchr(text, 0, len);
+	int rc, line, col, open = 0;
+	size_t deep;
 
 	snprintf(doc->path, sizeof(doc->path), "%s", name);
-	if (memchr(text, 0, len))
-		return ar_errf(err, name, 0, 0, "NUL byte in JSON text");
-	if (!max_depth_ok(text, len)) /* before cJSON, which recurses */
-		return ar_errf(err, name, 1, 1, "document nested deeper than %d levels",
+	if (nul) {
+		pos_of(text, nul, &line, &col);
+		return ar_errf(err, name, line, col, "not a text file: NUL byte in JSON text");
+	}
+	skip_ws(&s);
+	if (s.p == s.end)
+		return ar_errf(err, name, 1, 1, "empty document");
+	s = (struct scan){ text, text, text + len, 1, 1 };
+	deep = depth_scan(text, len, &open);
+	if (deep < len) { /* before cJSON, which recurses */
+		pos_of(text, text + deep, &line, &col);
+		return ar_errf(err, name, line, col, "document nested deeper than %d levels",
 			       AR_DOC_MAX_DEPTH);
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root && end) { /* only whitespace may follow the value */
 		const char *p = end;
@@ -179,20 +231,18 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 			p++;
 		if (p < text + len) {
 			cJSON_Delete(root);
-			root = NULL;
-			end = p;
+			pos_of(text, p, &line, &col);
+			return ar_errf(err, name, line, col,
+				       "JSON syntax error: more text after the end of the JSON value");
 		}
 	}
 	if (!root) {
-		int line, col;
 		const char *at = end ? end : cJSON_GetErrorPtr();
+		if (open) /* report where the text stops, not where cJSON gave up */
+			at = text + len;
 		if (!at || at < text || at > text + len)
 			at = text;
-		pos_of(text, at, &line, &col);
-		skip_ws(&s);
-		if (s.p == s.end)
-			return ar_errf(err, name, 1, 1, "empty document");
-		return ar_errf(err, name, line, col, "JSON syntax error");
+		return syntax_error(name, text, len, at, err);
 	}
 	rc = convert(doc, &s, root, 0, &doc->root, err);
 	cJSON_Delete(root);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#pragma GCC optimize("fp-contract=fast")
+#pragma GCC optimize("fp-contract=fast", "no-trapping-math")
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
 	!defined(__SANITIZE_ADDRESS__)
@@ -73,6 +73,12 @@ static void sgemm(const float *a, long lda, const float *b, long ldb, int transb
 {
 	if (m <= 0 || n <= 0)
 		return;
+	if (m == 1) { /* a row times a matrix: the matrix-vector kernel reads b once, unpacked */
+		cblas_sgemv(CblasRowMajor, transb ? CblasNoTrans : CblasTrans,
+			    (int)(transb ? n : k), (int)(transb ? k : n), alpha, b, (int)ldb, a, 1,
+			    beta, c, 1);
+		return;
+	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, transb ? CblasTrans : CblasNoTrans,
 		    (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
@@ -836,21 +842,23 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 
 /* ---- calibration probes ---- */
 
+typedef float v8f __attribute__((vector_size(32)));
+
+/* 8 independent chains of 8-wide FMAs (enough to cover the FMA latency) */
 VEC static float fma_chains(long n)
 {
-	float acc[64], x = 0.999999f, y = 1e-7f, s = 0;
+	v8f a0 = { 0 }, a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5,
+	    a6 = a0 + 6, a7 = a0 + 7, x = a0 + 0.999999f, y = a0 + 1e-7f;
 
-	for (int j = 0; j < 64; j++)
-		acc[j] = (float)j;
 	for (long i = 0; i < n; i++) {
-#pragma omp simd
-		for (int j = 0; j < 64; j++)
-			acc[j] = acc[j] * x + y;
-		__asm__ volatile("" : : "g"(acc) : "memory");
+		a0 = a0 * x + y; a1 = a1 * x + y; a2 = a2 * x + y; a3 = a3 * x + y;
+		a4 = a4 * x + y; a5 = a5 * x + y; a6 = a6 * x + y; a7 = a7 * x + y;
 	}
-	for (int j = 0; j < 64; j++)
-		s += acc[j];
-	return s;
+	v8f s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+	float r = 0;
+	for (int j = 0; j < 8; j++)
+		r += s[j];
+	return r;
 }
 
 float ar_kernels_fma_probe(long n)
@@ -876,14 +884,22 @@ void ar_kernels_exp(float *out, const float *in, long n)
 
 VEC static double sum_vec(const float *x, long n)
 {
-	float s = 0;
-#pragma omp simd reduction(+ : s)
-	for (long i = 0; i < n; i++)
+	float acc[32] = { 0 }, s = 0;
+	long i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+#pragma omp simd
+		for (int j = 0; j < 32; j++)
+			acc[j] += x[i + j];
+	}
+	for (; i < n; i++)
 		s += x[i];
+	for (int j = 0; j < 32; j++)
+		s += acc[j];
 	return s;
 }
 
-double ar_kernels_sum(const float *x, long n)
+double ar_kernels_sum(const float *x, long n, long reps)
 {
 	double s = 0;
 	int nt = ar_kernels_threads();
@@ -891,7 +907,8 @@ double ar_kernels_sum(const float *x, long n)
 #pragma omp parallel for schedule(static) reduction(+ : s) if (nt > 1)
 	for (int c = 0; c < nt; c++) {
 		long lo = n * c / nt, hi = n * (c + 1) / nt;
-		s += sum_vec(x + lo, hi - lo);
+		for (long r = 0; r < reps; r++)
+			s += sum_vec(x + lo, hi - lo);
 	}
 	return s;
 }

@@ -144,7 +144,8 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 float ar_kernels_fma_probe(long n);
 /* out (n) = exp(in (n)) with the executor's exp */
 void ar_kernels_exp(float *out, const float *in, long n);
-/* Σ x (n) with every thread reading its part; used for bandwidth. */
-double ar_kernels_sum(const float *x, long n);
+/* reps · Σ x (n): every thread sums its own part reps times (read bandwidth
+ * of a working set of n floats, one parallel region). */
+double ar_kernels_sum(const float *x, long n, long reps);
 
 #endif

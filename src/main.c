@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "doc.h"
+#include "exec.h"
 #include "graph.h"
 #include "hw.h"
 #include "model.h"
@@ -16,6 +18,7 @@
 #include "roofline.h"
 #include "size.h"
 #include "table.h"
+#include "validate.h"
 
 #define EXIT_USAGE 2
 
@@ -40,12 +43,26 @@ static const char usage_text[] =
 	"            also --attn and the bit widths as analyze; no --output: text on stdout\n"
 	"  size      --model M [--model M2 ...] --hw H [--hw H2 ...] [--context S] [--batch B]\n"
 	"            [--gen G] [--reserve F] [--ttft S] [--tpot S] [--throughput TOK_PER_S]\n"
-	"            [--offload] [bits, --attn, --tp, --set as analyze] [--format table|csv|json]\n"
+	"            [--offload] [--plot DIR] [bits, --attn, --tp, --set as analyze] [--format ...]\n"
 	"            what fits (weights + KV + activations + reserve <= capacity), the largest\n"
 	"            batch at context S (default 4096) and the longest context at batch B\n"
 	"            (default 1), the fewest devices (tp x replicas) meeting the targets, the\n"
 	"            elasticity of each phase to bandwidth, peak and link, and with --offload\n"
 	"            the KV cache in host memory.  --reserve: a share below 1 (0.1) or bytes\n"
+	"            (2e9).  --plot DIR draws DIR/size-latency.png and DIR/size-context.png\n"
+	"  run       --model M [--batch B] [--seq S] [--gen G] [--attn flash|naive] [--hw H]\n"
+	"            [--format table|json] [--output FILE]\n"
+	"            runs M on this CPU (fp32, random weights, real KV cache): time per op\n"
+	"            (warm-up, then the median of repeats) beside the prediction on H\n"
+	"            (default hw/host.yaml when it exists), totals per phase, memory used\n"
+	"  calibrate [--output hw/host.yaml] [--threads N]\n"
+	"            measures this machine (matrix and vector peaks, bandwidth of each\n"
+	"            memory level, per-op overhead) and writes its hardware descriptor\n"
+	"  validate  [--model M ...] [--quick] [--attn flash|naive] [--hw H]\n"
+	"            [--format table|json] [--output FILE]\n"
+	"            measured against predicted over a grid (six archs, in and over the\n"
+	"            last-level cache, two prefill and two decode lengths, batch 1 and 4);\n"
+	"            models are cut to 4 layers (--quick) or 8; calibrates when H is missing\n"
 	"\n"
 	"M is a name in configs/ (gta-1b), a YAML path or a Hugging Face config.json;\n"
 	"H is a name in hw/ (h100-sxm) or a path.  LIST is comma-separated (1,8,32).\n"
@@ -526,7 +543,7 @@ static int cmd_size(int argc, char **argv)
 	struct ar_err err = { 0 };
 	struct out out;
 	char *rest[2 * MAX_LIST + 64];
-	const char *context = NULL;
+	const char *context = NULL, *plot_dir = NULL;
 	int n = 0, rc, nr = 0;
 
 	/* size's own flags; the rest are analyze's */
@@ -537,7 +554,7 @@ static int cmd_size(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(f, "--context") && strcmp(f, "--reserve") && strcmp(f, "--ttft") &&
-		    strcmp(f, "--tpot") && strcmp(f, "--throughput")) {
+		    strcmp(f, "--tpot") && strcmp(f, "--throughput") && strcmp(f, "--plot")) {
 			if (n >= (int)(sizeof(rest) / sizeof(*rest)))
 				return usage_error("%s", "too many arguments");
 			rest[n++] = argv[i];
@@ -548,6 +565,8 @@ static int cmd_size(int argc, char **argv)
 		i++;
 		if (!strcmp(f, "--context")) {
 			context = v;
+		} else if (!strcmp(f, "--plot")) {
+			plot_dir = v;
 		} else if (!strcmp(f, "--reserve")) {
 			double r;
 			if (ar_parse_double(v, &r))
@@ -604,6 +623,11 @@ static int cmd_size(int argc, char **argv)
 				free(res);
 				return 1;
 			}
+	if (plot_dir && ar_size_plot(plot_dir, res, models, o.n_models, hws, o.n_hws, &err)) {
+		report(&err);
+		free(res);
+		return 1;
+	}
 	if (out_open(&out, o.output)) {
 		free(res);
 		return 1;
@@ -612,6 +636,308 @@ static int cmd_size(int argc, char **argv)
 	   : o.format == AR_FMT_CSV ? ar_size_write_csv(out.f, res, nr, &req)
 	   : ar_size_write_table(out.f, res, nr, &req);
 	free(res);
+	return out_close(&out, rc == 0);
+}
+
+/* ---- run, calibrate, validate: the executor on this machine ---- */
+
+/* The host descriptor for predictions: --hw when given, else hw/host.yaml
+ * when it exists.  0 with *have = 0 when there is none. */
+static int host_hw(const struct opts *o, struct ar_hw *hw, int *have)
+{
+	struct ar_err err = { 0 };
+	char path[512];
+
+	*have = 0;
+	if (o->n_hws) {
+		if (load_hw(o->hws[0], o, hw))
+			return 1;
+		*have = 1;
+		return 0;
+	}
+	if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 &&
+	    access(path, R_OK) == 0) {
+		if (ar_hw_load(hw, path, &err)) {
+			report(&err);
+			return 1;
+		}
+		*have = 1;
+	}
+	return 0;
+}
+
+struct run_phase {
+	const char *what;
+	int n_ops;
+	enum ar_op_id ids[AR_GRAPH_MAX_OPS];
+	double layers[AR_GRAPH_MAX_OPS], meas[AR_GRAPH_MAX_OPS], pred[AR_GRAPH_MAX_OPS];
+	double meas_s, pred_s;
+};
+
+static void run_phase_from(struct run_phase *r, const struct ar_graph *g)
+{
+	r->n_ops = g->n_ops;
+	for (int i = 0; i < g->n_ops; i++) {
+		r->ids[i] = g->ops[i].id;
+		r->layers[i] = g->ops[i].layers;
+	}
+}
+
+static void run_write(FILE *f, const struct opts *o, const struct ar_model *m,
+		      const struct ar_exec *ex, const struct run_phase *ph, int have_hw,
+		      const char *hw_name)
+{
+	const struct ar_exec_plan *p = &ex->plan;
+
+	if (o->format == AR_FMT_JSON) {
+		fprintf(f, "{\n  \"model\": \"%s\", \"batch\": %ld, \"seq\": %ld, \"gen\": %ld, \"attn\": \"%s\", \"threads\": %d,\n",
+			m->name, o->wl.batch, o->wl.seq, o->wl.gen, ar_attn_impl_names[o->wl.attn],
+			ar_kernels_threads());
+		fprintf(f, "  \"hardware\": %s%s%s,\n", have_hw ? "\"" : "", have_hw ? hw_name : "null",
+			have_hw ? "\"" : "");
+		fprintf(f, "  \"memory\": {\"weights_bytes\": %.0f, \"kv_cache_bytes\": %.0f, \"activation_bytes\": %.0f, \"scratch_bytes\": %.0f, \"total_bytes\": %.0f},\n",
+			p->weight_bytes, p->kv_bytes, p->act_bytes, p->scratch_bytes, p->total_bytes);
+		for (int k = 0; k < 2; k++) {
+			const struct run_phase *r = &ph[k];
+			fprintf(f, "  \"%s\": {\"what\": \"%s\", \"measured_s\": %.6g, \"predicted_s\": ",
+				ar_phase_names[k], r->what, r->meas_s);
+			have_hw ? fprintf(f, "%.6g", r->pred_s) : fprintf(f, "null");
+			fprintf(f, ", \"ops\": [\n");
+			for (int i = 0; i < r->n_ops; i++) {
+				fprintf(f, "    {\"name\": \"%s\", \"layers\": %g, \"measured_s\": %.6g, \"predicted_s\": ",
+					ar_op_names[r->ids[i]], r->layers[i], r->meas[i]);
+				have_hw ? fprintf(f, "%.6g", r->pred[i]) : fprintf(f, "null");
+				fprintf(f, "}%s\n", i + 1 < r->n_ops ? "," : "");
+			}
+			fprintf(f, "  ]}%s\n", k ? "" : ",");
+		}
+		fprintf(f, "}\n");
+		return;
+	}
+	char b1[32], b2[32], b3[32], b4[32];
+	fprintf(f, "run %s: batch %ld, prompt %ld, gen %ld, attention %s, %d threads, fp32; predictions: %s\n",
+		m->name, o->wl.batch, o->wl.seq, o->wl.gen, ar_attn_impl_names[o->wl.attn],
+		ar_kernels_threads(), have_hw ? hw_name : "none (run attnroof calibrate)");
+	fprintf(f, "memory: weights %s, KV cache %s, activations %s, scratch %s\n",
+		ar_fmt_si(b1, sizeof(b1), p->weight_bytes, "B"), ar_fmt_si(b2, sizeof(b2), p->kv_bytes, "B"),
+		ar_fmt_si(b3, sizeof(b3), p->act_bytes, "B"), ar_fmt_si(b4, sizeof(b4), p->scratch_bytes, "B"));
+	for (int k = 0; k < 2; k++) {
+		const struct run_phase *r = &ph[k];
+		fprintf(f, "\n%s (%s): measured %s", ar_phase_names[k], r->what,
+			ar_fmt_si(b1, sizeof(b1), r->meas_s, "s"));
+		if (have_hw)
+			fprintf(f, ", predicted %s (%+.1f%%)", ar_fmt_si(b2, sizeof(b2), r->pred_s, "s"),
+				100 * (r->pred_s - r->meas_s) / r->meas_s);
+		fprintf(f, "\n  %-16s %6s %14s %14s %8s\n", "op", "layers", "measured_us", "predicted_us", "error");
+		for (int i = 0; i < r->n_ops; i++) {
+			fprintf(f, "  %-16s %6g %14.2f ", ar_op_names[r->ids[i]], r->layers[i], r->meas[i] * 1e6);
+			if (have_hw)
+				fprintf(f, "%14.2f %+7.1f%%\n", r->pred[i] * 1e6,
+					r->meas[i] > 0 ? 100 * (r->pred[i] - r->meas[i]) / r->meas[i] : 0);
+			else
+				fprintf(f, "%14s %8s\n", "-", "-");
+		}
+	}
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct ar_model m;
+	struct ar_hw hw;
+	struct ar_err err = { 0 };
+	static struct ar_exec ex;
+	static struct run_phase ph[2];
+	struct ar_graph g;
+	struct ar_phase_time pt;
+	struct out out;
+	int rc, have_hw;
+
+	if ((rc = parse_opts(argc, argv, &o, 0)))
+		return rc;
+	if (!o.n_models)
+		return usage_error("%s", "run needs --model");
+	if (o.format == AR_FMT_CSV)
+		return usage_error("%s", "run writes table or json");
+	o.wl.wbits = o.wl.abits = o.wl.kvbits = 32;
+	if (load_model(o.models[0], &m) || host_hw(&o, &hw, &have_hw))
+		return 1;
+	if (ar_workload_check(&m, &o.wl, &err)) {
+		report(&err);
+		return 1;
+	}
+	double onchip = have_hw ? hw.onchip_bytes_per_unit : 524288;
+	long S = o.wl.seq, G = o.wl.gen, cap = S + G;
+	ar_kernels_set_threads(0);
+	if (ar_exec_init(&ex, &m, o.wl.batch, S, cap, o.wl.attn, onchip, 1, 0, &err)) {
+		report(&err);
+		return 1;
+	}
+	/* prefill: warm-up, then the median of 3 */
+	struct ar_workload wl = o.wl;
+	ar_graph_build(&g, &m, &wl, onchip, AR_PHASE_PREFILL);
+	run_phase_from(&ph[0], &g);
+	ph[0].what = "prompt, median of 3 after a warm-up";
+	if (ar_exec_measure(&ex, &g, 1, 3, ph[0].meas, &ph[0].meas_s, &err) ||
+	    (have_hw && ar_roofline_eval(&g, &hw, &pt, &err)))
+		goto fail;
+	for (int i = 0; have_hw && i < g.n_ops; i++)
+		ph[0].pred[i] = pt.ops[i].time_s;
+	ph[0].pred_s = have_hw ? pt.time_s : 0;
+	/* decode: the G−1 steps after the prompt (KV S+1 .. S+G−1), or one step at S */
+	long first = G >= 2 ? S + 1 : S, last = G >= 2 ? S + G - 1 : S, steps = last - first + 1;
+	wl.seq = first;
+	ar_graph_build(&g, &m, &wl, onchip, AR_PHASE_DECODE);
+	run_phase_from(&ph[1], &g);
+	ph[1].what = G >= 2 ? "mean step of the generation" : "one step at the prompt length, median of 3";
+	if (G < 2) {
+		if (ar_exec_measure(&ex, &g, 1, 3, ph[1].meas, &ph[1].meas_s, &err) ||
+		    (have_hw && ar_roofline_eval(&g, &hw, &pt, &err)))
+			goto fail;
+		for (int i = 0; have_hw && i < g.n_ops; i++)
+			ph[1].pred[i] = pt.ops[i].time_s;
+		ph[1].pred_s = have_hw ? pt.time_s : 0;
+	} else {
+		double t[AR_GRAPH_MAX_OPS];
+		if (ar_exec_phase(&ex, &g, NULL, NULL, &err)) /* warm-up */
+			goto fail;
+		for (long s = first; s <= last; s++) {
+			wl.seq = s;
+			ar_graph_build(&g, &m, &wl, onchip, AR_PHASE_DECODE);
+			if (ar_exec_phase(&ex, &g, t, NULL, &err) ||
+			    (have_hw && ar_roofline_eval(&g, &hw, &pt, &err)))
+				goto fail;
+			for (int i = 0; i < g.n_ops; i++) {
+				ph[1].meas[i] += t[i] / steps;
+				ph[1].meas_s += t[i] * g.ops[i].layers / steps;
+				if (have_hw)
+					ph[1].pred[i] += pt.ops[i].time_s / steps;
+			}
+			ph[1].pred_s += have_hw ? pt.time_s / steps : 0;
+		}
+	}
+	if (out_open(&out, o.output))
+		goto fail_quiet;
+	run_write(out.f, &o, &m, &ex, ph, have_hw, have_hw ? hw.name : "");
+	ar_exec_release(&ex);
+	return out_close(&out, 1);
+fail:
+	report(&err);
+fail_quiet:
+	ar_exec_release(&ex);
+	return 1;
+}
+
+/* Calibrate into `path` (temporary file, then rename) and print a summary. */
+static int calibrate_to(const char *path, int threads, int quiet)
+{
+	struct ar_calib c;
+	struct ar_err err = { 0 };
+	struct out out;
+
+	if (ar_calibrate_run(&c, threads, &err)) {
+		report(&err);
+		return 1;
+	}
+	if (out_open(&out, path))
+		return 1;
+	int ok = ar_calibrate_write_yaml(out.f, &c, "host") == 0;
+	if (out_close(&out, ok))
+		return 1;
+	if (!quiet)
+		printf("%s: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s (FMA %.1f), "
+		       "DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n",
+		       path && strcmp(path, "-") ? path : "host", c.threads, c.matrix_flops_per_s / 1e9,
+		       c.vector_flops_per_s / 1e9, c.fma_flops_per_s / 1e9, c.level_bw[0] / 1e9,
+		       c.overhead_s * 1e6, c.wall_s);
+	return 0;
+}
+
+static int cmd_calibrate(int argc, char **argv)
+{
+	const char *output = "hw/host.yaml";
+	long threads = 0;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", argv[i]);
+		if (!strcmp(argv[i], "--output"))
+			output = argv[++i];
+		else if (!strcmp(argv[i], "--threads")) {
+			if ((rc = parse_count("--threads", argv[++i], &threads)))
+				return rc;
+		} else
+			return usage_error("unknown option '%s'", argv[i]);
+	}
+	return calibrate_to(output, (int)threads, !strcmp(output, "-"));
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	static struct ar_model models[MAX_LIST];
+	struct opts o = { 0 };
+	struct ar_hw hw;
+	struct ar_err err = { 0 };
+	struct ar_validation v;
+	struct out out;
+	int quick = 0, n = 0, rc, have_hw;
+	char *rest[2 * MAX_LIST + 16];
+	int nrest = 0;
+
+	/* --quick takes no value; everything else goes to the common parser */
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else if (nrest < (int)(sizeof(rest) / sizeof(*rest)))
+			rest[nrest++] = argv[i];
+		else
+			return usage_error("%s", "too many arguments");
+	}
+	if ((rc = parse_opts(nrest, rest, &o, 1)))
+		return rc;
+	if (o.format == AR_FMT_CSV)
+		return usage_error("%s", "validate writes table or json");
+	ar_kernels_set_threads(0);
+	if (host_hw(&o, &hw, &have_hw))
+		return 1;
+	if (!have_hw) {
+		fprintf(stderr, "attnroof: no hw/host.yaml; calibrating first\n");
+		if (calibrate_to("hw/host.yaml", 0, 1) || host_hw(&o, &hw, &have_hw))
+			return 1;
+		if (!have_hw) {
+			fprintf(stderr, "attnroof: error: cannot read the new hw/host.yaml\n");
+			return 1;
+		}
+	}
+	long layers = quick ? 4 : 8;
+	if (o.n_models) {
+		for (int i = 0; i < o.n_models; i++) {
+			if (load_model(o.models[i], &models[n]))
+				return 1;
+			if (models[n].layers > layers)
+				models[n].layers = layers;
+			n++;
+		}
+	} else if ((n = ar_validate_models(models, MAX_LIST, layers, &err)) < 0) {
+		report(&err);
+		return 1;
+	}
+	if (ar_validate_run(&v, models, n, &hw, quick, o.wl.attn, &err)) {
+		report(&err);
+		return 1;
+	}
+	if (out_open(&out, o.output)) {
+		ar_validation_release(&v);
+		return 1;
+	}
+	rc = o.format == AR_FMT_JSON ? ar_validate_write_json(out.f, &v)
+	   : ar_validate_write_table(out.f, &v);
+	ar_validation_release(&v);
 	return out_close(&out, rc == 0);
 }
 
@@ -634,5 +960,11 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 2, argv + 2);
 	if (!strcmp(cmd, "size"))
 		return cmd_size(argc - 2, argv + 2);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "calibrate"))
+		return cmd_calibrate(argc - 2, argv + 2);
+	if (!strcmp(cmd, "validate"))
+		return cmd_validate(argc - 2, argv + 2);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -36,10 +36,11 @@ int ar_resolve(const char *dir, const char *name, char *out, size_t n,
 	       struct ar_err *err)
 {
 	const char *roots[3] = { getenv("ATTNROOF_DATA"), ".", AR_DATADIR };
+	const char *what = !strcmp(dir, "hw") ? "device" : !strcmp(dir, "archs") ? "arch" : "model";
 	size_t len = strlen(name);
 
 	if (!len)
-		return ar_errf(err, NULL, 0, 0, "empty %s name", dir);
+		return ar_errf(err, NULL, 0, 0, "empty %s name", what);
 	if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".yaml")) ||
 	    (len > 5 && !strcmp(name + len - 5, ".json")) ||
 	    (len > 4 && !strcmp(name + len - 4, ".yml"))) {
@@ -49,7 +50,7 @@ int ar_resolve(const char *dir, const char *name, char *out, size_t n,
 	}
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-			return ar_errf(err, NULL, 0, 0, "invalid %s name '%s'", dir, name);
+			return ar_errf(err, NULL, 0, 0, "invalid %s name '%s'", what, name);
 	for (int i = 0; i < 3; i++) {
 		if (!roots[i] || !roots[i][0])
 			continue;
@@ -58,7 +59,6 @@ int ar_resolve(const char *dir, const char *name, char *out, size_t n,
 		if (access(out, R_OK) == 0)
 			return 0;
 	}
-	const char *what = !strcmp(dir, "hw") ? "device" : !strcmp(dir, "archs") ? "arch" : "model";
 	return ar_errf(err, NULL, 0, 0, "unknown %s '%s' (no %s/%s.yaml)", what, name, dir, name);
 }
 
@@ -146,7 +146,11 @@ static int expr_prod(struct expr *e, long *out)
 			}
 			v *= r;
 		} else {
-			if (r == 0 || v % r) {
+			if (r == 0) {
+				snprintf(e->msg, sizeof(e->msg), "division by zero");
+				return -1;
+			}
+			if (v % r) {
 				snprintf(e->msg, sizeof(e->msg), "%ld / %ld is not a whole number", v, r);
 				return -1;
 			}
@@ -255,8 +259,10 @@ static int load_arch_header(struct ar_attn *a, const struct ar_doc *doc, struct 
 	const struct ar_node *r = doc->root, *n;
 	int v;
 
-	if (ar_node_expect(doc, r, AR_NODE_MAP, "arch descriptor", err) ||
-	    ar_node_check_keys(doc, r, keys, err))
+	if (r->kind != AR_NODE_MAP)
+		return ar_node_errf(doc, r, err, "an arch descriptor must be a mapping of keys, not %s",
+				    r->kind == AR_NODE_SEQ ? "a list" : "a scalar");
+	if (ar_node_check_keys(doc, r, keys, err))
 		return -1;
 	if (!(n = ar_node_get(r, "name")))
 		return ar_node_errf(doc, r, err, "missing required key 'name'");
@@ -371,24 +377,30 @@ static int load_moe(struct ar_model *m, const struct ar_doc *doc, const struct a
 	return 0;
 }
 
+/* Attach a position in doc to an error that has none (ar_model_check's). */
+static int at_node(const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
+{
+	char msg[sizeof(err->msg)];
+
+	if (!err)
+		return -1;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return ar_node_errf(doc, n, err, "%s", msg);
+}
+
 static int load_arch_doc(const char *name, struct ar_doc *arch, const struct ar_doc *cfg,
 			 const struct ar_node *at, struct ar_err *err)
 {
 	char path[512];
 
 	if (ar_resolve("archs", name, path, sizeof(path), err))
-		return at ? ar_node_errf(cfg, at, err, "%s", err->msg) : -1;
-	return ar_doc_load_yaml(arch, path, err);
+		return at ? at_node(cfg, at, err) : -1;
+	/* a file that cannot be read is reported where the config names it */
+	if (ar_doc_load_yaml(arch, path, err))
+		return at && err && err->line == 0 ? at_node(cfg, at, err) : -1;
+	return 0;
 }
 
-/* Attach a position to an error from ar_model_check. */
-static int at_node(const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
-{
-	char msg[sizeof(err->msg)];
-
-	snprintf(msg, sizeof(msg), "%s", err->msg);
-	return ar_node_errf(doc, n, err, "%s", msg);
-}
 
 static int load_config(struct ar_model *m, const struct ar_doc *doc, struct ar_err *err)
 {
@@ -402,8 +414,10 @@ static int load_config(struct ar_model *m, const struct ar_doc *doc, struct ar_e
 	char arch_name[64];
 	int v, rc = -1;
 
-	if (ar_node_expect(doc, r, AR_NODE_MAP, "model descriptor", err) ||
-	    ar_node_check_keys(doc, r, keys, err))
+	if (r->kind != AR_NODE_MAP)
+		return ar_node_errf(doc, r, err, "a model descriptor must be a mapping of keys, not %s",
+				    r->kind == AR_NODE_SEQ ? "a list" : "a scalar");
+	if (ar_node_check_keys(doc, r, keys, err))
 		return -1;
 	if (!(n = ar_node_get(r, "name")))
 		return ar_node_errf(doc, r, err, "missing required key 'name'");
@@ -524,8 +538,9 @@ static int load_hf(struct ar_model *m, const struct ar_doc *doc, struct ar_err *
 	long kv_heads = 0, v;
 	int rc = -1;
 
-	if (ar_node_expect(doc, r, AR_NODE_MAP, "config.json", err))
-		return -1;
+	if (r->kind != AR_NODE_MAP)
+		return ar_node_errf(doc, r, err, "a config.json must be a JSON object, not %s",
+				    r->kind == AR_NODE_SEQ ? "an array" : "a single value");
 	if (hf_long(doc, "num_hidden_layers", 1, MAX_LAYERS, 1, &m->layers, err) ||
 	    hf_long(doc, "hidden_size", 1, MAX_DIM, 1, &m->hidden, err) ||
 	    hf_long(doc, "num_attention_heads", 1, MAX_HEADS, 1, &m->attn.n_h, err) ||
@@ -595,9 +610,16 @@ static int load_hf(struct ar_model *m, const struct ar_doc *doc, struct ar_err *
 		kv_heads = a->n_h;
 		if (hf_long(doc, "num_key_value_heads", 1, MAX_HEADS, 0, &kv_heads, err))
 			goto cleanup;
+		if (a->n_h % kv_heads) {
+			ar_node_errf(doc, ar_node_get(r, "num_key_value_heads"), err,
+				     "num_attention_heads (%ld) is not divisible by num_key_value_heads (%ld)",
+				     a->n_h, kv_heads);
+			goto cleanup;
+		}
 		a->n_q = a->n_h;
 		a->n_k = a->n_v = kv_heads;
 		a->d_k = a->d_v = a->d_h;
+		m->o_bias = m->attn_bias; /* Llama's attention_bias covers o_proj too */
 		if (kv_heads == a->n_h)
 			snprintf(a->label, sizeof(a->label), "MHA");
 	}

@@ -1,13 +1,24 @@
 /* Sizing (formulas in size.h and beside each function): memory fit, largest
  * batch and context, tensor-parallel degree and replicas for latency and
- * throughput targets, elasticities, KV offloading, and the writers for them.
+ * throughput targets, elasticities, KV offloading, the writers for them and
+ * the size plots (data files drawn by plots/size-*.gp in an external gnuplot).
  * Searches are bisections over quantities that are monotone in the searched
  * variable; every point they test is an ar_analyze of that workload. */
 #include "size.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AR_DATADIR
+#define AR_DATADIR "."
+#endif
 
 const char *const ar_size_knob_names[AR_KNOB_COUNT] = { "bandwidth", "peak", "link" };
 _Static_assert(sizeof(ar_size_knob_names) / sizeof(*ar_size_knob_names) == AR_KNOB_COUNT,
@@ -518,35 +529,25 @@ int ar_size_run(struct ar_size_result *r, const struct ar_model *m, const struct
 
 /* ---- ranking ---- */
 
-static const struct ar_size_result *rank_base;
-
-static int rank_cmp(const void *pa, const void *pb)
-{
-	const int *a = pa, *b = pb;
-	const struct ar_size_config *x = &rank_base[a[0]].configs[a[1]];
-	const struct ar_size_config *y = &rank_base[b[0]].configs[b[1]];
-
-	if (cheaper(x, y))
-		return -1;
-	if (cheaper(y, x))
-		return 1;
-	return a[0] != b[0] ? a[0] - b[0] : a[1] - b[1];
-}
-
 int ar_size_rank(const struct ar_size_result *r, int n_results, int (*idx)[2], int n)
 {
 	int k = 0;
 
+	/* insertion sort: a handful of configurations per result */
 	for (int i = 0; i < n_results; i++)
-		for (int c = 0; c < r[i].n_configs && k < n; c++)
-			if (r[i].configs[c].meets) {
-				idx[k][0] = i;
-				idx[k][1] = c;
-				k++;
+		for (int c = 0; c < r[i].n_configs && k < n; c++) {
+			const struct ar_size_config *x = &r[i].configs[c];
+			if (!x->meets)
+				continue;
+			int j = k++;
+			while (j > 0 && cheaper(x, &r[idx[j - 1][0]].configs[idx[j - 1][1]])) {
+				idx[j][0] = idx[j - 1][0];
+				idx[j][1] = idx[j - 1][1];
+				j--;
 			}
-	rank_base = r;
-	qsort(idx, (size_t)k, sizeof(*idx), rank_cmp);
-	rank_base = NULL;
+			idx[j][0] = i;
+			idx[j][1] = c;
+		}
 	return k;
 }
 
@@ -575,7 +576,7 @@ static void table_one(FILE *f, const struct ar_size_result *r, const struct ar_s
 		ar_fmt_si(b4, sizeof(b4), r->total_bytes, "B"), r->fits ? "fits" : "does not fit");
 	fprintf(f, "  per seq    KV cache %s (%s per token), activations %s\n",
 		ar_fmt_si(b1, sizeof(b1), r->kv_bytes_per_seq, "B"),
-		ar_fmt_si(b2, sizeof(b2), r->kv_bytes_per_token / (double)w->tp, "B"),
+		ar_fmt_si(b2, sizeof(b2), r->kv_bytes_per_seq / (double)(w->seq + w->gen), "B"),
 		ar_fmt_si(b3, sizeof(b3), r->act_bytes_per_seq, "B"));
 	fprintf(f, "  max batch  %ld at context %ld\n", r->max_batch, w->seq);
 	fprintf(f, "  max context %ld at batch %ld\n", r->max_context, w->batch);
@@ -890,4 +891,181 @@ int ar_size_write_json(FILE *f, const struct ar_size_result *r, int n,
 	free(idx);
 	fprintf(f, "%s]\n}\n", k ? "\n  " : "");
 	return ferror(f) ? -1 : 0;
+}
+
+/* ---- plots ---- */
+
+/* gnuplot single-quoted assignment "name='value'; " ('' doubles a quote). */
+static void var_str(char *buf, size_t n, const char *name, const char *v)
+{
+	size_t l = strlen(buf);
+
+	l += (size_t)snprintf(buf + l, l < n ? n - l : 0, "%s='", name);
+	for (; *v && l + 4 < n; v++) {
+		if (*v == '\'')
+			buf[l++] = '\'';
+		buf[l++] = *v;
+	}
+	if (l + 4 < n)
+		snprintf(buf + l, n - l, "'; ");
+}
+
+static int find_script(const char *name, char *out, size_t n, struct ar_err *err)
+{
+	const char *roots[3] = { getenv("ATTNROOF_DATA"), ".", AR_DATADIR };
+
+	for (int i = 0; i < 3; i++)
+		if (roots[i] && roots[i][0] &&
+		    (size_t)snprintf(out, n, "%s/plots/%s.gp", roots[i], name) < n &&
+		    access(out, R_OK) == 0)
+			return 0;
+	return ar_errf(err, NULL, 0, 0, "cannot find the gnuplot script plots/%s.gp", name);
+}
+
+extern char **environ;
+
+/* gnuplot -e setup script, stderr to errpath; -1 with err on failure. */
+static int gnuplot(const char *script, const char *setup, const char *errpath,
+		   struct ar_err *err)
+{
+	const char *argv[] = { "gnuplot", "-e", setup, script, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc, status;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == ENOENT)
+		return ar_errf(err, NULL, 0, 0, "gnuplot not found (apt-get install gnuplot-nox)");
+	if (rc)
+		return ar_errf(err, NULL, 0, 0, "cannot run gnuplot: %s", strerror(rc));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ar_errf(err, NULL, 0, 0, "cannot wait for gnuplot: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return ar_errf(err, NULL, 0, 0, "gnuplot not found (apt-get install gnuplot-nox)");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* its last non-empty message line */
+		char line[400], msg[400] = "no message";
+		FILE *f = fopen(errpath, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			if (line[strspn(line, " \t^")])
+				snprintf(msg, sizeof(msg), "%s", line + strspn(line, " \t"));
+		}
+		if (f)
+			fclose(f);
+		return ar_errf(err, script, 0, 0, "gnuplot failed: %s", msg);
+	}
+	return 0;
+}
+
+/* size-latency.dat: one block per result, rows "batch tpot_ms tokens_per_s" for
+ * B = 1, 2, 4, ... and the largest batch that fits.  size-context.dat: one
+ * row per model, one column of longest contexts per device. */
+static int plot_data(const char *dir, const struct ar_size_result *r,
+		     const struct ar_model *models, int n_models, const struct ar_hw *hws,
+		     int n_hws, struct ar_err *err)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/size-latency.dat", dir);
+	if (!(f = fopen(path, "w")))
+		return ar_errf(err, path, 0, 0, "cannot write: %s", strerror(errno));
+	for (int h = 0; h < n_hws; h++)
+		for (int i = 0; i < n_models; i++) {
+			const struct ar_size_result *x = &r[h * n_models + i];
+			struct ar_workload w = x->wl;
+			double ttft, tpot;
+			fprintf(f, "%s\"%s on %s\"\n", h || i ? "\n\n" : "", x->model, x->hw);
+			if (x->max_batch < 1)
+				fprintf(f, "? ? ?\n");
+			for (long b = 1; b <= x->max_batch; b = b * 2 > x->max_batch && b < x->max_batch
+						     ? x->max_batch : b * 2) {
+				w.batch = b;
+				if (ar_size_latency(&models[i], &hws[h], &w, &ttft, &tpot, err)) {
+					fclose(f);
+					return -1;
+				}
+				fprintf(f, "%ld %.9g %.9g\n", b, tpot * 1e3, (double)b / tpot);
+			}
+		}
+	if (fclose(f))
+		return ar_errf(err, path, 0, 0, "cannot write: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/size-context.dat", dir);
+	if (!(f = fopen(path, "w")))
+		return ar_errf(err, path, 0, 0, "cannot write: %s", strerror(errno));
+	fprintf(f, "\"model\"");
+	for (int h = 0; h < n_hws; h++)
+		fprintf(f, " \"%s\"", hws[h].name);
+	for (int i = 0; i < n_models; i++) {
+		fprintf(f, "\n\"%s\"", models[i].name);
+		for (int h = 0; h < n_hws; h++)
+			fprintf(f, " %ld", r[h * n_models + i].max_context);
+	}
+	fputc('\n', f);
+	if (fclose(f))
+		return ar_errf(err, path, 0, 0, "cannot write: %s", strerror(errno));
+	return 0;
+}
+
+int ar_size_plot(const char *outdir, const struct ar_size_result *r,
+		 const struct ar_model *models, int n_models, const struct ar_hw *hws,
+		 int n_hws, struct ar_err *err)
+{
+	static const char *const names[] = { "size-latency", "size-context" };
+	static const char *const data[] = { "size-latency.dat", "size-context.dat", "gnuplot.err" };
+	const char *tmpdir = getenv("TMPDIR");
+	char dir[512], script[600], sdir[600], errpath[600], tmpout[1100], img[1100];
+	char setup[4096];
+	int rc = -1;
+
+	snprintf(dir, sizeof(dir), "%s/attnroof-size.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(dir))
+		return ar_errf(err, NULL, 0, 0, "cannot make a temporary directory: %s",
+			       strerror(errno));
+	snprintf(errpath, sizeof(errpath), "%s/gnuplot.err", dir);
+	if (plot_data(dir, r, models, n_models, hws, n_hws, err))
+		goto cleanup;
+	for (int k = 0; k < 2; k++) {
+		int fd;
+		if (find_script(names[k], script, sizeof(script), err))
+			goto cleanup;
+		snprintf(sdir, sizeof(sdir), "%s", script);
+		*strrchr(sdir, '/') = 0;
+		snprintf(img, sizeof(img), "%.1000s/%s.png", outdir, names[k]);
+		snprintf(tmpout, sizeof(tmpout), "%.1050s.tmp.XXXXXX", img);
+		if ((fd = mkstemp(tmpout)) < 0) {
+			ar_errf(err, img, 0, 0, "cannot write: %s", strerror(errno));
+			goto cleanup;
+		}
+		close(fd);
+		setup[0] = 0;
+		var_str(setup, sizeof(setup), "dir", sdir);
+		var_str(setup, sizeof(setup), "datadir", dir);
+		var_str(setup, sizeof(setup), "term", "png");
+		var_str(setup, sizeof(setup), "out", tmpout);
+		snprintf(setup + strlen(setup), sizeof(setup) - strlen(setup),
+			 "nser=%d; nhw=%d; context=%ld; batch=%ld;", n_models * n_hws, n_hws,
+			 r[0].wl.seq, r[0].wl.batch);
+		if (gnuplot(script, setup, errpath, err) || chmod(tmpout, 0644) ||
+		    rename(tmpout, img)) {
+			if (!err->msg[0])
+				ar_errf(err, img, 0, 0, "cannot write: %s", strerror(errno));
+			unlink(tmpout);
+			goto cleanup;
+		}
+	}
+	rc = 0;
+cleanup:
+	for (size_t i = 0; i < sizeof(data) / sizeof(*data); i++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/%s", dir, data[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	return rc;
 }

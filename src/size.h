@@ -3,7 +3,7 @@
  * context, how many devices a latency and throughput target needs, how each
  * phase reacts to bandwidth, peak and link speed, and decoding with the KV
  * cache in host memory.  Every cost comes from ar_analyze; nothing here parses
- * or prints to the terminal (the writers take a stream). */
+ * or prints to the terminal (the writers take a stream; plots run gnuplot). */
 #ifndef AR_SIZE_H
 #define AR_SIZE_H
 
@@ -147,5 +147,16 @@ int ar_size_write_csv(FILE *f, const struct ar_size_result *r, int n,
 		      const struct ar_size_req *req);
 int ar_size_write_json(FILE *f, const struct ar_size_result *r, int n,
 		       const struct ar_size_req *req);
+
+/* Draw size-latency.png (decode tokens/s against TPOT as the batch grows from
+ * 1 to the largest that fits, a line per model and device) and
+ * size-context.png (the longest context per model, a bar per device) into the
+ * existing directory outdir with gnuplot and plots/size-*.gp.  r holds
+ * n_models·n_hws results, device-major (r[h·n_models + i]), from one request.
+ * Each image is written to a temporary file and renamed into place.  -1 with
+ * err; "gnuplot not found" when the program is missing. */
+int ar_size_plot(const char *outdir, const struct ar_size_result *r,
+		 const struct ar_model *models, int n_models, const struct ar_hw *hws,
+		 int n_hws, struct ar_err *err);
 
 #endif

@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 # expect CODE "STDERR-LINE-OR-EMPTY" args...: run, compare exit code and stderr's first line
 expect() {
 	code=$1; msg=$2; shift 2
-	"$A" "$@" >"$tmp/out" 2>"$tmp/err"
+	$A "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	got=$(head -n 1 "$tmp/err")
 	if [ "$rc" != "$code" ] || { [ -n "$msg" ] && [ "$got" != "$msg" ]; }; then
@@ -66,7 +66,7 @@ expect 1 "$tmp/nope.json: error: cannot open '$tmp/nope.json': No such file or d
 printf '{"points": []}\n' >"$tmp/empty.json"
 expect 1 "$tmp/empty.json:1:12: error: 'points' is empty" plot measured --input "$tmp/empty.json"
 mkdir "$tmp/nobin"
-PATH="$tmp/nobin" "$A" plot kv --model gta-1b --hw h100-sxm --output "$tmp/kv.png" 2>"$tmp/err"
+PATH="$tmp/nobin" $A plot kv --model gta-1b --hw h100-sxm --output "$tmp/kv.png" 2>"$tmp/err"
 rc=$?
 if [ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "attnroof: error: gnuplot not found (apt-get install gnuplot-nox)" ]; then
 	pass=$((pass+1)); else echo "FAIL: plot without gnuplot: exit $rc, $(cat "$tmp/err")"; fail=$((fail+1)); fi
@@ -80,6 +80,101 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
 	echo "cli: gnuplot missing, plot rendering not tested (apt-get install gnuplot-nox)"
 fi
+
+# size: the largest batch at a context follows from weights + KV + activations
+expect 0 "" size --model gta-1b --hw rtx3060 --context 32768 --format json
+contains '"max_batch": 6,' "$tmp/out"
+contains '"kv_bytes_per_token": 20736' "$tmp/out"
+expect 0 "" size --model gqa-1b --hw rtx3060 --context 32768 --format json
+contains '"max_batch": 3,' "$tmp/out"
+contains '"max_context": 104552,' "$tmp/out"
+expect 0 "" size --model gta-1b --model gqa-1b --hw rtx3060 --hw h100-sxm --context 32768 \
+	--tpot 0.02 --throughput 1000 --offload --format json
+contains '"results": [' "$tmp/out"
+contains '"ranking": [' "$tmp/out"
+expect 0 "" size --model gta-1b --hw rtx3060 --context 32768 --set bandwidth=2x --reserve 0.1 --format csv
+contains 'model,arch,hardware,context,batch,gen,capacity_bytes,usable_bytes,' "$tmp/out"
+contains 'gta-1b,gta,rtx3060,32768,1,0,12000000000,10800000000,' "$tmp/out"
+expect 0 "" size --model gta-1b --hw rtx3060 --context 32768 --offload
+contains 'from context 217466, batch 1 offloaded' "$tmp/out"
+expect 2 "attnroof: error: size needs --model and --hw" size --hw rtx3060
+expect 2 "attnroof: error: --context: 'x' is not a whole number" size --model gta-1b --hw rtx3060 --context x
+expect 1 "attnroof: error: --context must be between 1 and 16777216, not 0" size --model gta-1b --hw rtx3060 --context 0
+expect 2 "attnroof: error: --ttft: 'abc' is not a number" size --model gta-1b --hw rtx3060 --ttft abc
+expect 1 "attnroof: error: --tpot must be > 0, not -1" size --model gta-1b --hw rtx3060 --tpot -1
+expect 1 "attnroof: error: --throughput must be > 0, not 0" size --model gta-1b --hw rtx3060 --throughput 0
+expect 2 "attnroof: error: --reserve: 'lots' is not a number" size --model gta-1b --hw rtx3060 --reserve lots
+expect 1 "attnroof: error: --reserve must be a share below 1 (0.1) or bytes (2e9), not -0.5" \
+	size --model gta-1b --hw rtx3060 --reserve -0.5
+expect 2 "attnroof: error: size takes one --batch and one --context" size --model gta-1b --hw rtx3060 --batch 1,2
+expect 2 "attnroof: error: --ttft needs a value" size --model gta-1b --hw rtx3060 --ttft
+if command -v gnuplot >/dev/null 2>&1; then
+	mkdir "$tmp/sizeplots"
+	expect 0 "" size --model gta-1b --model gqa-1b --hw rtx3060 --context 32768 --plot "$tmp/sizeplots"
+	if [ -s "$tmp/sizeplots/size-latency.png" ] && [ -s "$tmp/sizeplots/size-context.png" ]; then
+		pass=$((pass+1)); else echo "FAIL: size --plot drew nothing"; fail=$((fail+1)); fi
+fi
+
+# hostile input: bad flag values, files that are not descriptors, bad descriptors
+M="--model gta-1b --hw h100-sxm"
+expect 1 "attnroof: error: --seq must be between 1 and 16777216, not -1" analyze $M --seq -1
+expect 1 "attnroof: error: --gen: 1e20 is too large" analyze $M --gen 1e20
+expect 2 "attnroof: error: --batch: '1.5' is not a whole number" analyze $M --batch 1.5
+expect 2 "attnroof: error: --batch: '0x10' is not a whole number" analyze $M --batch 0x10
+expect 2 "attnroof: error: --seq: 'nan' is not a whole number" analyze $M --seq nan
+expect 1 "attnroof: error: --batch: 99999999999999999999 is too large" analyze $M --batch 99999999999999999999
+expect 1 "attnroof: error: --wbits must be 4, 8, 16 or 32, not 3" analyze $M --wbits 3
+expect 1 "attnroof: error: --kvbits must be 4, 8, 16 or 32, not 100" analyze $M --kvbits 100
+expect 1 "attnroof: error: --tp must be between 1 and 4096, not 0" analyze $M --tp 0
+expect 2 "attnroof: error: --batch needs a value" analyze $M --batch
+expect 2 "attnroof: error: --attn must be flash or naive, not 'fast'" analyze $M --attn fast
+expect 1 "attnroof: error: --set onchip=4.4e22: the result is too large (the limit is 1e+15)" \
+	analyze $M --set onchip=4.4e22
+expect 1 "attnroof: error: --set bandwidth=abc: 'abc' is not a number" analyze $M --set bandwidth=abc
+expect 1 "attnroof: error: --set 'bandwidth': expected KEY=VALUE" analyze $M --set bandwidth
+expect 1 "attnroof: error: unknown device 'nope' (no hw/nope.yaml)" analyze --model gta-1b --hw nope
+expect 1 "attnroof: error: invalid device name 'a b'" analyze --model gta-1b --hw 'a b'
+expect 1 "tests/data: error: 'tests/data' is a directory, not a file" analyze --model gta-1b --hw tests/data
+expect 1 "tests/data: error: 'tests/data' is a directory, not a file" analyze --model tests/data --hw h100-sxm
+mkdir "$tmp/dir.json"
+expect 1 "$tmp/dir.json: error: '$tmp/dir.json' is a directory, not a file" \
+	analyze --model "$tmp/dir.json" --hw h100-sxm
+expect 1 "$tmp/none.yaml: error: cannot open '$tmp/none.yaml': No such file or directory" \
+	analyze --model gta-1b --hw "$tmp/none.yaml"
+# a FIFO would block a reader for ever; it is refused before it is opened
+if mkfifo "$tmp/fifo.yaml" 2>/dev/null; then
+	expect 1 "$tmp/fifo.yaml: error: '$tmp/fifo.yaml' is not a regular file" \
+		analyze --model gta-1b --hw "$tmp/fifo.yaml"
+fi
+# unreadable: chmod 000 does not stop root, but /proc/self/mem fails to read for anyone
+if [ "$(id -u)" != 0 ]; then
+	cp hw/h100-sxm.yaml "$tmp/locked.yaml"; chmod 000 "$tmp/locked.yaml"
+	expect 1 "$tmp/locked.yaml: error: cannot open '$tmp/locked.yaml': Permission denied" \
+		analyze --model gta-1b --hw "$tmp/locked.yaml"
+fi
+if [ -e /proc/self/mem ]; then
+	expect 1 "/proc/self/mem: error: cannot read '/proc/self/mem': Input/output error" \
+		analyze --model gta-1b --hw /proc/self/mem
+else
+	echo "cli: no /proc/self/mem, the unreadable-file case is not tested"
+fi
+expect 1 "tests/data/bad/hw-unknown-key.yaml:8:1: error: unknown key 'bandwdth' (did you mean 'bw_bytes_per_s' in a 'memory' level?)" \
+	analyze --model gta-1b --hw tests/data/bad/hw-unknown-key.yaml
+expect 1 "tests/data/bad/hw-binary.yaml:1:1: error: not a text file: control characters are not allowed (byte 0x7F)" \
+	analyze --model gta-1b --hw tests/data/bad/hw-binary.yaml
+expect 1 "tests/data/bad/model-tab.yaml:10:1: error: YAML syntax error: tab character (YAML indents with spaces only)" \
+	analyze --model tests/data/bad/model-tab.yaml --hw h100-sxm
+expect 1 "tests/data/bad/hf-truncated.json:5:15: error: JSON syntax error: unexpected end of text" \
+	analyze --model tests/data/bad/hf-truncated.json --hw h100-sxm
+expect 1 "tests/data/bad/hf-vocab-2p64.json:7:17: error: 'vocab_size' is too large (18446744073709551617; the limit is 16777216)" \
+	sweep --model tests/data/bad/hf-vocab-2p64.json --hw h100-sxm --batch 1 --seq 128
+expect 1 "" analyze --model tests/data/bad/hf-truncated.json --hw h100-sxm --output "$tmp/bad.json"
+if [ -e "$tmp/bad.json" ] || ls "$tmp"/bad.json.tmp.* >/dev/null 2>&1; then
+	echo "FAIL: output left behind after a bad model"; fail=$((fail+1)); else pass=$((pass+1)); fi
+expect 1 "" analyze $M --output "$tmp"
+contains "attnroof: error: cannot write '$tmp': " "$tmp/err"
+if ls "$tmp"/../"$(basename "$tmp")".tmp.* >/dev/null 2>&1; then
+	echo "FAIL: temporary output left behind"; fail=$((fail+1)); else pass=$((pass+1)); fi
 
 # no half-written output on error
 expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/x.json"

@@ -16,3 +16,12 @@ test: all $(TEST_BIN)
 	done; \
 	if ATTNROOF=$(CURDIR)/$(BIN) sh tests/cli.sh; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: tests/cli.sh"; fi; \
 	echo "test programs: $$pass passed, $$fail failed"; test $$fail = 0
+
+# The CLI tests under valgrind memcheck: any error or definite/indirect leak
+# makes attnroof exit 99, which fails the test that ran it.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--show-leak-kinds=definite,indirect
+.PHONY: valgrind
+valgrind: all
+	@command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind)"; exit 1; }
+	ATTNROOF="$$(command -v valgrind) $(wordlist 2,99,$(VALGRIND)) $(CURDIR)/$(BIN)" sh tests/cli.sh

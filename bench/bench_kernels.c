@@ -1,0 +1,140 @@
+/* Quality of the executor's kernels against this machine's calibrated
+ * ceilings (hw/host.yaml; calibrated here when missing):
+ *   - matrix products at large and model shapes, % of the matrix peak;
+ *   - decode attention at long context, % of DRAM bandwidth (KV bytes / time);
+ *   - causal flash prefill, % of the matrix peak (FLOPs of the computed tiles).
+ * Attention is timed as the executor runs it (one-layer GQA-1B / GTA-1B / MHA
+ * shapes), so the FLOPs and bytes are the op graph's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "calibrate.h"
+#include "exec.h"
+#include "graph.h"
+#include "hw.h"
+#include "kernels.h"
+#include "model.h"
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void die(const struct ar_err *err)
+{
+	char buf[1200];
+
+	ar_err_format(err, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+	exit(1);
+}
+
+static int host(struct ar_hw *hw)
+{
+	struct ar_err err = { 0 };
+	char path[512];
+	struct ar_calib c;
+	FILE *f;
+
+	if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 && ar_hw_load(hw, path, &err) == 0)
+		return 0;
+	fprintf(stderr, "bench: no hw/host.yaml; calibrating\n");
+	if (ar_calibrate_run(&c, 0, &err))
+		die(&err);
+	snprintf(path, sizeof(path), "/tmp/attnroof-bench-host.yaml");
+	if (!(f = fopen(path, "w")) || ar_calibrate_write_yaml(f, &c, "host") || fclose(f))
+		return -1;
+	if (ar_hw_load(hw, path, &err))
+		die(&err);
+	return 0;
+}
+
+static void gemm(const struct ar_hw *hw, long M, long K, long N)
+{
+	float *a = calloc((size_t)(M * K), 4), *b = calloc((size_t)(K * N), 4), *c = calloc((size_t)(M * N), 4);
+	double best = 1e30;
+
+	for (long i = 0; i < M * K; i++)
+		a[i] = (float)(i % 7) * 0.1f;
+	for (long i = 0; i < K * N; i++)
+		b[i] = (float)(i % 5) * 0.1f;
+	ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+	for (int r = 0; r < 5; r++) {
+		double t0 = now();
+		ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+		double t = now() - t0;
+		best = t < best ? t : best;
+	}
+	double rate = 2.0 * M * K * N / best;
+	printf("  matmul %5ld x %5ld x %5ld  %7.1f GFLOP/s  %5.1f %% of matrix peak\n", M, K, N,
+	       rate / 1e9, 100 * rate / hw->matrix_flops_per_s[AR_DT_FP32]);
+	free(a); free(b); free(c);
+}
+
+/* The flash op of a one-layer `name` at (B, S) in `phase`: median time. */
+static void attention(const struct ar_hw *hw, const char *name, enum ar_phase ph, long B, long S)
+{
+	struct ar_err err = { 0 };
+	struct ar_model m;
+	struct ar_exec ex;
+	struct ar_graph g;
+	struct ar_workload wl = { .batch = B, .seq = S, .attn = AR_ATTN_FLASH, .wbits = 32,
+				  .abits = 32, .kvbits = 32, .tp = 1 };
+	double op_s[AR_GRAPH_MAX_OPS], total;
+
+	if (ar_model_open(&m, name, &err))
+		die(&err);
+	m.layers = 1;
+	m.vocab = 1024; /* the head is not what is measured */
+	if (ar_exec_init(&ex, &m, B, ph == AR_PHASE_PREFILL ? S : 1, S, AR_ATTN_FLASH,
+			 hw->onchip_bytes_per_unit, 1, 0, &err))
+		die(&err);
+	ar_graph_build(&g, &m, &wl, hw->onchip_bytes_per_unit, ph);
+	if (ar_exec_measure(&ex, &g, 1, 5, op_s, &total, &err))
+		die(&err);
+	for (int i = 0; i < g.n_ops; i++) {
+		const struct ar_op *op = &g.ops[i];
+		if (op->id != AR_OP_FLASH)
+			continue;
+		double t = op_s[i];
+		if (ph == AR_PHASE_DECODE) {
+			double bytes = op->bytes[AR_B_KV_READ];
+			printf("  decode  %-9s B %ld, KV %6ld: %8.3f ms, %6.2f GB/s KV  %5.1f %% of DRAM bandwidth\n",
+			       name, B, S, t * 1e3, bytes / t / 1e9, 100 * bytes / t / hw->mem[0].bw_bytes_per_s);
+		} else {
+			printf("  prefill %-9s B %ld, S %6ld: %8.3f ms, %6.1f GFLOP/s  %5.1f %% of matrix peak (tiles %ldx%ld)\n",
+			       name, B, S, t * 1e3, op->mflops / t / 1e9,
+			       100 * op->mflops / t / hw->matrix_flops_per_s[AR_DT_FP32], g.tile_rows, g.tile_cols);
+		}
+	}
+	ar_exec_release(&ex);
+}
+
+int main(void)
+{
+	struct ar_hw hw;
+
+	ar_kernels_set_threads(0);
+	if (host(&hw))
+		return 1;
+	printf("ceilings (%s): matrix %.1f GFLOP/s, DRAM %.2f GB/s, %d threads\n", hw.name,
+	       hw.matrix_flops_per_s[AR_DT_FP32] / 1e9, hw.mem[0].bw_bytes_per_s / 1e9,
+	       ar_kernels_threads());
+	gemm(&hw, 2048, 2048, 2048);
+	gemm(&hw, 3072, 3072, 3072);
+	gemm(&hw, 2048, 1280, 3584);
+	gemm(&hw, 2048, 3584, 1280);
+	gemm(&hw, 512, 1280, 1280);
+	attention(&hw, "gqa-1b", AR_PHASE_DECODE, 1, 32768);
+	attention(&hw, "gta-1b", AR_PHASE_DECODE, 1, 65536);
+	attention(&hw, "mha-500m", AR_PHASE_DECODE, 1, 16384);
+	attention(&hw, "gqa-1b", AR_PHASE_DECODE, 8, 4096);
+	attention(&hw, "gqa-1b", AR_PHASE_PREFILL, 1, 2048);
+	attention(&hw, "gta-1b", AR_PHASE_PREFILL, 1, 2048);
+	attention(&hw, "mha-500m", AR_PHASE_PREFILL, 1, 2048);
+	return 0;
+}

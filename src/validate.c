@@ -1,0 +1,296 @@
+/* The validation grid (see validate.h).  Relative error is
+ * (predicted − measured) / measured; summaries use its absolute value. */
+#include "validate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec.h"
+#include "roofline.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err *err)
+{
+	static const char *const bases[] = { "mha-160m", "gqa-160m", "mla-160m", "gta1-160m" };
+	static const char *const derived[] = { "gva", "gha" };
+	int n = 0;
+
+	for (int small = 0; small < 2; small++) {
+		struct ar_model mha;
+		for (int i = 0; i < 6 && n < max; i++) {
+			struct ar_model *m = &out[n];
+			if (i < 4) {
+				if (ar_model_open(m, bases[i], err))
+					return -1;
+			} else {
+				char path[512];
+				if (ar_resolve("archs", derived[i - 4], path, sizeof(path), err) ||
+				    ar_model_with_arch(m, &mha, path, err))
+					return -1;
+				snprintf(m->name, sizeof(m->name), "%s-160m", derived[i - 4]);
+			}
+			if (i == 0)
+				mha = *m;
+			if (m->layers > layers)
+				m->layers = layers;
+			if (small) {
+				/* a width whose weights fit the last-level cache: H 256 (4 heads of
+				 * 64), MLP 688, vocabulary 4096 */
+				struct ar_model w = *m;
+				char path[512];
+				w.hidden = 256;
+				w.intermediate = 688;
+				w.vocab = 4096;
+				w.attn.n_h = 4;
+				w.attn.d_h = 64;
+				if (ar_resolve("archs", m->attn.arch, path, sizeof(path), err) ||
+				    ar_model_with_arch(m, &w, path, err))
+					return -1;
+				if (m->attn.decoder == AR_DEC_GATED) { /* GTA: 2 maps over the 4 heads */
+					m->attn.n_q = 2;
+					m->attn.d_v = 128;
+				}
+				if (m->attn.latent) {
+					m->attn.d_c = 128;
+					m->attn.d_rope = 32;
+					m->attn.d_nope = 32;
+				}
+				if (ar_model_check(m, err))
+					return -1;
+				char nm[64];
+				snprintf(nm, sizeof(nm), "%s-small", m->attn.arch);
+				snprintf(m->name, sizeof(m->name), "%s", nm);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct ar_err_stats stats(double *e, int n)
+{
+	struct ar_err_stats s = { .n = n };
+
+	if (n == 0)
+		return s;
+	qsort(e, (size_t)n, sizeof(*e), cmp_double);
+	s.median_abs_err = n % 2 ? e[n / 2] : (e[n / 2 - 1] + e[n / 2]) / 2;
+	s.p90_abs_err = e[(int)ceil(0.9 * n) - 1];
+	return s;
+}
+
+static double rel(double pred, double meas)
+{
+	return meas > 0 ? (pred - meas) / meas : 0;
+}
+
+static void summarise(struct ar_validation *v)
+{
+	int cap = v->n_points * AR_GRAPH_MAX_OPS + 1;
+	double *e = malloc(sizeof(double) * (size_t)cap);
+	int n;
+
+	if (!e)
+		return;
+	n = 0;
+	for (int i = 0; i < v->n_points; i++)
+		e[n++] = fabs(rel(v->points[i].predicted_s, v->points[i].measured_s));
+	v->all = stats(e, n);
+	for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+		n = 0;
+		for (int i = 0; i < v->n_points; i++)
+			if (v->points[i].phase == (enum ar_phase)ph)
+				e[n++] = fabs(rel(v->points[i].predicted_s, v->points[i].measured_s));
+		v->phase[ph] = stats(e, n);
+		n = 0;
+		for (int i = 0; i < v->n_points; i++) {
+			const struct ar_vpoint *p = &v->points[i];
+			if (p->phase != (enum ar_phase)ph)
+				continue;
+			for (int k = 0; k < p->n_ops; k++)
+				if (p->ops[k].measured_s * p->ops[k].layers >= 0.05 * p->measured_s)
+					e[n++] = fabs(rel(p->ops[k].predicted_s, p->ops[k].measured_s));
+		}
+		v->ops[ph] = stats(e, n);
+	}
+	free(e);
+}
+
+static int run_point(struct ar_validation *v, struct ar_exec *ex, const struct ar_model *m,
+		     const struct ar_hw *hw, enum ar_phase ph, long B, long S,
+		     enum ar_attn_impl attn, int warmup, int reps, struct ar_err *err)
+{
+	struct ar_workload wl = { .batch = B, .seq = S, .attn = attn, .wbits = 32, .abits = 32,
+				  .kvbits = 32, .tp = 1 };
+	struct ar_graph g;
+	struct ar_phase_time pt;
+	double op_s[AR_GRAPH_MAX_OPS], total;
+	struct ar_vpoint *p = &v->points[v->n_points];
+
+	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, ph);
+	if (ar_roofline_eval(&g, hw, &pt, err) ||
+	    ar_exec_measure(ex, &g, warmup, reps, op_s, &total, err))
+		return -1;
+	memset(p, 0, sizeof(*p));
+	snprintf(p->model, sizeof(p->model), "%s", m->name);
+	snprintf(p->arch, sizeof(p->arch), "%s", m->attn.label);
+	p->phase = ph;
+	p->batch = B;
+	p->seq = S;
+	p->weight_bytes = g.weight_bytes;
+	p->n_ops = g.n_ops;
+	for (int i = 0; i < g.n_ops; i++) {
+		p->ops[i].id = g.ops[i].id;
+		p->ops[i].layers = g.ops[i].layers;
+		p->ops[i].predicted_s = pt.ops[i].time_s;
+		p->ops[i].measured_s = op_s[i];
+	}
+	p->predicted_s = pt.time_s;
+	p->measured_s = total;
+	v->n_points++;
+	return 0;
+}
+
+int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
+		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
+		    struct ar_err *err)
+{
+	static const long q_pre[] = { 64, 256 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 4 };
+	static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 },
+			  f_b[] = { 1, 4, 16 };
+	const long *pre = quick ? q_pre : f_pre, *dec = quick ? q_dec : f_dec;
+	const long *bs = quick ? q_b : f_b;
+	int npre = quick ? 2 : 3, ndec = quick ? 2 : 3, nb = quick ? 2 : 3;
+	int warmup = 1, reps = quick ? 3 : 5;
+	double t0 = now_s();
+
+	memset(v, 0, sizeof(*v));
+	v->points = calloc((size_t)(n_models * nb * (npre + ndec)), sizeof(*v->points));
+	if (!v->points)
+		return ar_errf(err, NULL, 0, 0, "out of memory");
+	for (int i = 0; i < n_models; i++)
+		for (int b = 0; b < nb; b++) {
+			struct ar_exec ex;
+			long B = bs[b];
+			/* long prefills at batch > 1 cost the most: cap them in quick mode */
+			long maxpre = pre[npre - 1], cap = dec[ndec - 1];
+			if (ar_exec_init(&ex, &models[i], B, maxpre, cap, attn, hw->onchip_bytes_per_unit,
+					 (unsigned long)(i * 31 + b), 0, err))
+				goto fail;
+			for (int s = 0; s < npre; s++)
+				if (run_point(v, &ex, &models[i], hw, AR_PHASE_PREFILL, B, pre[s], attn,
+					      warmup, reps, err)) {
+					ar_exec_release(&ex);
+					goto fail;
+				}
+			for (int s = 0; s < ndec; s++)
+				if (run_point(v, &ex, &models[i], hw, AR_PHASE_DECODE, B, dec[s], attn,
+					      warmup, reps, err)) {
+					ar_exec_release(&ex);
+					goto fail;
+				}
+			ar_exec_release(&ex);
+		}
+	summarise(v);
+	v->wall_s = now_s() - t0;
+	return 0;
+fail:
+	ar_validation_release(v);
+	return -1;
+}
+
+void ar_validation_release(struct ar_validation *v)
+{
+	free(v->points);
+	memset(v, 0, sizeof(*v));
+}
+
+int ar_validate_write_table(FILE *f, const struct ar_validation *v)
+{
+	fprintf(f, "%-14s %-7s %5s %6s %12s %12s %8s   top ops (measured ms, error)\n", "model",
+		"phase", "batch", "seq", "predicted_ms", "measured_ms", "error");
+	for (int i = 0; i < v->n_points; i++) {
+		const struct ar_vpoint *p = &v->points[i];
+		fprintf(f, "%-14s %-7s %5ld %6ld %12.3f %12.3f %+7.1f%%  ", p->model,
+			ar_phase_names[p->phase], p->batch, p->seq, p->predicted_s * 1e3,
+			p->measured_s * 1e3, 100 * rel(p->predicted_s, p->measured_s));
+		/* the three ops that carry the most measured time */
+		int used[AR_GRAPH_MAX_OPS] = { 0 };
+		for (int r = 0; r < 3; r++) {
+			int best = -1;
+			for (int k = 0; k < p->n_ops; k++)
+				if (!used[k] && (best < 0 || p->ops[k].measured_s * p->ops[k].layers >
+							   p->ops[best].measured_s * p->ops[best].layers))
+					best = k;
+			if (best < 0)
+				break;
+			used[best] = 1;
+			const struct ar_vop *o = &p->ops[best];
+			fprintf(f, " %s %.2f %+.0f%%", ar_op_names[o->id], o->measured_s * o->layers * 1e3,
+				100 * rel(o->predicted_s, o->measured_s));
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\n|error| end to end: median %.1f%%, p90 %.1f%% over %d points\n",
+		100 * v->all.median_abs_err, 100 * v->all.p90_abs_err, v->all.n);
+	for (int ph = 0; ph < AR_PHASE_COUNT; ph++)
+		fprintf(f, "  %-7s end to end: median %.1f%%, p90 %.1f%% (%d points); ops carrying >= 5%%: median %.1f%%, p90 %.1f%% (%d ops)\n",
+			ar_phase_names[ph], 100 * v->phase[ph].median_abs_err,
+			100 * v->phase[ph].p90_abs_err, v->phase[ph].n, 100 * v->ops[ph].median_abs_err,
+			100 * v->ops[ph].p90_abs_err, v->ops[ph].n);
+	fprintf(f, "(%.1f s)\n", v->wall_s);
+	return ferror(f) ? -1 : 0;
+}
+
+static void json_stats(FILE *f, const char *key, const struct ar_err_stats *s, const char *end)
+{
+	fprintf(f, "\"%s\": {\"n\": %d, \"median_abs_err\": %.6g, \"p90_abs_err\": %.6g}%s", key, s->n,
+		s->median_abs_err, s->p90_abs_err, end);
+}
+
+int ar_validate_write_json(FILE *f, const struct ar_validation *v)
+{
+	fprintf(f, "{\n  \"summary\": {\"median_abs_err\": %.6g, \"p90_abs_err\": %.6g, \"n\": %d,\n",
+		v->all.median_abs_err, v->all.p90_abs_err, v->all.n);
+	for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+		fprintf(f, "    ");
+		json_stats(f, ar_phase_names[ph], &v->phase[ph], ",\n");
+		char key[32];
+		snprintf(key, sizeof(key), "%s_ops", ar_phase_names[ph]);
+		fprintf(f, "    ");
+		json_stats(f, key, &v->ops[ph], ph + 1 < AR_PHASE_COUNT ? ",\n" : "\n");
+	}
+	fprintf(f, "  },\n  \"wall_s\": %.3f,\n  \"points\": [\n", v->wall_s);
+	for (int i = 0; i < v->n_points; i++) {
+		const struct ar_vpoint *p = &v->points[i];
+		fprintf(f, "    {\"model\": \"%s\", \"arch\": \"%s\", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
+			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, \"ops\": [\n",
+			p->model, p->arch, ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
+			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s));
+		for (int k = 0; k < p->n_ops; k++) {
+			const struct ar_vop *o = &p->ops[k];
+			fprintf(f, "      {\"name\": \"%s\", \"layers\": %g, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g}%s\n",
+				ar_op_names[o->id], o->layers, o->predicted_s, o->measured_s,
+				rel(o->predicted_s, o->measured_s), k + 1 < p->n_ops ? "," : "");
+		}
+		fprintf(f, "    ]}%s\n", i + 1 < v->n_points ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,63 @@
+/* Validation: runs a grid of models and workloads on the executor, predicts
+ * the same op graphs with the roofline evaluator on the host's descriptor,
+ * and reports measured beside predicted, op by op, with summary statistics
+ * of the relative error.  It fits nothing to the points it reports. */
+#ifndef AR_VALIDATE_H
+#define AR_VALIDATE_H
+
+#include <stdio.h>
+
+#include "graph.h"
+#include "hw.h"
+#include "model.h"
+
+struct ar_vop {
+	enum ar_op_id id;
+	double layers;
+	double predicted_s, measured_s; /* one repeat */
+};
+
+struct ar_vpoint {
+	char model[64];
+	char arch[16];
+	enum ar_phase phase;
+	long batch, seq;
+	double weight_bytes;     /* whether the model fits the last-level cache */
+	int n_ops;
+	struct ar_vop ops[AR_GRAPH_MAX_OPS];
+	double predicted_s, measured_s; /* whole phase */
+};
+
+struct ar_err_stats {
+	int n;
+	double median_abs_err, p90_abs_err;
+};
+
+struct ar_validation {
+	int n_points;
+	struct ar_vpoint *points;     /* owned; ar_validation_release frees */
+	struct ar_err_stats all, phase[AR_PHASE_COUNT];
+	struct ar_err_stats ops[AR_PHASE_COUNT]; /* ops that carry ≥ 5 % of their phase */
+	double wall_s;
+};
+
+/* The default grid's models: the six archs at 160M shapes (over the last-level
+ * cache) and at a small width that fits it, each cut to `layers` layers (the
+ * per-layer shapes unchanged).  Fills up to max models; returns the count or
+ * -1 with err. */
+int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err *err);
+
+/* Run the grid over models: prefill at two or more lengths and decode at two
+ * or more KV lengths, batch 1 and more than 1 (quick: the smallest grid that
+ * covers that).  Predictions use hw, 32-bit weights, activations and KV.
+ * -1 with err when a run fails.  v is released with ar_validation_release. */
+int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
+		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
+		    struct ar_err *err);
+void ar_validation_release(struct ar_validation *v);
+
+/* Writers: 0, or -1 on a stream error. */
+int ar_validate_write_table(FILE *f, const struct ar_validation *v);
+int ar_validate_write_json(FILE *f, const struct ar_validation *v);
+
+#endif

@@ -1,0 +1,416 @@
+/* Every bad input under tests/data/bad/ is refused with one exact message:
+ * path:line:col, the problem first, the subject quoted, a suggestion where one
+ * exists.  Also the in-memory loaders the fuzzers use, and --set's edits. */
+#include "testutil.h"
+
+#include <dirent.h>
+
+#include "doc.h"
+#include "hw.h"
+#include "model.h"
+
+#define BAD "tests/data/bad/"
+
+enum loader { HW, MODEL, HF };
+
+struct bad_case {
+	enum loader loader;
+	const char *file;     /* under tests/data/bad/ */
+	const char *message;  /* ar_err_format's line */
+};
+
+/* arch-*.yaml are reached through the model-arch-*.yaml configs that name them */
+static const struct bad_case cases[] = {
+	{ HF, "hf-binary.json",
+	  "tests/data/bad/hf-binary.json:1:1: error: not a text file: NUL byte in JSON text" },
+	{ HF, "hf-bool-string.json",
+	  "tests/data/bad/hf-bool-string.json:8:26: error: 'tie_word_embeddings' must be true or false, not 'false'" },
+	{ HF, "hf-comment.json",
+	  "tests/data/bad/hf-comment.json:2:3: error: JSON syntax error: JSON has no comments" },
+	{ HF, "hf-deep.json",
+	  "tests/data/bad/hf-deep.json:1:38: error: document nested deeper than 32 levels" },
+	{ HF, "hf-duplicate-key.json",
+	  "tests/data/bad/hf-duplicate-key.json:8:3: error: duplicate key 'vocab_size' (first at line 7)" },
+	{ HF, "hf-empty.json",
+	  "tests/data/bad/hf-empty.json:1:1: error: empty document" },
+	{ HF, "hf-fractional.json",
+	  "tests/data/bad/hf-fractional.json:2:18: error: 'hidden_size' must be a whole number, not 512.5" },
+	{ HF, "hf-heads-not-divide.json",
+	  "tests/data/bad/hf-heads-not-divide.json:4:26: error: hidden_size (512) is not divisible by num_attention_heads (7)" },
+	{ HF, "hf-huge.json",
+	  "tests/data/bad/hf-huge.json:7:17: error: 'vocab_size' is too large (1e300; the limit is 16777216)" },
+	{ HF, "hf-kv-not-divide.json",
+	  "tests/data/bad/hf-kv-not-divide.json:6:26: error: num_attention_heads (8) is not divisible by num_key_value_heads (3)" },
+	{ HF, "hf-list.json",
+	  "tests/data/bad/hf-list.json:1:1: error: a config.json must be a JSON object, not an array" },
+	{ HF, "hf-missing-hidden.json",
+	  "tests/data/bad/hf-missing-hidden.json:1:1: error: missing required key 'hidden_size'" },
+	{ HF, "hf-nan.json",
+	  "tests/data/bad/hf-nan.json:7:17: error: JSON syntax error: NaN and Infinity are not JSON numbers" },
+	{ HF, "hf-negative-layers.json",
+	  "tests/data/bad/hf-negative-layers.json:5:24: error: 'num_hidden_layers' must be >= 1, not -4" },
+	{ HF, "hf-nul.json",
+	  "tests/data/bad/hf-nul.json:7:9: error: not a text file: NUL byte in JSON text" },
+	{ HF, "hf-null-required.json",
+	  "tests/data/bad/hf-null-required.json:2:18: error: 'hidden_size' must be an integer, not null" },
+	{ HF, "hf-object-number.json",
+	  "tests/data/bad/hf-object-number.json:5:24: error: 'num_hidden_layers' must be an integer, not a mapping" },
+	{ HF, "hf-overflow.json",
+	  "tests/data/bad/hf-overflow.json:7:17: error: 'vocab_size' is too large (1e999; the limit is 16777216)" },
+	{ HF, "hf-single-quotes.json",
+	  "tests/data/bad/hf-single-quotes.json:7:3: error: JSON syntax error: strings take double quotes, not single" },
+	{ HF, "hf-string-number.json",
+	  "tests/data/bad/hf-string-number.json:2:18: error: 'hidden_size' must be an integer, not the string '512' (drop the quotes)" },
+	{ HF, "hf-trailing-comma.json",
+	  "tests/data/bad/hf-trailing-comma.json:9:1: error: JSON syntax error: trailing comma before '}'" },
+	{ HF, "hf-trailing-garbage.json",
+	  "tests/data/bad/hf-trailing-garbage.json:10:1: error: JSON syntax error: more text after the end of the JSON value" },
+	{ HF, "hf-truncated.json",
+	  "tests/data/bad/hf-truncated.json:5:15: error: JSON syntax error: unexpected end of text" },
+	{ HF, "hf-vocab-2p64.json",
+	  "tests/data/bad/hf-vocab-2p64.json:7:17: error: 'vocab_size' is too large (18446744073709551617; the limit is 16777216)" },
+	{ HF, "hf-whitespace.json",
+	  "tests/data/bad/hf-whitespace.json:1:1: error: empty document" },
+	{ HF, "hf-zero-heads.json",
+	  "tests/data/bad/hf-zero-heads.json:4:26: error: 'num_attention_heads' must be >= 1, not 0" },
+	{ HW, "hw-anchor.yaml",
+	  "tests/data/bad/hw-anchor.yaml:5:9: error: anchors are not supported" },
+	{ HW, "hw-bad-indent.yaml",
+	  "tests/data/bad/hw-bad-indent.yaml:10:4: error: YAML syntax error: did not find expected '-' indicator while parsing a block collection (begun at line 9)" },
+	{ HW, "hw-bare-number.yaml",
+	  "tests/data/bad/hw-bare-number.yaml:7:9: error: 'vector_flops_per_s.fp32' must be {value: NUMBER, source: \"...\"} (every number carries its source)" },
+	{ HW, "hw-binary.yaml",
+	  "tests/data/bad/hw-binary.yaml:1:1: error: not a text file: control characters are not allowed (byte 0x7F)" },
+	{ HW, "hw-comments-only.yaml",
+	  "tests/data/bad/hw-comments-only.yaml:1:1: error: empty document" },
+	{ HW, "hw-deep-block.yaml",
+	  "tests/data/bad/hw-deep-block.yaml:35:67: error: document nested deeper than 32 levels" },
+	{ HW, "hw-deep.yaml",
+	  "tests/data/bad/hw-deep.yaml:2:39: error: document nested deeper than 32 levels" },
+	{ HW, "hw-duplicate-key.yaml",
+	  "tests/data/bad/hw-duplicate-key.yaml:4:1: error: duplicate key 'kind' (first at line 3)" },
+	{ HW, "hw-empty-memory.yaml",
+	  "tests/data/bad/hw-empty-memory.yaml:8:9: error: 'memory' needs at least one level" },
+	{ HW, "hw-empty-source.yaml",
+	  "tests/data/bad/hw-empty-source.yaml:7:31: error: 'vector_flops_per_s.fp32.source' must be a non-empty string" },
+	{ HW, "hw-empty.yaml",
+	  "tests/data/bad/hw-empty.yaml:1:1: error: empty document" },
+	{ HW, "hw-hex.yaml",
+	  "tests/data/bad/hw-hex.yaml:14:18: error: 'onchip.units' must be a number, not '0x64'" },
+	{ HW, "hw-huge.yaml",
+	  "tests/data/bad/hw-huge.yaml:5:17: error: 'matrix_flops_per_s.fp16' is too large (1e300; the limit is 1e+18)" },
+	{ HW, "hw-inf.yaml",
+	  "tests/data/bad/hw-inf.yaml:11:29: error: 'HBM.bw_bytes_per_s' must be a finite number, not '.inf'" },
+	{ HW, "hw-latin1.yaml",
+	  "tests/data/bad/hw-latin1.yaml:2:19: error: not UTF-8 text (save the file as UTF-8): invalid trailing UTF-8 octet" },
+	{ HW, "hw-levels-order.yaml",
+	  "tests/data/bad/hw-levels-order.yaml:12:5: error: memory level 'L2' is not smaller than 'HBM' (list levels largest first)" },
+	{ HW, "hw-list.yaml",
+	  "tests/data/bad/hw-list.yaml:1:1: error: a hardware descriptor must be a mapping of keys, not a list" },
+	{ HW, "hw-long-name.yaml",
+	  "tests/data/bad/hw-long-name.yaml:2:7: error: 'name' is too long (100 characters; the limit is 63)" },
+	{ HW, "hw-memory-map.yaml",
+	  "tests/data/bad/hw-memory-map.yaml:9:3: error: 'memory' must be a list, not a mapping" },
+	{ HW, "hw-missing-memory.yaml",
+	  "tests/data/bad/hw-missing-memory.yaml:2:1: error: missing required key 'memory'" },
+	{ HW, "hw-missing-name.yaml",
+	  "tests/data/bad/hw-missing-name.yaml:2:1: error: missing required key 'name'" },
+	{ HW, "hw-missing-source.yaml",
+	  "tests/data/bad/hw-missing-source.yaml:7:9: error: 'vector_flops_per_s.fp32' has no 'source' (a datasheet URL, or 'measured' with the date and command)" },
+	{ HW, "hw-nan.yaml",
+	  "tests/data/bad/hw-nan.yaml:5:17: error: 'matrix_flops_per_s.fp16' must be a finite number, not '.nan'" },
+	{ HW, "hw-negative-capacity.yaml",
+	  "tests/data/bad/hw-negative-capacity.yaml:10:29: error: 'HBM.capacity_bytes' must be > 0, not -8e10" },
+	{ HW, "hw-no-fp32-vector.yaml",
+	  "tests/data/bad/hw-no-fp32-vector.yaml:7:3: error: 'vector_flops_per_s' needs fp32" },
+	{ HW, "hw-nul.yaml",
+	  "tests/data/bad/hw-nul.yaml:1:9: error: not a text file: control characters are not allowed (byte 0x00)" },
+	{ HW, "hw-null.yaml",
+	  "tests/data/bad/hw-null.yaml:14:18: error: 'onchip.units' must be a number, not null" },
+	{ HW, "hw-overflow.yaml",
+	  "tests/data/bad/hw-overflow.yaml:5:17: error: 'matrix_flops_per_s.fp16' is too large (1e999; the limit is 1e+18)" },
+	{ HW, "hw-quoted-number.yaml",
+	  "tests/data/bad/hw-quoted-number.yaml:11:29: error: 'HBM.bw_bytes_per_s' must be a number, not the string '2e12' (drop the quotes)" },
+	{ HW, "hw-scalar.yaml",
+	  "tests/data/bad/hw-scalar.yaml:1:1: error: a hardware descriptor must be a mapping of keys, not a scalar" },
+	{ HW, "hw-tab.yaml",
+	  "tests/data/bad/hw-tab.yaml:5:1: error: YAML syntax error: tab character (YAML indents with spaces only)" },
+	{ HW, "hw-two-docs.yaml",
+	  "tests/data/bad/hw-two-docs.yaml:3:1: error: more than one YAML document" },
+	{ HW, "hw-unclosed-bracket.yaml",
+	  "tests/data/bad/hw-unclosed-bracket.yaml:6:1: error: YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping (begun at line 5)" },
+	{ HW, "hw-unclosed-list.yaml",
+	  "tests/data/bad/hw-unclosed-list.yaml:4:19: error: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence (begun at line 3)" },
+	{ HW, "hw-unclosed-quote.yaml",
+	  "tests/data/bad/hw-unclosed-quote.yaml:7:32: error: YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping (begun at line 5)" },
+	{ HW, "hw-units-2p64.yaml",
+	  "tests/data/bad/hw-units-2p64.yaml:14:18: error: 'onchip.units' is too large (18446744073709551617; the limit is 1e+07)" },
+	{ HW, "hw-units-fraction.yaml",
+	  "tests/data/bad/hw-units-fraction.yaml:14:18: error: 'onchip.units' must be a whole number, not 99.5" },
+	{ HW, "hw-unknown-dtype.yaml",
+	  "tests/data/bad/hw-unknown-dtype.yaml:7:3: error: unknown key 'fp64' (did you mean 'fp32'?)" },
+	{ HW, "hw-unknown-key.yaml",
+	  "tests/data/bad/hw-unknown-key.yaml:8:1: error: unknown key 'bandwdth' (did you mean 'bw_bytes_per_s' in a 'memory' level?)" },
+	{ HW, "hw-unknown-kind.yaml",
+	  "tests/data/bad/hw-unknown-kind.yaml:3:7: error: unknown kind 'tpu' (expected gpu, cpu or soc)" },
+	{ HW, "hw-unknown-level-key.yaml",
+	  "tests/data/bad/hw-unknown-level-key.yaml:11:5: error: unknown key 'bandwidth' (did you mean 'bw_bytes_per_s'?)" },
+	{ HW, "hw-word-number.yaml",
+	  "tests/data/bad/hw-word-number.yaml:11:29: error: 'HBM.bw_bytes_per_s' must be a number, not 'fast'" },
+	{ HW, "hw-zero-bandwidth.yaml",
+	  "tests/data/bad/hw-zero-bandwidth.yaml:11:29: error: 'HBM.bw_bytes_per_s' must be > 0, not 0" },
+	{ MODEL, "model-arch-bad-av.yaml",
+	  "tests/data/bad/arch-bad-av.yaml:4:5: error: unknown av 'per_token' (expected per_head, per_map)" },
+	{ MODEL, "model-arch-bad-expr.yaml",
+	  "tests/data/bad/arch-bad-expr.yaml:5:6: error: 'n_k': expected a number or a name at '/ 4'" },
+	{ MODEL, "model-arch-is-dir.yaml",
+	  "tests/data/bad/model-arch-is-dir.yaml:3:7: error: 'tests/data/bad' is a directory, not a file" },
+	{ MODEL, "model-arch-list.yaml",
+	  "tests/data/bad/arch-list.yaml:1:1: error: an arch descriptor must be a mapping of keys, not a list" },
+	{ MODEL, "model-arch-missing-file.yaml",
+	  "tests/data/bad/model-arch-missing-file.yaml:3:7: error: cannot open 'tests/data/bad/no-such-arch.yaml': No such file or directory" },
+	{ MODEL, "model-arch-not-whole.yaml",
+	  "tests/data/bad/arch-not-whole.yaml:5:6: error: 'n_k': 8 / 3 is not a whole number" },
+	{ MODEL, "model-arch-unknown-key.yaml",
+	  "tests/data/bad/arch-unknown-key.yaml:4:1: error: unknown key 'n_kv' (did you mean 'n_k'?)" },
+	{ MODEL, "model-arch-unknown-name.yaml",
+	  "tests/data/bad/arch-unknown-name.yaml:5:6: error: 'n_k': unknown name 'heads'" },
+	{ MODEL, "model-attn-expr-name.yaml",
+	  "tests/data/bad/model-attn-expr-name.yaml:10:8: error: 'n_k': unknown name 'n_x'" },
+	{ MODEL, "model-attn-expr-paren.yaml",
+	  "tests/data/bad/model-attn-expr-paren.yaml:10:8: error: 'n_k': missing ')'" },
+	{ MODEL, "model-attn-expr-zero.yaml",
+	  "tests/data/bad/model-attn-expr-zero.yaml:10:8: error: 'n_k': division by zero" },
+	{ MODEL, "model-attn-negative.yaml",
+	  "tests/data/bad/model-attn-negative.yaml:10:8: error: 'n_k' must be >= 0, not -6" },
+	{ MODEL, "model-attn-not-map.yaml",
+	  "tests/data/bad/model-attn-not-map.yaml:9:7: error: 'attn' must be a mapping, not a scalar" },
+	{ MODEL, "model-attn-unknown-key.yaml",
+	  "tests/data/bad/model-attn-unknown-key.yaml:10:3: error: unknown key 'n_kv' (did you mean 'n_k'?)" },
+	{ MODEL, "model-bad-bool.yaml",
+	  "tests/data/bad/model-bad-bool.yaml:9:17: error: 'tie_embeddings' must be true or false, not 'yes'" },
+	{ MODEL, "model-bad-mlp.yaml",
+	  "tests/data/bad/model-bad-mlp.yaml:9:6: error: unknown mlp 'relu' (expected swiglu, gelu)" },
+	{ MODEL, "model-empty.yaml",
+	  "tests/data/bad/model-empty.yaml:1:1: error: empty document" },
+	{ MODEL, "model-fractional-heads.yaml",
+	  "tests/data/bad/model-fractional-heads.yaml:6:8: error: 'heads' must be a whole number, not 8.5" },
+	{ MODEL, "model-heads-not-divide.yaml",
+	  "tests/data/bad/model-heads-not-divide.yaml:6:8: error: hidden (512) is not divisible by heads (7); give head_dim" },
+	{ MODEL, "model-huge-layers.yaml",
+	  "tests/data/bad/model-huge-layers.yaml:4:9: error: 'layers' is too large (1e300; the limit is 10000)" },
+	{ MODEL, "model-inf-vocab.yaml",
+	  "tests/data/bad/model-inf-vocab.yaml:8:8: error: 'vocab' must be a finite number, not '.inf'" },
+	{ MODEL, "model-kv-not-divide.yaml",
+	  "tests/data/bad/model-kv-not-divide.yaml:10:3: error: n_q (8) is not divisible by n_k (3)" },
+	{ MODEL, "model-list-layers.yaml",
+	  "tests/data/bad/model-list-layers.yaml:4:9: error: 'layers' must be an integer, not a list" },
+	{ MODEL, "model-list.yaml",
+	  "tests/data/bad/model-list.yaml:1:1: error: a model descriptor must be a mapping of keys, not a list" },
+	{ MODEL, "model-missing-layers.yaml",
+	  "tests/data/bad/model-missing-layers.yaml:2:1: error: missing required key 'layers'" },
+	{ MODEL, "model-moe-active.yaml",
+	  "tests/data/bad/model-moe-active.yaml:11:11: error: 'active' (8) exceeds 'experts' (4)" },
+	{ MODEL, "model-nan-layers.yaml",
+	  "tests/data/bad/model-nan-layers.yaml:4:9: error: 'layers' must be a finite number, not '.nan'" },
+	{ MODEL, "model-negative-hidden.yaml",
+	  "tests/data/bad/model-negative-hidden.yaml:5:9: error: 'hidden' must be >= 1, not -512" },
+	{ MODEL, "model-string-layers.yaml",
+	  "tests/data/bad/model-string-layers.yaml:4:9: error: 'layers' must be an integer, not the string '4' (drop the quotes)" },
+	{ MODEL, "model-tab.yaml",
+	  "tests/data/bad/model-tab.yaml:10:1: error: YAML syntax error: tab character (YAML indents with spaces only)" },
+	{ MODEL, "model-unclosed-quote.yaml",
+	  "tests/data/bad/model-unclosed-quote.yaml:11:1: error: YAML syntax error: found unexpected end of stream while scanning a quoted scalar (begun at line 2)" },
+	{ MODEL, "model-unknown-arch.yaml",
+	  "tests/data/bad/model-unknown-arch.yaml:3:7: error: unknown arch 'gqq' (no archs/gqq.yaml)" },
+	{ MODEL, "model-unknown-key-far.yaml",
+	  "tests/data/bad/model-unknown-key-far.yaml:9:1: error: unknown key 'colour'" },
+	{ MODEL, "model-unknown-key.yaml",
+	  "tests/data/bad/model-unknown-key.yaml:9:1: error: unknown key 'layer_norm'" },
+	{ MODEL, "model-vocab-2p64.yaml",
+	  "tests/data/bad/model-vocab-2p64.yaml:8:8: error: 'vocab' is too large (18446744073709551617; the limit is 16777216)" },
+	{ MODEL, "model-zero-layers.yaml",
+	  "tests/data/bad/model-zero-layers.yaml:4:9: error: 'layers' must be >= 1, not 0" },
+};
+
+static int load(enum loader l, const char *path, struct ar_err *err)
+{
+	static struct ar_hw hw;
+	static struct ar_model m;
+
+	return l == HW ? ar_hw_load(&hw, path, err)
+	     : l == HF ? ar_model_load_hf(&m, path, err)
+		       : ar_model_load(&m, path, err);
+}
+
+static int check_case(const struct bad_case *c)
+{
+	struct ar_err err = { 0 };
+	char path[256], got[1200];
+
+	snprintf(path, sizeof(path), BAD "%s", c->file);
+	if (load(c->loader, path, &err) != -1) {
+		print_error("%s: loaded, want: %s\n", path, c->message);
+		return 1;
+	}
+	ar_err_format(&err, got, sizeof(got));
+	if (strcmp(got, c->message)) {
+		print_error("%s:\n  got:  %s\n  want: %s\n", path, got, c->message);
+		return 1;
+	}
+	return 0;
+}
+
+static void run_kind(enum loader l)
+{
+	int bad = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cases[i].loader == l) {
+			bad += check_case(&cases[i]);
+			n++;
+		}
+	assert_true(n > 0);
+	assert_int_equal(bad, 0);
+}
+
+static void test_errors__bad_hardware_descriptors(void **state)
+{
+	(void)state;
+	run_kind(HW);
+}
+
+static void test_errors__bad_model_and_arch_descriptors(void **state)
+{
+	(void)state;
+	run_kind(MODEL);
+}
+
+static void test_errors__bad_config_json(void **state)
+{
+	(void)state;
+	run_kind(HF);
+}
+
+/* A fixture without a case would go untested. */
+static void test_errors__every_fixture_has_a_case(void **state)
+{
+	DIR *d = opendir(BAD);
+	struct dirent *e;
+	int missing = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		size_t i;
+		if (e->d_name[0] == '.' || !strncmp(e->d_name, "arch-", 5))
+			continue;
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (!strcmp(cases[i].file, e->d_name))
+				break;
+		if (i == sizeof(cases) / sizeof(cases[0])) {
+			print_error("no case for " BAD "%s\n", e->d_name);
+			missing++;
+		}
+	}
+	closedir(d);
+	assert_int_equal(missing, 0);
+}
+
+/* The in-memory loaders give the same messages as the file loaders, and read
+ * no further than len (the fuzzers pass buffers without a NUL). */
+static void test_errors__parse_from_memory_matches_load(void **state)
+{
+	static const char hw_text[] = "name: x\nkind: tpu\n";
+	static const char json_text[] = "{\"hidden_size\": 64,";
+	struct ar_err err = { 0 };
+	struct ar_hw hw;
+	struct ar_model m;
+	char got[1200], *buf;
+
+	(void)state;
+	assert_int_equal(ar_hw_parse(&hw, "mem.yaml", hw_text, strlen(hw_text), &err), -1);
+	ar_err_format(&err, got, sizeof(got));
+	assert_string_equal(got, "mem.yaml:2:7: error: unknown kind 'tpu' (expected gpu, cpu or soc)");
+
+	buf = malloc(strlen(json_text)); /* exactly the text, no terminator */
+	assert_non_null(buf);
+	memcpy(buf, json_text, strlen(json_text));
+	assert_int_equal(ar_model_parse_hf(&m, "mem/config.json", buf, strlen(json_text), &err), -1);
+	free(buf);
+	ar_err_format(&err, got, sizeof(got));
+	assert_string_equal(got, "mem/config.json:1:20: error: JSON syntax error: unexpected end of text");
+
+	assert_int_equal(ar_model_parse(&m, "mem.yaml", "", 0, &err), -1);
+	ar_err_format(&err, got, sizeof(got));
+	assert_string_equal(got, "mem.yaml:1:1: error: empty document");
+}
+
+/* --set edits: each refusal names the edit and says why. */
+static void test_errors__bad_set_edits(void **state)
+{
+	static const struct { const char *edit, *message; } sets[] = {
+		{ "bandwidth=-5", "attnroof: error: --set bandwidth=-5: value must be > 0" },
+		{ "bandwidth=0", "attnroof: error: --set bandwidth=0: value must be > 0" },
+		{ "bandwidth=abc", "attnroof: error: --set bandwidth=abc: 'abc' is not a number" },
+		{ "bandwidth=nan", "attnroof: error: --set bandwidth=nan: 'nan' is not a number" },
+		{ "bandwidth=inf", "attnroof: error: --set bandwidth=inf: 'inf' is not a number" },
+		{ "bandwidth=0x10", "attnroof: error: --set bandwidth=0x10: '0x10' is not a number" },
+		{ "bandwidth=1e300",
+		  "attnroof: error: --set bandwidth=1e300: the result is too large (the limit is 1e+16)" },
+		{ "bandwidth=1e400", "attnroof: error: --set bandwidth=1e400: '1e400' is not a number" },
+		{ "onchip=4.4e22", /* found by fuzz_set: overflowed the flash tile size */
+		  "attnroof: error: --set onchip=4.4e22: the result is too large (the limit is 1e+15)" },
+		{ "units=1e300x",
+		  "attnroof: error: --set units=1e300x: the result is too large (the limit is 1e+07)" },
+		{ "units=1.01x", "attnroof: error: --set units=1.01x: units must be a whole number" },
+		{ "bandwidth", "attnroof: error: --set 'bandwidth': expected KEY=VALUE" },
+		{ "=5", "attnroof: error: --set '=5': expected KEY=VALUE" },
+		{ "bandwdth=5",
+		  "attnroof: error: --set bandwdth=5: unknown key 'bandwdth' (known: bandwidth, "
+		  "capacity, peak, link, host_link, overhead, onchip, units, matrix.DTYPE, "
+		  "vector.DTYPE, LEVEL.bandwidth, LEVEL.capacity)" },
+		{ "matrix.fp64=1e15", "attnroof: error: --set matrix.fp64=1e15: unknown dtype 'fp64'" },
+		{ "HBM9.bandwidth=1e12",
+		  "attnroof: error: --set HBM9.bandwidth=1e12: 'h100-sxm' has no memory level 'HBM9'" },
+		{ "peak=2", "attnroof: error: --set peak=2: 'peak' scales every peak; write e.g. peak=2x" },
+		{ "overhead=2x", "attnroof: error: --set overhead=2x: give overhead in seconds" },
+		{ "overhead=5", "attnroof: error: --set overhead=5: the result is too large (the limit is 1)" },
+	};
+	struct ar_err err = { 0 };
+	struct ar_hw base, hw;
+	char path[512], got[1200];
+	int bad = 0;
+
+	(void)state;
+	assert_int_equal(ar_resolve("hw", "h100-sxm", path, sizeof(path), &err), 0);
+	assert_int_equal(ar_hw_load(&base, path, &err), 0);
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		hw = base;
+		if (ar_hw_set(&hw, sets[i].edit, &err) != -1) {
+			print_error("--set %s: accepted\n", sets[i].edit);
+			bad++;
+			continue;
+		}
+		ar_err_format(&err, got, sizeof(got));
+		if (strcmp(got, sets[i].message)) {
+			print_error("--set %s:\n  got:  %s\n  want: %s\n", sets[i].edit, got,
+				    sets[i].message);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors__bad_hardware_descriptors),
+		cmocka_unit_test(test_errors__bad_model_and_arch_descriptors),
+		cmocka_unit_test(test_errors__bad_config_json),
+		cmocka_unit_test(test_errors__every_fixture_has_a_case),
+		cmocka_unit_test(test_errors__parse_from_memory_matches_load),
+		cmocka_unit_test(test_errors__bad_set_edits),
+	};
+	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
+}

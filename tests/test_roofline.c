@@ -1,0 +1,440 @@
+/* The roofline evaluator on a made-up two-level device
+ * (tests/data/good/hw-two-level.yaml: DRAM 1 GB at 1 TB/s, cache 1 MB at
+ * 10 TB/s; matrix fp32 10, fp16 100, int8 200 TFLOP/s; vector fp32 5, fp16 20
+ * TFLOP/s; link 100 GB/s): level choice per byte class, compute peaks by bit
+ * width, bound labels, overhead and link time, and generation in closed form
+ * against the step-by-step sum. */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include "graph.h"
+#include "hw.h"
+#include "model.h"
+#include "report.h"
+#include "roofline.h"
+
+static const char *root(void)
+{
+	const char *r = getenv("ATTNROOF_DATA");
+
+	return r && *r ? r : ".";
+}
+
+static void load_hw(struct ar_hw *hw, const char *file)
+{
+	struct ar_err err = { 0 };
+	char path[1024];
+
+	if (strchr(file, '/'))
+		snprintf(path, sizeof(path), "%s/tests/data/good/%s", root(), strchr(file, '/') + 1);
+	else
+		snprintf(path, sizeof(path), "%s/hw/%s.yaml", root(), file);
+	if (ar_hw_load(hw, path, &err)) {
+		print_error("%s: %s\n", path, err.msg);
+		fail();
+	}
+}
+
+static void load_model(struct ar_model *m, const char *name)
+{
+	struct ar_err err = { 0 };
+	char path[1024];
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s/tests/data/good/%s", root(), strchr(name, '/') + 1);
+	else
+		snprintf(path, sizeof(path), "%s/configs/%s.yaml", root(), name);
+	if (ar_model_load(m, path, &err)) {
+		print_error("%s: %s\n", path, err.msg);
+		fail();
+	}
+}
+
+static void eval(const struct ar_graph *g, const struct ar_hw *hw, struct ar_phase_time *t)
+{
+	struct ar_err err = { 0 };
+
+	if (ar_roofline_eval(g, hw, t, &err)) {
+		print_error("eval: %s\n", err.msg);
+		fail();
+	}
+}
+
+/* A one-op graph with the given bytes by class (weight, act_in, act_out,
+ * kv_read, kv_write, reread) and working sets. */
+static void one_op(struct ar_graph *g, const double bytes[AR_B_COUNT], double weights,
+		   double kv_cache, double kv_layer)
+{
+	memset(g, 0, sizeof(*g));
+	g->n_ops = 1;
+	g->ops[0].id = AR_OP_QK;
+	g->ops[0].layers = 1;
+	g->ops[0].mbits = g->ops[0].vbits = 16;
+	memcpy(g->ops[0].bytes, bytes, sizeof(double) * AR_B_COUNT);
+	g->ops[0].act_footprint_bytes = bytes[AR_B_ACT_IN] + bytes[AR_B_ACT_OUT];
+	g->weight_bytes = weights;
+	g->kv_cache_bytes = kv_cache;
+	g->kv_layer_bytes = kv_layer;
+}
+
+static void test_roofline__level_per_byte_class(void **state)
+{
+	const double b[AR_B_COUNT] = { 1e6, 2e5, 1e5, 3e5, 1e3, 4e5 };
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t;
+
+	(void)state;
+	load_hw(&hw, "good/hw-two-level.yaml");
+	/* weights + whole cache 1.1 MB: DRAM for weight and KV bytes; the op's
+	 * activations (300 kB) and one layer's K/V (200 kB) fit the cache */
+	one_op(&g, b, 8e5, 3e5, 2e5);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, (1e6 + 3e5 + 1e3) / 1e12 + 3e5 / 10e12 + 4e5 / 10e12, 1e-15, 0);
+	assert_close(t.ops[0].compute_s, 0, 0, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_MEMORY);
+	assert_close(t.time_s, t.ops[0].memory_s, 1e-15, 0);
+	assert_close(t.bytes, 1e6 + 2e5 + 1e5 + 3e5 + 1e3 + 4e5, 0, 0);
+	/* a working set equal to the capacity fits: everything from the cache */
+	one_op(&g, b, 8e5, 2e5, 2e5);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, (1e6 + 2e5 + 1e5 + 3e5 + 1e3 + 4e5) / 10e12, 1e-15, 0);
+	/* activations larger than the cache go to DRAM; so do re-reads of a layer's
+	 * K/V larger than the cache, while the weights stay in the cache */
+	g.ops[0].act_footprint_bytes = 1e6 + 1;
+	g.kv_layer_bytes = 2e6;
+	g.kv_cache_bytes = 1e5;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, (1e6 + 3e5 + 1e3) / 10e12 + (3e5 + 4e5) / 1e12, 1e-15, 0);
+}
+
+static void test_roofline__compute_peak_by_bit_width(void **state)
+{
+	struct ar_hw hw, h;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	const double zero[AR_B_COUNT] = { 0 };
+
+	(void)state;
+	load_hw(&hw, "good/hw-two-level.yaml");
+	/* matrix: 32 → fp32; 16 → fp16; 8 → int8; 4 → no int4, widened to int8 */
+	assert_close(ar_hw_peak(&hw, 1, 32), 10e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 1, 16), 100e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 1, 8), 200e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 1, 4), 200e12, 0, 0);
+	/* vector: no int8/fp8/int4, so 8 and 4 bits widen to fp16 */
+	assert_close(ar_hw_peak(&hw, 0, 32), 5e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 0, 16), 20e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 0, 8), 20e12, 0, 0);
+	assert_close(ar_hw_peak(&hw, 0, 4), 20e12, 0, 0);
+	/* 16 bits: fp16, else bf16, else fp32 */
+	h = hw;
+	h.matrix_flops_per_s[AR_DT_FP16] = 0;
+	assert_close(ar_hw_peak(&h, 1, 16), 10e12, 0, 0);
+	h.matrix_flops_per_s[AR_DT_BF16] = 50e12;
+	assert_close(ar_hw_peak(&h, 1, 16), 50e12, 0, 0);
+	/* 8 bits without int8: fp8, else fp16 */
+	h = hw;
+	h.matrix_flops_per_s[AR_DT_INT8] = 0;
+	assert_close(ar_hw_peak(&h, 1, 8), 100e12, 0, 0);
+	h.matrix_flops_per_s[AR_DT_FP8] = 150e12;
+	assert_close(ar_hw_peak(&h, 1, 8), 150e12, 0, 0);
+	/* 32 bits on a part with only 16-bit matrix units: its 16-bit peak */
+	h = hw;
+	h.matrix_flops_per_s[AR_DT_FP32] = 0;
+	h.matrix_flops_per_s[AR_DT_INT8] = 0;
+	assert_close(ar_hw_peak(&h, 1, 32), 100e12, 0, 0);
+	/* no matrix units at all: the vector units */
+	memset(h.matrix_flops_per_s, 0, sizeof(h.matrix_flops_per_s));
+	assert_close(ar_hw_peak(&h, 1, 16), 20e12, 0, 0);
+	/* the real H100 descriptor: int4 widens to int8; vector 16-bit to fp32 */
+	load_hw(&h, "h100-sxm");
+	assert_close(ar_hw_peak(&h, 1, 4), 1978.9e12, 0, 0);
+	assert_close(ar_hw_peak(&h, 0, 16), 66.9e12, 0, 0);
+
+	/* the evaluator: matrix FLOPs at the peak for mbits, vector FLOPs at the
+	 * peak for vbits, added */
+	one_op(&g, zero, 0, 0, 0);
+	g.ops[0].mflops = 1e9;
+	g.ops[0].vflops = 2e8;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / 100e12 + 2e8 / 20e12, 1e-15, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_COMPUTE);
+	assert_close(t.flops, 1.2e9, 0, 0);
+	g.ops[0].mbits = 8;
+	g.ops[0].vbits = 32;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / 200e12 + 2e8 / 5e12, 1e-15, 0);
+	g.ops[0].mbits = 32;
+	g.ops[0].vbits = 8;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / 10e12 + 2e8 / 20e12, 1e-15, 0);
+}
+
+static void test_roofline__bound_overhead_and_link(void **state)
+{
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	struct ar_err err = { 0 };
+	const double b[AR_B_COUNT] = { 1e6, 0, 0, 0, 0, 0 }; /* 1 µs at 1 TB/s */
+
+	(void)state;
+	load_hw(&hw, "good/hw-two-level.yaml");
+	one_op(&g, b, 1e9, 0, 0);
+	g.ops[0].layers = 3;
+	/* compute 2 µs > memory 1 µs: compute bound */
+	g.ops[0].mflops = 2e8;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, 1e-6, 1e-15, 0);
+	assert_close(t.ops[0].compute_s, 2e-6, 1e-15, 0);
+	assert_close(t.ops[0].time_s, 2e-6, 1e-15, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_COMPUTE);
+	assert_close(t.time_s, 3 * 2e-6, 1e-15, 0);
+	/* compute 0.5 µs < memory: memory bound */
+	g.ops[0].mflops = 5e7;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, 1e-6, 1e-15, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_MEMORY);
+	/* a declared per-op overhead is added to every repeat */
+	assert_int_equal(ar_hw_set(&hw, "overhead=4e-6", &err), 0);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, 5e-6, 1e-15, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_MEMORY);
+	assert_close(t.time_s, 15e-6, 1e-15, 0);
+	hw.overhead_s = 0;
+	/* link time is added after the roofline max: 1 MB at 100 GB/s = 10 µs */
+	g.ops[0].link_bytes = 1e6;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].link_s, 10e-6, 1e-15, 0);
+	assert_close(t.ops[0].time_s, 11e-6, 1e-15, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_LINK);
+	/* link bytes but no link on the device */
+	hw.link_bw_bytes_per_s = 0;
+	assert_int_equal(ar_roofline_eval(&g, &hw, &t, &err), -1);
+	assert_string_equal(err.msg, "device 'two-level' has no device link (link_bw_bytes_per_s), "
+				     "so --tp > 1 cannot be modelled");
+	/* an op with nothing to do is memory bound at zero time */
+	const double none[AR_B_COUNT] = { 0 };
+	one_op(&g, none, 0, 0, 0);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, 0, 0, 0);
+	assert_int_equal(t.ops[0].bound, AR_BOUND_MEMORY);
+}
+
+static void test_roofline__real_graph_totals(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	struct ar_workload wl = { .batch = 2, .seq = 64, .attn = AR_ATTN_NAIVE, .wbits = 16,
+				  .abits = 16, .kvbits = 16, .tp = 1 };
+	double time = 0, flops = 0;
+
+	(void)state;
+	load_hw(&hw, "lv-h100");
+	load_model(&m, "good/tiny-gqa.yaml");
+	ar_graph_build(&g, &m, &wl, hw.onchip_bytes_per_unit, AR_PHASE_DECODE);
+	eval(&g, &hw, &t);
+	/* one level (3072 GB/s), one peak (989.5 TFLOP/s): max(FLOPs/peak, bytes/bw) */
+	for (int i = 0; i < g.n_ops; i++) {
+		const struct ar_op *op = &g.ops[i];
+		double want = fmax((op->mflops + op->vflops) / 989.5e12, ar_op_bytes(op) / 3072e9);
+		assert_close(t.ops[i].time_s, want, 1e-15, 0);
+		time += want * op->layers;
+		flops += (op->mflops + op->vflops) * op->layers;
+	}
+	assert_close(t.time_s, time, 1e-14, 0);
+	assert_close(t.flops, flops, 1e-15, 0);
+	assert_close(t.bytes, ar_graph_bytes(&g), 1e-15, 0);
+}
+
+/* ---- generation ---- */
+
+struct gen_case {
+	const char *model, *hw;
+	long B, P, G;
+	enum ar_attn_impl attn;
+	long tp;
+	int absorb;       /* -1: the model's own */
+	double overhead;  /* added with --set when > 0 */
+};
+
+static void run_generate(const struct gen_case *c, struct ar_gen_time *closed,
+			 struct ar_gen_time *steps, struct ar_model *m, struct ar_hw *hw,
+			 struct ar_workload *wl)
+{
+	struct ar_err err = { 0 };
+	struct ar_graph g;
+	struct ar_phase_time t;
+
+	load_model(m, c->model);
+	load_hw(hw, c->hw);
+	if (c->absorb >= 0)
+		m->attn.absorb = c->absorb;
+	hw->overhead_s = c->overhead;
+	*wl = (struct ar_workload){ .batch = c->B, .seq = c->P, .gen = c->G, .attn = c->attn,
+				    .wbits = 16, .abits = 16, .kvbits = 16, .tp = c->tp };
+	assert_int_equal(ar_workload_check(m, wl, &err), 0);
+	ar_graph_build(&g, m, wl, hw->onchip_bytes_per_unit, AR_PHASE_PREFILL);
+	eval(&g, hw, &t);
+	assert_int_equal(ar_roofline_generate(m, wl, hw, t.time_s, closed, &err), 0);
+	assert_int_equal(ar_roofline_generate_steps(m, wl, hw, t.time_s, steps, &err), 0);
+	assert_close(closed->ttft_s, t.time_s, 0, 0);
+}
+
+/* Resident working set (weights + the whole cache) of the decode step at KV
+ * length s, and one layer's K/V. */
+static void working_sets(const struct ar_model *m, const struct ar_hw *hw,
+			 struct ar_workload wl, long s, double *resident, double *layer)
+{
+	struct ar_graph g;
+
+	wl.seq = s;
+	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
+	*resident = g.weight_bytes + g.kv_cache_bytes;
+	*layer = g.kv_layer_bytes;
+}
+
+static void test_roofline__closed_form_generation_equals_steps(void **state)
+{
+	static const struct gen_case cases[] = {
+		{ "gta-1b", "lv-h100", 8, 2048, 128, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "gqa-1b", "lv-h100", 8, 2048, 128, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "gqa-1b", "h100-sxm", 32, 512, 200, AR_ATTN_FLASH, 1, -1, 0 },
+		{ "llama-3.1-8b", "h100-sxm", 1, 100, 77, AR_ATTN_FLASH, 2, -1, 2e-6 },
+		{ "mla-500m", "h100-sxm", 4, 100, 300, AR_ATTN_FLASH, 1, -1, 0 },
+		{ "mla-500m", "h100-sxm", 4, 100, 300, AR_ATTN_NAIVE, 1, 0, 0 },
+		{ "deepseek-v2-lite", "h100-sxm", 2, 64, 50, AR_ATTN_FLASH, 2, -1, 0 },
+		{ "llama-3.1-8b", "a100-80g", 16, 1000, 2, AR_ATTN_FLASH, 1, -1, 0 },
+		/* the crossings below are checked in the next test */
+		{ "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 4, 700, 300, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 64, 1900, 200, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 1, 1900, 200, AR_ATTN_FLASH, 1, -1, 1e-7 },
+		{ "good/tiny-gta.yaml", "good/hw-two-level.yaml", 4, 600, 500, AR_ATTN_FLASH, 2, -1, 0 },
+		{ "good/tiny-mla.yaml", "good/hw-two-level.yaml", 4, 500, 400, AR_ATTN_NAIVE, 1, 0, 0 },
+		{ "good/tiny-moe.yaml", "good/hw-two-level.yaml", 8, 900, 300, AR_ATTN_FLASH, 2, -1, 0 },
+	};
+	double worst = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct ar_gen_time closed, steps;
+		struct ar_model m;
+		struct ar_hw hw;
+		struct ar_workload wl;
+
+		run_generate(&cases[i], &closed, &steps, &m, &hw, &wl);
+		assert_true(steps.decode_s > 0);
+		assert_close(closed.decode_s, steps.decode_s, 1e-9, 0);
+		assert_close(closed.tpot_s, steps.tpot_s, 1e-9, 0);
+		assert_close(closed.time_s, steps.time_s, 1e-9, 0);
+		double rel = fabs(closed.decode_s - steps.decode_s) / steps.decode_s;
+		worst = rel > worst ? rel : worst;
+	}
+	print_message("closed form vs steps: largest relative difference %.3g\n", worst);
+}
+
+static void test_roofline__generation_crosses_cache_levels(void **state)
+{
+	struct ar_gen_time closed, steps;
+	struct ar_model m;
+	struct ar_hw hw;
+	struct ar_workload wl;
+	double r1, r2, l1, l2;
+
+	(void)state;
+	/* B 4: weights 160896 B + 1024 B per cached token cross the 1 MB cache
+	 * near token 820, inside 701 ... 999 */
+	struct gen_case c1 = { "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 4, 700, 300,
+			       AR_ATTN_NAIVE, 1, -1, 0 };
+	run_generate(&c1, &closed, &steps, &m, &hw, &wl);
+	working_sets(&m, &hw, wl, 701, &r1, &l1);
+	working_sets(&m, &hw, wl, 999, &r2, &l2);
+	assert_true(r1 <= 1e6 && r2 > 1e6);
+	assert_close(closed.decode_s, steps.decode_s, 1e-9, 0);
+	/* the crossing matters: the same steps all from DRAM take longer */
+	struct ar_hw flat = hw;
+	struct ar_gen_time dram;
+	flat.n_mem = 1;
+	assert_int_equal(ar_roofline_generate(&m, &wl, &flat, 0, &dram, NULL), 0);
+	assert_true(dram.decode_s > closed.decode_s * 1.01);
+	/* flash, B 1: one layer's K/V (128 B per token) stays in the cache; the
+	 * whole cache (256 B per token) plus the weights crosses 1 MB near token 3278 */
+	struct gen_case c2 = { "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 1, 3000, 600,
+			       AR_ATTN_FLASH, 1, -1, 0 };
+	run_generate(&c2, &closed, &steps, &m, &hw, &wl);
+	working_sets(&m, &hw, wl, 3001, &r1, &l1);
+	working_sets(&m, &hw, wl, 3599, &r2, &l2);
+	assert_true(r1 <= 1e6 && r2 > 1e6);
+	assert_close(closed.decode_s, steps.decode_s, 1e-9, 0);
+	/* B 64: the score matrix of naive decode (64·4·S·2 B) crosses 1 MB near S 1950 */
+	struct gen_case c3 = { "good/tiny-gqa.yaml", "good/hw-two-level.yaml", 64, 1900, 200,
+			       AR_ATTN_NAIVE, 1, -1, 0 };
+	run_generate(&c3, &closed, &steps, &m, &hw, &wl);
+	assert_close(closed.decode_s, steps.decode_s, 1e-9, 0);
+}
+
+static void test_roofline__ttft_and_tpot_definitions(void **state)
+{
+	struct ar_model m;
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t, d1, d2;
+	struct ar_gen_time gen;
+	struct ar_analysis an;
+	struct ar_err err = { 0 };
+	struct ar_workload wl = { .batch = 2, .seq = 50, .gen = 3, .attn = AR_ATTN_FLASH,
+				  .wbits = 16, .abits = 16, .kvbits = 16, .tp = 1 };
+
+	(void)state;
+	load_model(&m, "good/tiny-gta.yaml");
+	load_hw(&hw, "good/hw-two-level.yaml");
+	/* G = 3 after P = 50: TTFT is prefill(50); then decode steps over 51 and 52
+	 * keys (the first token comes from the prefill) */
+	ar_graph_build(&g, &m, &wl, hw.onchip_bytes_per_unit, AR_PHASE_PREFILL);
+	eval(&g, &hw, &t);
+	wl.seq = 51;
+	ar_graph_build(&g, &m, &wl, hw.onchip_bytes_per_unit, AR_PHASE_DECODE);
+	eval(&g, &hw, &d1);
+	wl.seq = 52;
+	ar_graph_build(&g, &m, &wl, hw.onchip_bytes_per_unit, AR_PHASE_DECODE);
+	eval(&g, &hw, &d2);
+	wl.seq = 50;
+	assert_int_equal(ar_roofline_generate(&m, &wl, &hw, t.time_s, &gen, &err), 0);
+	assert_close(gen.ttft_s, t.time_s, 0, 0);
+	assert_close(gen.decode_s, d1.time_s + d2.time_s, 1e-12, 0);
+	assert_close(gen.tpot_s, (d1.time_s + d2.time_s) / 2, 1e-12, 0);
+	assert_close(gen.time_s, t.time_s + d1.time_s + d2.time_s, 1e-12, 0);
+	/* the whole analysis reports the same */
+	assert_int_equal(ar_analyze(&an, &m, &hw, &wl, &err), 0);
+	assert_close(an.gen.ttft_s, an.time[AR_PHASE_PREFILL].time_s, 0, 0);
+	assert_close(an.gen.time_s, gen.time_s, 1e-12, 0);
+	/* one token: only the prefill; no decode step, TPOT 0 */
+	wl.gen = 1;
+	assert_int_equal(ar_roofline_generate(&m, &wl, &hw, t.time_s, &gen, &err), 0);
+	assert_close(gen.decode_s, 0, 0, 0);
+	assert_close(gen.tpot_s, 0, 0, 0);
+	assert_close(gen.time_s, t.time_s, 0, 0);
+	/* two tokens: one step over 51 keys */
+	wl.gen = 2;
+	assert_int_equal(ar_roofline_generate(&m, &wl, &hw, t.time_s, &gen, &err), 0);
+	assert_close(gen.tpot_s, d1.time_s, 1e-12, 0);
+	assert_close(gen.time_s, t.time_s + d1.time_s, 1e-12, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roofline__level_per_byte_class),
+		cmocka_unit_test(test_roofline__compute_peak_by_bit_width),
+		cmocka_unit_test(test_roofline__bound_overhead_and_link),
+		cmocka_unit_test(test_roofline__real_graph_totals),
+		cmocka_unit_test(test_roofline__closed_form_generation_equals_steps),
+		cmocka_unit_test(test_roofline__generation_crosses_cache_levels),
+		cmocka_unit_test(test_roofline__ttft_and_tpot_definitions),
+	};
+	return cmocka_run_group_tests_name("roofline", tests, NULL, NULL);
+}
