@@ -547,8 +547,8 @@ static void last_line(const char *path, char *out, size_t n)
 
 extern char **environ;
 
-static int run_gnuplot(const char *script, const char *setup, const char *errpath,
-		       int to_null, struct ar_err *err)
+int ar_plot_gnuplot(const char *script, const char *setup, const char *errpath,
+		    int to_null, struct ar_err *err)
 {
 	const char *argv[] = { "gnuplot", "-e", setup, script, NULL };
 	posix_spawn_file_actions_t fa;
@@ -617,7 +617,7 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 	var_str(setup, nv + 2048, "term", ar_plot_term_names[p->term]);
 	var_str(setup, nv + 2048, "out", tmpout);
 	strncat(setup, vars, nv);
-	if (run_gnuplot(script, setup, errpath, to_file, err))
+	if (ar_plot_gnuplot(script, setup, errpath, to_file, err))
 		goto cleanup;
 	if (to_file) {
 		struct stat st;

@@ -76,4 +76,10 @@ int ar_plot_write_data(const struct ar_plot *p, const char *dir, char *vars, siz
  * the program is missing. */
 int ar_plot_render(const struct ar_plot *p, struct ar_err *err);
 
+/* Run `gnuplot -e setup script` as an external program with its stderr in
+ * errpath (and stdout discarded when to_null).  -1 with err when gnuplot is
+ * missing or fails (its last message line is quoted). */
+int ar_plot_gnuplot(const char *script, const char *setup, const char *errpath,
+		    int to_null, struct ar_err *err);
+
 #endif

@@ -201,7 +201,7 @@ int ar_write_sweep_row(FILE *f, const struct ar_analysis *an)
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
+void ar_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -247,9 +247,9 @@ int ar_write_json(FILE *f, const struct ar_analysis *an)
 	const struct ar_workload *w = &an->wl;
 
 	fprintf(f, "{\n  \"model\": {\"name\": ");
-	json_str(f, m->name);
+	ar_json_str(f, m->name);
 	fprintf(f, ", \"arch\": ");
-	json_str(f, a->arch);
+	ar_json_str(f, a->arch);
 	fprintf(f, ", \"layers\": %ld, \"params\": %.17g, \"kv_elems_per_token_layer\": %.17g, "
 		   "\"kv_bytes_per_token\": %.17g,\n    \"attn\": {\"n_h\": %ld, \"d_h\": %ld, "
 		   "\"n_q\": %ld, \"n_k\": %ld, \"d_k\": %ld, \"n_v\": %ld, \"d_v\": %ld, "
@@ -257,7 +257,7 @@ int ar_write_json(FILE *f, const struct ar_analysis *an)
 		m->layers, an->params, an->kv_elems_per_token_layer, an->kv_bytes_per_token,
 		a->n_h, a->d_h, a->n_q, a->n_k, a->d_k, a->n_v, a->d_v, a->d_c, a->d_rope);
 	fprintf(f, "  \"hardware\": {\"name\": ");
-	json_str(f, an->hw.name);
+	ar_json_str(f, an->hw.name);
 	fprintf(f, "},\n  \"workload\": {\"batch\": %ld, \"seq\": %ld, \"gen\": %ld, "
 		   "\"attn\": \"%s\", \"wbits\": %d, \"abits\": %d, \"kvbits\": %d, \"tp\": %ld},\n",
 		w->batch, w->seq, w->gen, ar_attn_impl_names[w->attn], w->wbits, w->abits,

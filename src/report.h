@@ -44,6 +44,9 @@ int ar_write_json(FILE *f, const struct ar_analysis *an);
 int ar_write_sweep_header(FILE *f);
 int ar_write_sweep_row(FILE *f, const struct ar_analysis *an);
 
+/* Write s as a JSON string literal (quotes and control characters escaped). */
+void ar_json_str(FILE *f, const char *s);
+
 /* "1.23 ms", "4.56 GB", "7.89 TFLOP": engineering formatting for tables. */
 const char *ar_fmt_si(char *buf, size_t n, double v, const char *unit);
 

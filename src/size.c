@@ -9,12 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "plot.h"
 
 #ifndef AR_DATADIR
 #define AR_DATADIR "."
@@ -722,21 +722,6 @@ static void jnum(FILE *f, double v)
 		fputs("null", f);
 }
 
-static void jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_request(FILE *f, const struct ar_size_req *q, const char *ind)
 {
 	const struct ar_workload *w = &q->wl;
@@ -764,11 +749,11 @@ static void json_fields(FILE *f, const struct ar_size_result *r, const struct ar
 	const struct ar_size_config *b = r->best >= 0 ? &r->configs[r->best] : NULL;
 
 	fprintf(f, "%s\"model\": {\"name\": ", ind);
-	jstr(f, r->model);
+	ar_json_str(f, r->model);
 	fprintf(f, ", \"arch\": ");
-	jstr(f, r->arch);
+	ar_json_str(f, r->arch);
 	fprintf(f, "},\n%s\"hardware\": {\"name\": ", ind);
-	jstr(f, r->hw);
+	ar_json_str(f, r->hw);
 	fprintf(f, ", \"capacity_bytes\": ");
 	jnum(f, r->capacity_bytes);
 	fprintf(f, "},\n%s\"max_batch\": %ld,\n%s\"max_context\": %ld,\n", ind, r->max_batch, ind,
@@ -880,9 +865,9 @@ int ar_size_write_json(FILE *f, const struct ar_size_result *r, int n,
 		const struct ar_size_result *x = &r[idx[j][0]];
 		const struct ar_size_config *c = &x->configs[idx[j][1]];
 		fprintf(f, "%s\n    {\"model\": ", j ? "," : "");
-		jstr(f, x->model);
+		ar_json_str(f, x->model);
 		fprintf(f, ", \"hardware\": ");
-		jstr(f, x->hw);
+		ar_json_str(f, x->hw);
 		fprintf(f, ", \"tp\": %ld, \"replicas\": %ld, \"devices\": %ld, \"batch\": %ld, "
 			   "\"throughput_tok_per_s\": ", c->tp, c->replicas, c->devices, c->batch);
 		jnum(f, c->throughput * (double)c->replicas);
@@ -920,46 +905,6 @@ static int find_script(const char *name, char *out, size_t n, struct ar_err *err
 		    access(out, R_OK) == 0)
 			return 0;
 	return ar_errf(err, NULL, 0, 0, "cannot find the gnuplot script plots/%s.gp", name);
-}
-
-extern char **environ;
-
-/* gnuplot -e setup script, stderr to errpath; -1 with err on failure. */
-static int gnuplot(const char *script, const char *setup, const char *errpath,
-		   struct ar_err *err)
-{
-	const char *argv[] = { "gnuplot", "-e", setup, script, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int rc, status;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc == ENOENT)
-		return ar_errf(err, NULL, 0, 0, "gnuplot not found (apt-get install gnuplot-nox)");
-	if (rc)
-		return ar_errf(err, NULL, 0, 0, "cannot run gnuplot: %s", strerror(rc));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return ar_errf(err, NULL, 0, 0, "cannot wait for gnuplot: %s", strerror(errno));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return ar_errf(err, NULL, 0, 0, "gnuplot not found (apt-get install gnuplot-nox)");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* its last non-empty message line */
-		char line[400], msg[400] = "no message";
-		FILE *f = fopen(errpath, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = 0;
-			if (line[strspn(line, " \t^")])
-				snprintf(msg, sizeof(msg), "%s", line + strspn(line, " \t"));
-		}
-		if (f)
-			fclose(f);
-		return ar_errf(err, script, 0, 0, "gnuplot failed: %s", msg);
-	}
-	return 0;
 }
 
 /* size-latency.dat: one block per result, rows "batch tpot_ms tokens_per_s" for
@@ -1051,7 +996,7 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 		snprintf(setup + strlen(setup), sizeof(setup) - strlen(setup),
 			 "nser=%d; nhw=%d; context=%ld; batch=%ld;", n_models * n_hws, n_hws,
 			 r[0].wl.seq, r[0].wl.batch);
-		if (gnuplot(script, setup, errpath, err) || chmod(tmpout, 0644) ||
+		if (ar_plot_gnuplot(script, setup, errpath, 0, err) || chmod(tmpout, 0644) ||
 		    rename(tmpout, img)) {
 			if (!err->msg[0])
 				ar_errf(err, img, 0, 0, "cannot write: %s", strerror(errno));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "report.h"
 
 const char *const ar_term_names[AR_TERM_COUNT] = { "kv", "attn", "linear", "prefill", "decode" };
 const char *const ar_table_format_names[AR_TABLE_FMT_COUNT] = { "md", "csv", "json", "latex" };
@@ -800,21 +801,6 @@ static void write_csv(FILE *f, const struct ar_table *t)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void write_json(FILE *f, const struct ar_table *t)
 {
 	const struct ar_model *b = &t->base;
@@ -822,9 +808,9 @@ static void write_json(FILE *f, const struct ar_table *t)
 	int first = 1;
 
 	fprintf(f, "{\n  \"model\": {\"name\": ");
-	json_str(f, b->name);
+	ar_json_str(f, b->name);
 	fprintf(f, ", \"arch\": ");
-	json_str(f, b->attn.arch);
+	ar_json_str(f, b->attn.arch);
 	fprintf(f, ", \"H\": %ld, \"n_h\": %ld, \"d_h\": %ld},\n", b->hidden, b->attn.n_h,
 		b->attn.d_h);
 	fprintf(f, "  \"units\": {\"kv\": \"elements per token per layer\", \"compute\": "
@@ -838,11 +824,11 @@ static void write_json(FILE *f, const struct ar_table *t)
 			continue;
 		fprintf(f, "%s\n    {\"arch\": ", first ? "" : ",");
 		first = 0;
-		json_str(f, a->arch);
+		ar_json_str(f, a->arch);
 		fprintf(f, ", \"label\": ");
-		json_str(f, a->label);
+		ar_json_str(f, a->label);
 		fprintf(f, ", \"path\": ");
-		json_str(f, r->path);
+		ar_json_str(f, r->path);
 		fprintf(f, ", \"own\": %s,\n     \"dims\": {\"n_q\": %ld, \"n_k\": %ld, \"d_k\": %ld, "
 			   "\"n_v\": %ld, \"d_v\": %ld, \"d_c\": %ld, \"d_rope\": %ld, \"d_nope\": %ld, "
 			   "\"q_rank\": %ld, \"latent\": %s, \"absorb\": %s},\n",
@@ -856,14 +842,14 @@ static void write_json(FILE *f, const struct ar_table *t)
 			c[AR_TERM_KV].c[1], c[AR_TERM_ATTN].c[2], c[AR_TERM_LINEAR].c[1],
 			c[AR_TERM_PREFILL].c[1], c[AR_TERM_PREFILL].c[2], c[AR_TERM_DECODE].c[0],
 			c[AR_TERM_DECODE].c[1]);
-		json_str(f, a->expressivity);
+		ar_json_str(f, a->expressivity);
 		fprintf(f, ",\n     \"formula\": {");
 		for (int tm = 0; tm < AR_TERM_COUNT; tm++) {
 			fprintf(f, "%s\n       \"%s\": {\"exact\": ", tm ? "," : "", ar_term_names[tm]);
-			json_str(f, ar_formula_render(c[tm].exact, 0, fb, sizeof(fb)));
+			ar_json_str(f, ar_formula_render(c[tm].exact, 0, fb, sizeof(fb)));
 			fprintf(f, ", \"paper\": ");
 			if (c[tm].paper[0])
-				json_str(f, ar_formula_render(c[tm].paper, 0, fb, sizeof(fb)));
+				ar_json_str(f, ar_formula_render(c[tm].paper, 0, fb, sizeof(fb)));
 			else
 				fprintf(f, "null");
 			if (c[tm].paper[0])
@@ -883,15 +869,15 @@ static void write_json(FILE *f, const struct ar_table *t)
 			continue;
 		fprintf(f, "%s\n    {\"path\": ", first ? "" : ",");
 		first = 0;
-		json_str(f, t->rows[i].path);
+		ar_json_str(f, t->rows[i].path);
 		fprintf(f, ", \"error\": ");
-		json_str(f, t->rows[i].error);
+		ar_json_str(f, t->rows[i].error);
 		fprintf(f, "}");
 	}
 	fprintf(f, "%s],\n  \"notes\": [", first ? "" : "\n  ");
 	for (int i = 0; i < t->n_notes; i++) {
 		fprintf(f, "%s\n    ", i ? "," : "");
-		json_str(f, t->notes[i]);
+		ar_json_str(f, t->notes[i]);
 	}
 	fprintf(f, "%s]\n}\n", t->n_notes ? "\n  " : "");
 }
