@@ -80,6 +80,7 @@ int main(void)
 		fprintf(stderr, "bench_gta_gqa: needs hw/host.yaml (run attnroof calibrate)\n");
 		return 0;
 	}
+	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0); /* as calibrated */
 	printf("GTA-1B vs GQA-1B shapes, %d layers, fp32, flash attention, %d threads, predictions on %s\n",
 	       LAYERS, ar_kernels_threads(), hw.name);
 	compare(&hw, AR_PHASE_PREFILL, 1, 2048);

@@ -121,6 +121,7 @@ int main(void)
 	ar_kernels_set_threads(0);
 	if (host(&hw))
 		return 1;
+	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0); /* as calibrated */
 	printf("ceilings (%s): matrix %.1f GFLOP/s, DRAM %.2f GB/s, %d threads\n", hw.name,
 	       hw.matrix_flops_per_s[AR_DT_FP32] / 1e9, hw.mem[0].bw_bytes_per_s / 1e9,
 	       ar_kernels_threads());

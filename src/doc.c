@@ -283,11 +283,6 @@ static int build(struct ybuild *y, yaml_event_t *ev, int depth, struct ar_node *
 			yaml_event_delete(&e);
 			if (!key)
 				return ar_errf(y->err, y->doc->path, 0, 0, "out of memory");
-			for (struct ar_node *s = n->child; s; s = s->next)
-				if (!strcmp(s->key, key))
-					return ar_errf(y->err, y->doc->path, kl, kc,
-						       "duplicate key '%s' (first at line %d)",
-						       key, s->key_line);
 			if (next_event(y, &e))
 				return -1;
 		}
@@ -300,6 +295,8 @@ static int build(struct ybuild *y, yaml_event_t *ev, int depth, struct ar_node *
 		tail = &c->next;
 		n->n_children++;
 	}
+	if (is_map && ar_node_check_duplicates(y->doc, n, y->err))
+		return -1;
 	*out = n;
 	return 0;
 cleanup:
@@ -368,6 +365,45 @@ int ar_doc_load_yaml(struct ar_doc *doc, const char *path, struct ar_err *err)
 }
 
 /* ---- accessors ---- */
+
+struct keyed { const struct ar_node *n; int idx; };
+
+static int by_key(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->n->key, y->n->key);
+
+	return c ? c : x->idx - y->idx;
+}
+
+int ar_node_check_duplicates(const struct ar_doc *doc, const struct ar_node *map,
+			     struct ar_err *err)
+{
+	struct keyed *v, *first = NULL, *dup = NULL;
+	int n = map->n_children, i = 0;
+
+	if (n < 2)
+		return 0;
+	/* sorted, not pairwise: a mapping may have hundreds of thousands of keys */
+	v = malloc((size_t)n * sizeof(*v));
+	if (!v)
+		return ar_errf(err, doc->path, 0, 0, "out of memory");
+	for (const struct ar_node *c = map->child; c && i < n; c = c->next, i++)
+		v[i] = (struct keyed){ c, i };
+	qsort(v, (size_t)i, sizeof(*v), by_key);
+	for (int j = 1; j < i; j++) /* the earliest second occurrence in the text */
+		if (!strcmp(v[j].n->key, v[j - 1].n->key) && (!dup || v[j].idx < dup->idx) &&
+		    (j < 2 || strcmp(v[j].n->key, v[j - 2].n->key))) {
+			dup = &v[j];
+			first = &v[j - 1];
+		}
+	int rc = dup ? ar_errf(err, doc->path, dup->n->key_line, dup->n->key_col,
+			       "duplicate key '%s' (first at line %d)", dup->n->key,
+			       first->n->key_line)
+		     : 0;
+	free(v);
+	return rc;
+}
 
 const struct ar_node *ar_node_get(const struct ar_node *map, const char *key)
 {

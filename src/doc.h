@@ -74,6 +74,10 @@ int ar_node_str(const struct ar_doc *doc, const struct ar_node *n,
  * is reported with the nearest known one as a suggestion. */
 int ar_node_check_keys(const struct ar_doc *doc, const struct ar_node *map,
 		       const char *const *known, struct ar_err *err);
+/* -1 with err at the second occurrence of a key that map holds twice (the
+ * parsers call it on every mapping). */
+int ar_node_check_duplicates(const struct ar_doc *doc, const struct ar_node *map,
+			     struct ar_err *err);
 /* Error at a node's position (its key's position for a member). */
 int ar_node_errf(const struct ar_doc *doc, const struct ar_node *n,
 		 struct ar_err *err, const char *fmt, ...)

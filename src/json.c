@@ -93,11 +93,6 @@ static int convert(struct ar_doc *doc, struct scan *s, const cJSON *item,
 				skip_string(s);
 				skip_ws(s);
 				adv(s); /* : */
-				for (struct ar_node *o = n->child; o; o = o->next)
-					if (!strcmp(o->key, c->string))
-						return ar_errf(err, doc->path, kl, kc,
-							       "duplicate key '%s' (first at line %d)",
-							       c->string, o->key_line);
 			}
 			if (convert(doc, s, c, depth + 1, &m, err))
 				return -1;
@@ -112,6 +107,8 @@ static int convert(struct ar_doc *doc, struct scan *s, const cJSON *item,
 			tail = &m->next;
 			n->n_children++;
 		}
+		if (is_map && ar_node_check_duplicates(doc, n, err))
+			return -1;
 		skip_ws(s);
 		adv(s); /* } or ] */
 		*out = n;

@@ -83,12 +83,76 @@ static void sgemm(const float *a, long lda, const float *b, long ldb, int transb
 		    (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
+enum { SMALL_M = 8 };
+
+/* out (M, nb) = in (M, K) · W[:, 0:nb] for M ≤ SMALL_M, W row-major (K, ·):
+ * weight rows are streamed once, in order, for all M rows of the output,
+ * which stay in cache. */
+VEC static void small_m_rows(float *out, long ldo, const float *in, long ldi, const float *w,
+			     long ldw, long M, long K, long nb)
+{
+	for (long i = 0; i < M; i++)
+		memset(out + i * ldo, 0, (size_t)nb * sizeof(float));
+	for (long k = 0; k < K; k++) {
+		const float *wr = w + k * ldw;
+		for (long i = 0; i < M; i++) {
+			float x = in[i * ldi + k], *o = out + i * ldo;
+#pragma omp simd
+			for (long j = 0; j < nb; j++)
+				o[j] += x * wr[j];
+		}
+	}
+}
+
+/* the same with W stored transposed, (N, K): one dot product per row and column */
+VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, const float *w,
+			     long ldw, long M, long K, long nb)
+{
+	for (long j = 0; j < nb; j++) {
+		const float *wc = w + j * ldw;
+		for (long i = 0; i < M; i++) {
+			const float *x = in + i * ldi;
+			float s = 0;
+#pragma omp simd reduction(+ : s)
+			for (long k = 0; k < K; k++)
+				s += x[k] * wc[k];
+			out[i * ldo + j] = s;
+		}
+	}
+}
+
+/* A product of a few rows (decode): one block of columns per thread; BLAS
+ * would copy (pack) the whole weight matrix first. */
+static void matmul_small_m(float *out, long ldo, const float *in, long ldi, const float *w,
+			   long ldw, int transw, const float *bias, long M, long K, long N)
+{
+	long blocks = lmax(1, lmin(ar_kernels_threads(), N / 64));
+
+#pragma omp parallel for schedule(static) if (blocks > 1 && (double)K * N > 65536)
+	for (long b = 0; b < blocks; b++) {
+		long j0 = N * b / blocks, nb = N * (b + 1) / blocks - j0;
+		if (transw)
+			small_m_cols(out + j0, ldo, in, ldi, w + j0 * ldw, ldw, M, K, nb);
+		else
+			small_m_rows(out + j0, ldo, in, ldi, w + j0, ldw, M, K, nb);
+		if (bias)
+			for (long i = 0; i < M; i++)
+				for (long j = 0; j < nb; j++)
+					out[i * ldo + j0 + j] += bias[j0 + j];
+	}
+}
+
 void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi, long si,
 		       const float *w, long ldw, long sw, int transw, const float *bias,
 		       long M, long K, long N, long groups)
 {
 	int nt = ar_kernels_threads();
 	int split_n = N >= M;
+
+	if (groups == 1 && M > 1 && M <= SMALL_M) {
+		matmul_small_m(out, ldo, in, ldi, w, ldw, transw, bias, M, K, N);
+		return;
+	}
 	long along = split_n ? N : M;
 	long chunks = groups >= nt ? 1 : (nt + groups - 1) / groups;
 
@@ -884,17 +948,17 @@ void ar_kernels_exp(float *out, const float *in, long n)
 
 VEC static double sum_vec(const float *x, long n)
 {
-	float acc[32] = { 0 }, s = 0;
+	float acc[64] = { 0 }, s = 0;
 	long i = 0;
 
-	for (; i + 32 <= n; i += 32) {
+	for (; i + 64 <= n; i += 64) {
 #pragma omp simd
-		for (int j = 0; j < 32; j++)
+		for (int j = 0; j < 64; j++)
 			acc[j] += x[i + j];
 	}
 	for (; i < n; i++)
 		s += x[i];
-	for (int j = 0; j < 32; j++)
+	for (int j = 0; j < 64; j++)
 		s += acc[j];
 	return s;
 }

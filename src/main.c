@@ -61,8 +61,9 @@ static const char usage_text[] =
 	"  validate  [--model M ...] [--quick] [--attn flash|naive] [--hw H]\n"
 	"            [--format table|json] [--output FILE]\n"
 	"            measured against predicted over a grid (six archs, in and over the\n"
-	"            last-level cache, two prefill and two decode lengths, batch 1 and 4);\n"
-	"            models are cut to 4 layers (--quick) or 8; calibrates when H is missing\n"
+	"            last-level cache, two prefill and two decode lengths, batch 1 and 2);\n"
+	"            models are cut to 4 layers (--quick) or 8; calibrates when H is missing;\n"
+	"            run and validate use as many threads as H was calibrated with\n"
 	"\n"
 	"M is a name in configs/ (gta-1b), a YAML path or a Hugging Face config.json;\n"
 	"H is a name in hw/ (h100-sxm) or a path.  LIST is comma-separated (1,8,32).\n"
@@ -768,7 +769,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	double onchip = have_hw ? hw.onchip_bytes_per_unit : 524288;
 	long S = o.wl.seq, G = o.wl.gen, cap = S + G;
-	ar_kernels_set_threads(0);
+	/* as many threads as the descriptor was measured with, else every core */
+	ar_kernels_set_threads(have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0);
 	if (ar_exec_init(&ex, &m, o.wl.batch, S, cap, o.wl.attn, onchip, 1, 0, &err)) {
 		report(&err);
 		return 1;
@@ -902,7 +904,6 @@ static int cmd_validate(int argc, char **argv)
 		return rc;
 	if (o.format == AR_FMT_CSV)
 		return usage_error("%s", "validate writes table or json");
-	ar_kernels_set_threads(0);
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
 	if (!have_hw) {
@@ -914,6 +915,8 @@ static int cmd_validate(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* as many threads as the descriptor was measured with */
+	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0);
 	long layers = quick ? 4 : 8;
 	if (o.n_models) {
 		for (int i = 0; i < o.n_models; i++) {

@@ -70,6 +70,7 @@ struct expr {
 	const char *s, *p;
 	const struct sym *syms;
 	int nsyms;
+	int depth; /* open parentheses: bounded, the parser recurses */
 	char msg[160];
 };
 
@@ -85,9 +86,14 @@ static int expr_atom(struct expr *e, long *out)
 {
 	skip(e);
 	if (*e->p == '(') {
+		if (++e->depth > 32) {
+			snprintf(e->msg, sizeof(e->msg), "parentheses nested deeper than 32");
+			return -1;
+		}
 		e->p++;
 		if (expr_sum(e, out))
 			return -1;
+		e->depth--;
 		skip(e);
 		if (*e->p != ')') {
 			snprintf(e->msg, sizeof(e->msg), "missing ')'");

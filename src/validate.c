@@ -171,7 +171,7 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
 		    struct ar_err *err)
 {
-	static const long q_pre[] = { 64, 256 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 4 };
+	static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
 	static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 },
 			  f_b[] = { 1, 4, 16 };
 	const long *pre = quick ? q_pre : f_pre, *dec = quick ? q_dec : f_dec;
@@ -188,7 +188,6 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 		for (int b = 0; b < nb; b++) {
 			struct ar_exec ex;
 			long B = bs[b];
-			/* long prefills at batch > 1 cost the most: cap them in quick mode */
 			long maxpre = pre[npre - 1], cap = dec[ndec - 1];
 			if (ar_exec_init(&ex, &models[i], B, maxpre, cap, attn, hw->onchip_bytes_per_unit,
 					 (unsigned long)(i * 31 + b), 0, err))

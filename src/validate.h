@@ -48,8 +48,9 @@ struct ar_validation {
 int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err *err);
 
 /* Run the grid over models: prefill at two or more lengths and decode at two
- * or more KV lengths, batch 1 and more than 1 (quick: the smallest grid that
- * covers that).  Predictions use hw, 32-bit weights, activations and KV.
+ * or more KV lengths, batch 1 and more than 1 (quick: prefill 32 and 128,
+ * decode at 256 and 1024, batch 1 and 2; else 64/256/1024, 256/1024/4096 and
+ * 1/4/16).  Predictions use hw, 32-bit weights, activations and KV.
  * -1 with err when a run fails.  v is released with ar_validation_release. */
 int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
 		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,

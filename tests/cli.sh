@@ -171,6 +171,8 @@ expect 1 "tests/data/bad/hf-vocab-2p64.json:7:17: error: 'vocab_size' is too lar
 expect 1 "" analyze --model tests/data/bad/hf-truncated.json --hw h100-sxm --output "$tmp/bad.json"
 if [ -e "$tmp/bad.json" ] || ls "$tmp"/bad.json.tmp.* >/dev/null 2>&1; then
 	echo "FAIL: output left behind after a bad model"; fail=$((fail+1)); else pass=$((pass+1)); fi
+expect 1 "" run --model llama-3.1-8b --batch 64 --seq 100000
+contains "attnroof: error: run needs " "$tmp/err"
 expect 1 "" analyze $M --output "$tmp"
 contains "attnroof: error: cannot write '$tmp': " "$tmp/err"
 if ls "$tmp"/../"$(basename "$tmp")".tmp.* >/dev/null 2>&1; then
@@ -180,6 +182,22 @@ if ls "$tmp"/../"$(basename "$tmp")".tmp.* >/dev/null 2>&1; then
 expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/x.json"
 if [ -e "$tmp/x.json" ] || ls "$tmp"/x.json.tmp.* >/dev/null 2>&1; then
 	echo "FAIL: output left behind"; fail=$((fail+1)); else pass=$((pass+1)); fi
+
+# golden analyses: the JSON of four fixed analyses, byte for byte.  After a
+# deliberate change to the cost model, check the diff and regenerate with
+#   for m in gta-1b gqa-1b; do for h in lv-h100 h100-sxm; do ./attnroof analyze --model $m \
+#     --hw $h --batch 8 --seq 2048 --gen 128 --format json >tests/golden/analyze-$m-$h.json; done; done
+for m in gta-1b gqa-1b; do
+	for h in lv-h100 h100-sxm; do
+		expect 0 "" analyze --model $m --hw $h --batch 8 --seq 2048 --gen 128 --format json
+		if diff -u "tests/golden/analyze-$m-$h.json" "$tmp/out" >"$tmp/golden.diff"; then
+			pass=$((pass+1))
+		else
+			echo "FAIL: analyze $m on $h differs from tests/golden/analyze-$m-$h.json"
+			head -n 20 "$tmp/golden.diff"; fail=$((fail+1))
+		fi
+	done
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

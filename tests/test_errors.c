@@ -175,6 +175,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/arch-unknown-key.yaml:4:1: error: unknown key 'n_kv' (did you mean 'n_k'?)" },
 	{ MODEL, "model-arch-unknown-name.yaml",
 	  "tests/data/bad/arch-unknown-name.yaml:5:6: error: 'n_k': unknown name 'heads'" },
+	{ MODEL, "model-attn-expr-deep.yaml",
+	  "tests/data/bad/model-attn-expr-deep.yaml:10:8: error: 'n_k': parentheses nested deeper than 32" },
 	{ MODEL, "model-attn-expr-name.yaml",
 	  "tests/data/bad/model-attn-expr-name.yaml:10:8: error: 'n_k': unknown name 'n_x'" },
 	{ MODEL, "model-attn-expr-paren.yaml",
@@ -346,6 +348,37 @@ static void test_errors__parse_from_memory_matches_load(void **state)
 	assert_string_equal(got, "mem.yaml:1:1: error: empty document");
 }
 
+/* A mapping with 100000 keys and a duplicate at the end is refused at once:
+ * the duplicate check sorts instead of comparing every pair. */
+static void test_errors__many_keys_are_not_quadratic(void **state)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 24 + 64, yl = 0, jl = 1;
+	char *y = malloc(cap), *j = malloc(cap), got[1200];
+	struct ar_doc doc = { 0 };
+	struct ar_err err = { 0 };
+
+	(void)state;
+	assert_true(y && j);
+	j[0] = '{';
+	for (int i = 0; i < N; i++) {
+		yl += (size_t)snprintf(y + yl, cap - yl, "k%d: 1\n", i);
+		jl += (size_t)snprintf(j + jl, cap - jl, "\"k%d\": 1,", i);
+	}
+	yl += (size_t)snprintf(y + yl, cap - yl, "k7: 2\n");
+	jl += (size_t)snprintf(j + jl, cap - jl, "\"k7\": 2}");
+	assert_int_equal(ar_doc_parse_yaml(&doc, "many.yaml", y, yl, &err), -1);
+	ar_doc_release(&doc);
+	ar_err_format(&err, got, sizeof(got));
+	assert_string_equal(got, "many.yaml:100001:1: error: duplicate key 'k7' (first at line 8)");
+	assert_int_equal(ar_doc_parse_json(&doc, "many.json", j, jl, &err), -1);
+	ar_doc_release(&doc);
+	ar_err_format(&err, got, sizeof(got));
+	assert_string_equal(got, "many.json:1:1188892: error: duplicate key 'k7' (first at line 1)");
+	free(y);
+	free(j);
+}
+
 /* --set edits: each refusal names the edit and says why. */
 static void test_errors__bad_set_edits(void **state)
 {
@@ -410,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_errors__bad_config_json),
 		cmocka_unit_test(test_errors__every_fixture_has_a_case),
 		cmocka_unit_test(test_errors__parse_from_memory_matches_load),
+		cmocka_unit_test(test_errors__many_keys_are_not_quadratic),
 		cmocka_unit_test(test_errors__bad_set_edits),
 	};
 	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);

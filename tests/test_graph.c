@@ -412,6 +412,14 @@ static void test_graph__flash_decode_reads_kv_once_per_key_head(void **state)
 	/* Br = max(16, ⌊2048 / (40·2 + 32·4)⌋ = 9), Bc = ⌊2048 / 40⌋ = 51 */
 	assert_int_equal(g.tile_rows, 16);
 	assert_int_equal(g.tile_cols, 51);
+	/* MLA decompressed: 4 heads with keys of 16 + 8 (the 8 RoPE dims shared by
+	 * all heads) and values of 16, read as activations (kv_b_proj wrote them);
+	 * each head loads the shared RoPE key again: 4·(24 + 16) − (4·16 + 8 + 4·16)
+	 * = 24 elements per key re-read */
+	g = flash_graph("tiny-mla.yaml", AR_PHASE_DECODE, 0);
+	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * (24 + 16), 5 * B * 4 * S, 0,
+					       B * 4 * 24 * a + B * S * 136 * a, B * 4 * 16 * a, 0, 0,
+					       B * S * 24 * a });
 }
 
 static void test_graph__flash_prefill_skips_masked_tiles(void **state)

@@ -52,6 +52,10 @@ static void test_kernels__matmul_matches_ref(void **state)
 		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1);
 		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1, NULL);
 		assert_rel(a, b, N);
+		/* a few rows (decode at batch > 1): the small-M path */
+		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1);
+		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1, NULL);
+		assert_rel(a, b, 3 * N);
 		free(in); free(w); free(bias); free(a); free(b);
 	}
 }
