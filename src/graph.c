@@ -463,6 +463,7 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	double first = B * s->Sk * (kelems + velems) * kvb;
 	double vpk = s->v_tied ? 0 : fmax(1, s->vh / s->kh);
 	double loaded = B * s->kh * keys_loaded * (s->dk + vpk * s->dv) * kvb;
+	op->reread_footprint_bytes = first;
 	op->bytes[kcls] += first;
 	op->bytes[AR_B_REREAD] = loaded > first ? loaded - first : 0;
 	footprint(op);

@@ -89,6 +89,7 @@ struct ar_op {
 	double link_bytes;           /* bytes each device sends over the device link */
 	int mbits, vbits;            /* operand widths that pick the compute peaks */
 	double act_footprint_bytes;  /* working set of its activations */
+	double reread_footprint_bytes; /* flash: the K/V its tiles re-read (one layer, the batch) */
 };
 
 enum { AR_GRAPH_MAX_OPS = 48 };
@@ -100,7 +101,7 @@ struct ar_graph {
 	struct ar_op ops[AR_GRAPH_MAX_OPS];
 	double weight_bytes;      /* all weights on one device */
 	double kv_cache_bytes;    /* KV cache on one device after this phase */
-	double kv_layer_bytes;    /* one layer's K/V for the batch (flash re-reads) */
+	double kv_layer_bytes;    /* one layer's KV cache for the batch */
 	double act_peak_bytes;    /* largest live activations of one op, plus the residual stream */
 	/* flash tiles used (0 for naive) */
 	long tile_rows, tile_cols;

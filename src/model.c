@@ -538,7 +538,7 @@ static int hf_long(const struct ar_doc *doc, const char *key, long min, long max
 
 static int load_hf(struct ar_model *m, const struct ar_doc *doc, struct ar_err *err)
 {
-	const struct ar_node *r = doc->root, *n;
+	const struct ar_node *r = doc->root;
 	const char *arch_name;
 	struct ar_doc arch = { 0 };
 	long kv_heads = 0, v;
@@ -629,9 +629,6 @@ static int load_hf(struct ar_model *m, const struct ar_doc *doc, struct ar_err *
 		if (kv_heads == a->n_h)
 			snprintf(a->label, sizeof(a->label), "MHA");
 	}
-	if ((n = ar_node_get(r, "hidden_act")) && n->kind == AR_NODE_SCALAR &&
-	    strstr(n->value, "gelu") && !ar_node_get(r, "intermediate_size"))
-		m->mlp = AR_MLP_GELU;
 	if (ar_model_check(m, err)) {
 		at_node(doc, r, err);
 		goto cleanup;

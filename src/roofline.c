@@ -23,7 +23,7 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 
 	fp[AR_B_WEIGHT] = fp[AR_B_KV_READ] = fp[AR_B_KV_WRITE] = resident;
 	fp[AR_B_ACT_IN] = fp[AR_B_ACT_OUT] = op->act_footprint_bytes;
-	fp[AR_B_REREAD] = g->kv_layer_bytes;
+	fp[AR_B_REREAD] = op->reread_footprint_bytes;
 }
 
 static double compute_time(const struct ar_op *op, const struct ar_hw *hw)
@@ -54,7 +54,7 @@ static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
 int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		     struct ar_phase_time *out, struct ar_err *err)
 {
-	double inv_bw[AR_HW_MAX_LEVELS] = { 0 }, resident_inv, reread_inv;
+	double inv_bw[AR_HW_MAX_LEVELS] = { 0 }, resident_inv;
 	double mpeak_inv = 0, vpeak_inv = 0;
 	int mbits = -1, vbits = -1;
 
@@ -63,7 +63,6 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	for (int l = 0; l < hw->n_mem; l++)
 		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
 	resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
-	reread_inv = inv_bw[level_for(hw, g->kv_layer_bytes)];
 	int cached = 0; /* any level below main memory with a known bandwidth */
 	for (int l = 1; l < hw->n_mem; l++)
 		cached |= hw->mem[l].bw_bytes_per_s > 0;
@@ -73,6 +72,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		struct ar_op_time *r = &out->ops[i];
 		const double *b = op->bytes;
 		double act_inv = cached ? inv_bw[level_for(hw, op->act_footprint_bytes)] : inv_bw[0];
+		double reread_inv = b[AR_B_REREAD] > 0 && cached
+			? inv_bw[level_for(hw, op->reread_footprint_bytes)] : inv_bw[0];
 
 		if (op->mbits != mbits) {
 			mbits = op->mbits;

@@ -76,6 +76,7 @@ static void one_op(struct ar_graph *g, const double bytes[AR_B_COUNT], double we
 	g->weight_bytes = weights;
 	g->kv_cache_bytes = kv_cache;
 	g->kv_layer_bytes = kv_layer;
+	g->ops[0].reread_footprint_bytes = kv_layer;
 }
 
 static void test_roofline__level_per_byte_class(void **state)
@@ -103,7 +104,7 @@ static void test_roofline__level_per_byte_class(void **state)
 	/* activations larger than the cache go to DRAM; so do re-reads of a layer's
 	 * K/V larger than the cache, while the weights stay in the cache */
 	g.ops[0].act_footprint_bytes = 1e6 + 1;
-	g.kv_layer_bytes = 2e6;
+	g.ops[0].reread_footprint_bytes = 2e6;
 	g.kv_cache_bytes = 1e5;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].memory_s, (1e6 + 3e5 + 1e3) / 10e12 + (3e5 + 4e5) / 1e12, 1e-15, 0);
