@@ -170,29 +170,33 @@ static double mlp_params(const struct ar_model *m, double width)
 	return mats * H * width + (m->mlp_bias ? (mats - 1) * width + H : 0);
 }
 
-double ar_model_params_sharded(const struct ar_model *full, long tp)
+/* Parameters of an already sharded model (expert counts are never sharded). */
+static double params_of(const struct ar_model *m)
 {
-	struct ar_model mm;
-	const struct ar_model *m = &mm;
-	double H, L, p, moe_layers;
+	double H = (double)m->hidden, L = (double)m->layers, p;
+	double moe_layers = m->moe.experts ? (double)(m->layers - m->moe.dense_layers) : 0;
 
-	ar_model_shard(&mm, full, tp);
-	H = (double)m->hidden;
-	L = (double)m->layers;
-	moe_layers = m->moe.experts ? (double)(m->layers - m->moe.dense_layers) : 0;
 	p = L * (attn_params(m) + 2 * norm_params(m, H));
 	p += (L - moe_layers) * mlp_params(m, (double)m->intermediate);
 	if (moe_layers)
-		p += moe_layers * (H * full->moe.experts +
-				   (double)(full->moe.experts + full->moe.shared) *
+		p += moe_layers * (H * m->moe.experts +
+				   (double)(m->moe.experts + m->moe.shared) *
 				   mlp_params(m, (double)m->moe.intermediate));
 	p += (double)m->vocab * H * (m->tie_embeddings ? 1 : 2) + norm_params(m, H);
 	return p;
 }
 
+double ar_model_params_sharded(const struct ar_model *full, long tp)
+{
+	struct ar_model m;
+
+	ar_model_shard(&m, full, tp);
+	return params_of(&m);
+}
+
 double ar_model_params(const struct ar_model *m)
 {
-	return ar_model_params_sharded(m, 1);
+	return params_of(m);
 }
 
 /* ---- building ---- */
@@ -669,7 +673,7 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 	norm(&c, AR_OP_FINAL_NORM, 1, c.B);
 	matmul(&c, AR_OP_LM_HEAD, 1, c.B, H, (double)m.vocab, 1, 0);
 
-	g->weight_bytes = ar_model_params_sharded(full, wl->tp) * c.w;
+	g->weight_bytes = params_of(&m) * c.w;
 	g->kv_layer_bytes = c.B * c.S * ar_model_kv_elems(&m) * c.kv;
 	g->kv_cache_bytes = g->kv_layer_bytes * c.L;
 	for (int i = 0; i < g->n_ops; i++) {
