@@ -19,8 +19,12 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
 		$(shell pkg-config --libs yaml-0.1 libcjson 2>/dev/null) -lm
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-check
 .SECONDARY: $(FUZZ_LIBOBJ)
+fuzz-check:
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: needs clang with libFuzzer (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+$(FUZZ_LIBOBJ) $(FUZZ_BIN): | fuzz-check
 fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(notdir $(FUZZ_BIN))

@@ -9,9 +9,9 @@ for name in "$@"; do
 	corpus=$build/corpus/$name; art=$build/crashes/$name
 	mkdir -p "$corpus" "$art"
 	case $name in
-	fuzz_yaml_hw) seeds="hw tests/data/bad/hw" ;;
-	fuzz_yaml_model) seeds="configs archs tests/data/bad/model" ;;
-	fuzz_json_hf) seeds="tests/data/bad/hf fuzz/seeds/hf" ;;
+	fuzz_yaml_hw) seeds="hw tests/data/bad" ;;
+	fuzz_yaml_model) seeds="configs archs tests/data/bad" ;;
+	fuzz_json_hf) seeds="fuzz/seeds/hf tests/data/bad" ;;
 	*) seeds="fuzz/seeds/set" ;;
 	esac
 	dirs=""
