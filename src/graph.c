@@ -219,11 +219,7 @@ static struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 
 	AR_ASSERT(g->n_ops < AR_GRAPH_MAX_OPS);
 	op = &g->ops[g->n_ops++];
-	memset(op, 0, sizeof(*op));
-	op->id = id;
-	op->layers = layers;
-	op->mbits = c->mbits;
-	op->vbits = c->g->wl.abits;
+	*op = (struct ar_op){ .id = id, .layers = layers, .mbits = c->mbits, .vbits = g->wl.abits };
 	return op;
 }
 
