@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "kernels.h"
 
 static double now_s(void)
@@ -27,7 +28,7 @@ static void fill(float *p, long n)
 /* FLOP/s of out (M,N) = in (M,K) · W (K,N) through the executor's matmul */
 static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, int *fail)
 {
-	float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+	float *a = malloc(sizeof(float) * M * K), *b = ar_exec_alloc(sizeof(float) * K * N);
 	float *c = malloc(sizeof(float) * M * N);
 	double best = 1e30;
 
@@ -44,6 +45,34 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 		ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
 		double t = now_s() - t0;
 		best = t < best ? t : best;
+	}
+	free(a); free(b); free(c);
+	return 2.0 * M * K * N / best;
+}
+
+/* FLOP/s of products of M rows through `copies` different (K, N) weights in
+ * turn, as the layers of a model use theirs: with enough copies to overflow
+ * the caches each product reads its weight from main memory */
+static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struct ar_err *err,
+			     int *fail)
+{
+	float *a = malloc(sizeof(float) * M * K), *c = malloc(sizeof(float) * M * N);
+	float *b = ar_exec_alloc(sizeof(float) * K * N * (size_t)copies);
+	double best = 1e30;
+
+	if (!a || !b || !c) {
+		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
+		free(a); free(b); free(c);
+		return 0;
+	}
+	fill(a, M * K);
+	fill(b, K * N * copies);
+	for (int r = 0; r < reps + 1; r++) { /* the first pass only warms up */
+		double t0 = now_s();
+		for (int i = 0; i < copies; i++)
+			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, N, 0, 0, NULL, M, K, N, 1);
+		double t = (now_s() - t0) / copies;
+		best = r > 0 && t < best ? t : best;
 	}
 	free(a); free(b); free(c);
 	return 2.0 * M * K * N / best;
@@ -67,6 +96,29 @@ static double read_bw(float *buf, double bytes)
 	}
 	(void)sink;
 	return best;
+}
+
+/* Read bandwidth of main memory as the decode products see it: a row times
+ * a (bytes/16 KiB, 4096) matrix through the executor's matmul, best of three */
+static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
+{
+	long N = 4096, K = (long)(bytes / sizeof(float)) / N;
+	float *x = malloc(sizeof(float) * K), *y = malloc(sizeof(float) * N);
+	double best = 1e30;
+
+	if (!x || !y) {
+		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the bandwidth probe");
+		free(x); free(y);
+		return 0;
+	}
+	fill(x, K);
+	for (int r = 0; r < 3; r++) {
+		double t0 = now_s();
+		ar_kernels_matmul(y, N, 0, x, K, 0, buf, N, 0, 0, NULL, 1, K, N, 1);
+		best = fmin(best, now_s() - t0);
+	}
+	free(x); free(y);
+	return (double)K * N * sizeof(float) / best;
 }
 
 static double cache_size(int name, int index, const char *fallback_level)
@@ -143,6 +195,18 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	if (fail)
 		return -1;
 	c->matrix_flops_per_s = fmax(c->gemm_large_flops_per_s, c->gemm_model_flops_per_s);
+	/* efficiency by rows: products of m rows through model-sized weights
+	 * (8 MB each) that come from main memory as a model's do, as a fraction
+	 * of the peak: what the kernels make of few rows, stalls included */
+	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
+		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, AR_CAL_COPIES_EFF,
+					  m < 64 ? 5 : 2, err, &fail);
+		if (fail)
+			return -1;
+		c->eff_rows[c->n_eff] = (double)m;
+		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
+		c->n_eff++;
+	}
 
 	/* 2. vector unit: FMA chains, exp and softmax on in-cache data */
 	double best = 1e30;
@@ -153,7 +217,7 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 		best = fmin(best, now_s() - t0);
 	}
 	c->fma_flops_per_s = 2.0 * 64 * 2000000 * c->threads / best;
-	enum { NV = 8192 };
+	enum { NV = 16384 }; /* per thread: large enough that the softmax runs in parallel */
 	float *v = malloc(sizeof(float) * NV * c->threads * 2);
 	if (!v)
 		return ar_errf(err, NULL, 0, 0, "cannot allocate the vector probes");
@@ -185,7 +249,7 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	double l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
 	double l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
 	double dram_ws = fmax(256e6, 8 * l3);
-	float *buf = malloc((size_t)dram_ws);
+	float *buf = ar_exec_alloc((size_t)dram_ws);
 	if (!buf)
 		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
 			       dram_ws / 1e6);
@@ -198,10 +262,33 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	c->onchip_bytes = l2 / c->threads;
 	snprintf(c->level_name[0], 16, "DRAM");
 	c->level_bytes[0] = phys_bytes();
-	c->level_bw[0] = read_bw(buf, dram_ws);
+	/* the plain read is the level's bandwidth; a 1-row product through the
+	 * same bytes is recorded beside it (OpenBLAS's matrix-vector kernel can
+	 * read faster than the executor's other kernels do) */
+	c->dram_read_bw = read_bw(buf, dram_ws);
+	c->dram_gemv_bw = gemv_bw(buf, dram_ws, err, &fail);
+	if (fail) {
+		free(buf);
+		return -1;
+	}
+	c->level_bw[0] = c->dram_read_bw;
 	c->n_levels = 1;
 	const char *names[3] = { "L3", "L2", "L1" };
 	double caps[3] = { l3, l2, l1 };
+	/* The last-level cache is shared with whatever else runs: its usable
+	 * capacity is the largest swept working set that still reads at no less
+	 * than √(its best rate · main memory's rate), the midpoint in log. */
+	c->llc_nominal_bytes = l3;
+	if (l3 > l2 && l2 > 0) {
+		double top = 0, eff = 0;
+		for (int i = 0; i < c->n_sweep; i++)
+			if (c->sweep_bytes[i] > l2 && c->sweep_bytes[i] <= l3)
+				top = fmax(top, c->sweep_bw[i]);
+		for (int i = 0; i < c->n_sweep && c->sweep_bytes[i] <= l3; i++)
+			if (c->sweep_bytes[i] > l2 && c->sweep_bw[i] >= sqrt(top * c->level_bw[0]))
+				eff = c->sweep_bytes[i];
+		caps[0] = eff > 0 ? eff : l2 * 2;
+	}
 	for (int i = 0; i < 3; i++)
 		if (caps[i] > 0 && caps[i] < c->level_bytes[c->n_levels - 1]) {
 			snprintf(c->level_name[c->n_levels], 16, "%s", names[i]);
@@ -239,6 +326,8 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "# vector: FMA chains reach %.4g FLOP/s and exp %.4g /s; the descriptor states the\n"
 		   "#   in-cache softmax rate (5 counted FLOPs per element), the executor's vector work.\n",
 		c->fma_flops_per_s, c->exp_per_s);
+	fprintf(f, "# main memory: a plain read reaches %.4g B/s, a 1-row product %.4g B/s.\n",
+		c->dram_read_bw, c->dram_gemv_bw);
 	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
 	for (int i = 0; i < c->n_sweep; i++)
 		fprintf(f, "%s %.0f: %.3g", i % 4 ? "," : "\n#  ", c->sweep_bytes[i], c->sweep_bw[i]);
@@ -252,15 +341,31 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "memory:\n");
 	for (int i = 0; i < c->n_levels; i++) {
 		fprintf(f, "  - name: %s\n", c->level_name[i]);
+		char how[160];
+		if (i == 0)
+			snprintf(how, sizeof(how), "physical memory");
+		else if (!strcmp(c->level_name[i], "L3"))
+			snprintf(how, sizeof(how),
+				 "largest working set read at >= the log midpoint of its and DRAM bandwidth; nominal %.0f",
+				 c->llc_nominal_bytes);
+		else
+			snprintf(how, sizeof(how), "sysconf, every core's share");
 		fprintf(f, "    capacity_bytes: {value: %.0f, source: \"%s (%s)\"}\n", c->level_bytes[i],
-			src, i == 0 ? "physical memory" : "sysconf, every core's share");
+			src, how);
 		fprintf(f, "    bw_bytes_per_s: {value: %.6g, source: \"%s (read, %s)\"}\n", c->level_bw[i],
-			src, i == 0 ? "working set far beyond the caches" : "working set half the capacity");
+			src, i == 0 ? "working set far beyond the caches"
+				    : "working set half the capacity");
 	}
 	fprintf(f, "onchip:\n  bytes_per_unit: {value: %.0f, source: \"%s (L2 of one core)\"}\n",
 		c->onchip_bytes, src);
 	fprintf(f, "  units: {value: %d, source: \"%s (threads used)\"}\n", c->threads, src);
 	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of a 1x16x64 product)\"}\n",
 		c->overhead_s, src);
+	if (c->n_eff)
+		fprintf(f, "matrix_efficiency:\n");
+	for (int i = 0; i < c->n_eff; i++)
+		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak)\"}\n",
+			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
+			AR_CAL_N_EFF, AR_CAL_COPIES_EFF);
 	return ferror(f) ? -1 : 0;
 }

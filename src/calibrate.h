@@ -1,6 +1,7 @@
 /* Host calibration: measures this machine's ceilings with the executor's own
- * kernels and BLAS (matrix peak, vector throughput, bandwidth of every memory
- * level, per-op overhead) and writes them as a hardware descriptor (the
+ * kernels and BLAS (matrix peak, the fraction of it that products of few
+ * rows attain, vector throughput, bandwidth of every memory level, per-op
+ * overhead) and writes them as a hardware descriptor (the
  * schema of hw/NAME.yaml, every value "measured DATE: attnroof calibrate").
  * It does not predict anything. */
 #ifndef AR_CALIBRATE_H
@@ -11,6 +12,11 @@
 #include "err.h"
 
 enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
+/* the model-shaped products of the matrix efficiency curve: rows m = 1, 2,
+ * 4, ... 512 through K_EFF → N_EFF projections, COPIES_EFF weights in turn
+ * (64 MB: beyond the caches, as a model's weights) */
+enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
+       AR_CAL_COPIES_EFF = 8 };
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */
@@ -26,8 +32,12 @@ struct ar_calib {
 	char level_name[AR_CAL_MAX_LEVELS][16];
 	double level_bytes[AR_CAL_MAX_LEVELS];
 	double level_bw[AR_CAL_MAX_LEVELS];
+	double dram_read_bw, dram_gemv_bw; /* main memory: plain read, 1-row product */
 	double onchip_bytes;       /* per core: its L2 */
+	double llc_nominal_bytes;  /* the last-level cache as the system states it */
 	double overhead_s;         /* fixed cost of one op (fork/join, a BLAS call) */
+	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
+	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
 	double wall_s;

@@ -1,6 +1,7 @@
 /* The reference executor (see exec.h): one arena, laid out twice by the same
  * function (once to count, once to hand out pointers), and a walk over the
  * graph's ops with a switch on the op id and one kernel call per op. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "exec.h"
 
 #include <math.h>
@@ -8,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #define NORM_EPS 1e-5f
 #define ROPE_THETA 10000.0
+enum { DECODE_BC = 128 }; /* keys per block of the decode attention kernel */
 
 /* ---- layout ---- */
 
@@ -50,6 +53,7 @@ struct dims {
 	long H, nh, dh, hd, nq, nk, nv, dk, dv, kd, vd;
 	long dc, dr, dn, dq, cw, qr, ld; /* MLA: latent, rope, nope, q head, cache width, q rank, kv_b width */
 	long I, V;
+	long E, act, sh, Ie, ne; /* MoE: routed, active, shared experts, their width, E + shared */
 	int latent, gated, linear, per_map;
 };
 
@@ -65,6 +69,11 @@ static void dims_of(struct dims *d, const struct ar_model *m)
 	d->latent = a->latent;
 	d->I = m->intermediate;
 	d->V = m->vocab;
+	d->E = m->moe.experts;
+	d->act = m->moe.active;
+	d->sh = m->moe.shared;
+	d->Ie = m->moe.intermediate;
+	d->ne = d->E ? d->E + d->sh : 0;
 	if (a->latent) {
 		d->dc = a->d_c;
 		d->dr = a->d_rope;
@@ -172,6 +181,12 @@ static double flash_bound(const struct ar_exec *ex, const struct dims *d, long B
 	return per * nt + 4.0 * nt * part;
 }
 
+/* Whether layer l of m runs the experts (else the dense MLP). */
+static int is_moe_layer(const struct ar_model *m, long l)
+{
+	return m->moe.experts && l >= m->moe.dense_layers;
+}
+
 static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, long cap,
 		   enum ar_attn_impl attn, double onchip)
 {
@@ -219,6 +234,21 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 		ly->bo = m->o_bias ? take(b, d.H, C_WEIGHT) : NULL;
 		ly->mlp_norm_w = take(b, d.H, C_WEIGHT);
 		ly->mlp_norm_b = layer_norm ? take(b, d.H, C_WEIGHT) : NULL;
+		if (is_moe_layer(m, l)) {
+			/* router (H, E); experts, routed then shared, stacked:
+			 * gate/up (n_e, H, I_e), down (n_e, I_e, H) */
+			double ne = (double)d.ne;
+			ly->router = take(b, (double)d.H * d.E, C_WEIGHT);
+			if (m->mlp == AR_MLP_SWIGLU) {
+				ly->ew_gate = take(b, ne * d.H * d.Ie, C_WEIGHT);
+				ly->eb_gate = mb ? take(b, ne * d.Ie, C_WEIGHT) : NULL;
+			}
+			ly->ew_up = take(b, ne * d.H * d.Ie, C_WEIGHT);
+			ly->eb_up = mb ? take(b, ne * d.Ie, C_WEIGHT) : NULL;
+			ly->ew_down = take(b, ne * d.Ie * d.H, C_WEIGHT);
+			ly->eb_down = mb ? take(b, ne * d.H, C_WEIGHT) : NULL;
+			continue;
+		}
 		if (m->mlp == AR_MLP_SWIGLU) {
 			ly->w_gate = take(b, (double)d.H * d.I, C_WEIGHT);
 			ly->b_gate = mb ? take(b, d.I, C_WEIGHT) : NULL;
@@ -258,8 +288,19 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 	ex->dec = d.gated || d.linear || d.latent ? take(b, T * decw, C_ACT) : NULL;
 	ex->gs = d.gated ? take(b, T * d.hd, C_ACT) : NULL;
 	ex->kvb = d.latent ? take(b, (double)B * cap * d.ld, C_ACT) : NULL;
-	ex->mg = m->mlp == AR_MLP_SWIGLU ? take(b, T * d.I, C_ACT) : NULL;
-	ex->mu = take(b, T * d.I, C_ACT);
+	/* MLP widths: the dense MLP's T rows, or T·(active + shared) expert slots */
+	double slots = T * (double)(d.act + d.sh), mw = fmax(T * d.I, slots * d.Ie);
+	ex->mg = m->mlp == AR_MLP_SWIGLU ? take(b, mw, C_ACT) : NULL;
+	ex->mu = take(b, mw, C_ACT);
+	if (d.E) {
+		ex->rlogits = take(b, T * d.E, C_ACT);
+		ex->xg = take(b, slots * d.H, C_ACT);
+		ex->yd = take(b, slots * d.H, C_ACT);
+		ex->slot_w = take(b, slots, C_ACT);
+		ex->slot_tok = (int *)take(b, slots, C_ACT);
+		ex->slot_off = (int *)take(b, (double)d.ne + 1, C_ACT);
+		ex->slot_cur = (int *)take(b, (double)d.ne, C_ACT);
+	}
 	ex->logits = take(b, (double)B * d.V, C_ACT);
 	ex->tokens = (int *)take(b, T, C_ACT); /* int and float are both 4 bytes */
 
@@ -286,6 +327,12 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 					       g.tile_rows, g.tile_cols);
 			/* the plain kernel's buffers: one row of scores, one output per head */
 			double r = (double)g.tile_cols + (double)d.nh * (d.dv + d.dc);
+			if (ph == AR_PHASE_DECODE) { /* decode kernels, at the longest cache */
+				struct ar_attn_args a;
+				attn_args(&a, ex, &d, NULL, B, 1, cap, 1);
+				s = fmax(s, (double)ar_kernels_decode_attn_scratch(&a, DECODE_BC));
+				r = fmax(r, (double)ar_kernels_decode_attn_ref_scratch(&a));
+			}
 			sc = s > sc ? s : sc;
 			sc = r > sc ? r : sc;
 		}
@@ -315,12 +362,22 @@ double ar_exec_available_bytes(void)
 	return pages > 0 && size > 0 ? (double)pages * size : 0;
 }
 
+void *ar_exec_alloc(size_t bytes)
+{
+	const size_t huge = (size_t)2 << 20;
+	size_t n = (bytes + huge - 1) / huge * huge;
+	void *p = aligned_alloc(huge, n ? n : huge);
+
+#ifdef MADV_HUGEPAGE
+	if (p)
+		madvise(p, n ? n : huge, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+	return p;
+}
+
 static int check_model(const struct ar_model *m, long batch, long prefill, long capacity,
 		       struct ar_err *err)
 {
-	if (m->moe.experts)
-		return ar_errf(err, NULL, 0, 0,
-			       "the executor runs dense models only; '%s' has experts", m->name);
 	if (batch < 1 || prefill < 1 || capacity < prefill)
 		return ar_errf(err, NULL, 0, 0, "run needs batch >= 1 and 1 <= seq <= capacity");
 	if ((double)batch * capacity > 1e9 || (double)m->vocab * m->hidden > 4e9)
@@ -418,6 +475,13 @@ static void init_values(struct ar_exec *ex, unsigned long seed, long B, long pre
 			  : d.gated || d.linear ? d.hd : (d.per_map ? d.nq : d.nh) * d.dv;
 		fill(ly->wo, o_in * d.H, 1.0f / sqrtf((float)o_in), splitmix(&s));
 		fill(ly->w_down, d.I * d.H, 1.0f / sqrtf((float)d.I), splitmix(&s));
+		fill(ly->router, d.H * d.E, sH, splitmix(&s));
+		fill(ly->ew_gate, d.ne * d.H * d.Ie, sH, splitmix(&s));
+		fill(ly->ew_up, d.ne * d.H * d.Ie, sH, splitmix(&s));
+		fill(ly->ew_down, d.ne * d.Ie * d.H, 1.0f / sqrtf((float)(d.Ie ? d.Ie : 1)), splitmix(&s));
+		fill(ly->eb_gate, d.ne * d.Ie, 0.02f, splitmix(&s));
+		fill(ly->eb_up, d.ne * d.Ie, 0.02f, splitmix(&s));
+		fill(ly->eb_down, d.ne * d.H, 0.02f, splitmix(&s));
 		fill_const(ly->attn_norm_w, d.H, 1);
 		fill_const(ly->mlp_norm_w, d.H, 1);
 		fill_const(ly->attn_norm_b, d.H, 0);
@@ -455,7 +519,7 @@ int ar_exec_init(struct ar_exec *ex, const struct ar_model *m, long batch, long 
 	ex->capacity = capacity;
 	ex->onchip = onchip;
 	ex->layers = calloc((size_t)m->layers, sizeof(*ex->layers));
-	ex->arena = aligned_alloc(64, (ex->plan.total_bytes > 64 ? (size_t)ex->plan.total_bytes : 64) / 64 * 64 + 64);
+	ex->arena = ar_exec_alloc((size_t)ex->plan.total_bytes + 64);
 	if (!ex->layers || !ex->arena) {
 		ar_exec_release(ex);
 		return ar_errf(err, NULL, 0, 0, "cannot allocate %.2f GB for the run",
@@ -530,6 +594,71 @@ static void rope(struct ar_exec *ex, float *x, const struct phase *p, long bs, l
 	else
 		ar_kernels_rope(x, p->B, p->Sq, bs, ls, heads, hs, off, rd, ex->rope_cos,
 				ex->rope_sin, p->pos0);
+}
+
+/* Routing of T tokens (MoE): p = softmax of the router logits over the E
+ * routed experts; each token goes to its `active` most probable experts
+ * (ties to the lower index) with weight p, and to every shared expert with
+ * weight 1.  Slots are grouped by expert (routed in order, then shared), the
+ * token rows gathered into xg (slots, H).  Bookkeeping outside the graph's
+ * FLOPs (its router op counts the product only). */
+static void route(struct ar_exec *ex, const struct dims *d, long T)
+{
+	long E = d->E, H = d->H;
+	int *off = ex->slot_off, *cur = ex->slot_cur;
+
+	/* 1. probabilities in place, and how many tokens each expert gets */
+	memset(off, 0, sizeof(int) * (size_t)(d->ne + 1));
+	for (long t = 0; t < T; t++) {
+		float *p = ex->rlogits + t * E, mx = p[0], s = 0;
+		for (long e = 1; e < E; e++)
+			mx = p[e] > mx ? p[e] : mx;
+		for (long e = 0; e < E; e++)
+			s += p[e] = expf(p[e] - mx);
+		for (long e = 0; e < E; e++)
+			p[e] /= s;
+		/* top-k: mark the chosen by negating (probabilities are > 0) */
+		for (long k = 0; k < d->act; k++) {
+			long best = -1;
+			for (long e = 0; e < E; e++)
+				if (p[e] > 0 && (best < 0 || p[e] > p[best]))
+					best = e;
+			p[best] = -p[best];
+			off[best + 1]++;
+		}
+	}
+	for (long e = E; e < d->ne; e++)
+		off[e + 1] = (int)T;
+	for (long e = 0; e < d->ne; e++) {
+		off[e + 1] += off[e];
+		cur[e] = off[e];
+	}
+	/* 2. slots: token, weight, and its row gathered */
+	for (long t = 0; t < T; t++)
+		for (long e = 0; e < d->ne; e++) {
+			float w = e < E ? -ex->rlogits[t * E + e] : 1.0f;
+			if (w <= 0)
+				continue;
+			int r = cur[e]++;
+			ex->slot_tok[r] = (int)t;
+			ex->slot_w[r] = w;
+			memcpy(ex->xg + r * H, ex->xn + t * H, sizeof(float) * (size_t)H);
+		}
+}
+
+/* The MLP output of every token: xn (T, H) = Σ over its slots of weight ·
+ * expert output (yd rows). */
+static void combine(struct ar_exec *ex, const struct dims *d, long T)
+{
+	long H = d->H, slots = T * (d->act + d->sh);
+
+	memset(ex->xn, 0, sizeof(float) * (size_t)(T * H));
+	for (long r = 0; r < slots; r++) {
+		float *o = ex->xn + (long)ex->slot_tok[r] * H, w = ex->slot_w[r];
+		const float *y = ex->yd + r * H;
+		for (long i = 0; i < H; i++)
+			o[i] += w * y[i];
+	}
 }
 
 static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_op *op,
@@ -611,7 +740,15 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		ref ? ar_kernels_av_ref(ex->scores, &a, c) : ar_kernels_av(ex->scores, &a);
 		break;
 	case AR_OP_FLASH:
-		if (ref) {
+		if (p->decode) {
+			/* one position per sequence: the decode kernel streams K/V once */
+			size_t need = ref ? ar_kernels_decode_attn_ref_scratch(&a)
+				    : ar_kernels_decode_attn_scratch(&a, DECODE_BC);
+			if (need > ex->scratch_floats)
+				return ar_errf(err, NULL, 0, 0, "decode attention needs more scratch than the executor planned");
+			ref ? ar_kernels_decode_attn_ref(&a, ex->scratch, c)
+			    : ar_kernels_decode_attn(&a, DECODE_BC, ex->scratch);
+		} else if (ref) {
 			if (ar_kernels_flash_ref_scratch(&a, g->tile_cols) > ex->scratch_floats)
 				return ar_errf(err, NULL, 0, 0, "flash tiles larger than the executor planned");
 			ar_kernels_flash_ref(&a, g->tile_rows, g->tile_cols, ex->scratch, c);
@@ -675,6 +812,42 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 	case AR_OP_DOWN_PROJ:
 		mm(ex, ex->xn, H, 0, ex->mu, d.I, 0, ly->w_down, H, 0, 0, ly->b_down, T, d.I, H, 1, c);
 		break;
+	case AR_OP_ROUTER:
+		mm(ex, ex->rlogits, d.E, 0, ex->xn, H, 0, ly->router, d.E, 0, 0, NULL, T, H, d.E, 1, c);
+		route(ex, &d, T);
+		break;
+	case AR_OP_EXP_GATE_PROJ:
+	case AR_OP_EXP_UP_PROJ: {
+		int gate = op->id == AR_OP_EXP_GATE_PROJ;
+		const float *w = gate ? ly->ew_gate : ly->ew_up, *bias = gate ? ly->eb_gate : ly->eb_up;
+		float *out = gate ? ex->mg : ex->mu;
+		for (long e = 0; e < d.ne; e++) {
+			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
+			if (n > 0)
+				mm(ex, out + r0 * d.Ie, d.Ie, 0, ex->xg + r0 * H, H, 0, w + e * H * d.Ie, d.Ie,
+				   0, 0, bias ? bias + e * d.Ie : NULL, n, H, d.Ie, 1, c);
+		}
+		break;
+	}
+	case AR_OP_EXP_ACT: {
+		long n = T * (d.act + d.sh) * d.Ie;
+		if (m->mlp == AR_MLP_SWIGLU)
+			ref ? ar_kernels_swiglu_ref(ex->mu, ex->mg, ex->mu, n, c)
+			    : ar_kernels_swiglu(ex->mu, ex->mg, ex->mu, n);
+		else
+			ref ? ar_kernels_gelu_ref(ex->mu, ex->mu, n, c) : ar_kernels_gelu(ex->mu, ex->mu, n);
+		break;
+	}
+	case AR_OP_EXP_DOWN_PROJ:
+		for (long e = 0; e < d.ne; e++) {
+			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
+			if (n > 0)
+				mm(ex, ex->yd + r0 * H, H, 0, ex->mu + r0 * d.Ie, d.Ie, 0,
+				   ly->ew_down + e * d.Ie * H, H, 0, 0,
+				   ly->eb_down ? ly->eb_down + e * H : NULL, n, d.Ie, H, 1, c);
+		}
+		combine(ex, &d, T);
+		break;
 	case AR_OP_FINAL_NORM:
 		/* the last position of each sequence */
 		for (long b = 0; b < p->B; b++)
@@ -705,6 +878,21 @@ static double now_s(void)
 }
 
 static int is_head(enum ar_op_id id) { return id == AR_OP_EMBED; }
+
+/* MoE models: the dense MLP's ops run on the first dense_layers layers, the
+ * router's and experts' on the rest (the graph counts them so) */
+static int runs_on(const struct ar_model *m, enum ar_op_id id, long l)
+{
+	switch (id) {
+	case AR_OP_GATE_PROJ: case AR_OP_UP_PROJ: case AR_OP_MLP_ACT: case AR_OP_DOWN_PROJ:
+		return !is_moe_layer(m, l);
+	case AR_OP_ROUTER: case AR_OP_EXP_GATE_PROJ: case AR_OP_EXP_UP_PROJ: case AR_OP_EXP_ACT:
+	case AR_OP_EXP_DOWN_PROJ:
+		return is_moe_layer(m, l);
+	default:
+		return 1;
+	}
+}
 static int is_tail(enum ar_op_id id) { return id == AR_OP_FINAL_NORM || id == AR_OP_LM_HEAD; }
 
 int ar_exec_phase(struct ar_exec *ex, const struct ar_graph *g, double *op_s,
@@ -735,7 +923,7 @@ int ar_exec_phase(struct ar_exec *ex, const struct ar_graph *g, double *op_s,
 			for (int i = 0; i < g->n_ops; i++) {
 				const struct ar_op *op = &g->ops[i];
 				int where = is_head(op->id) ? 0 : is_tail(op->id) ? 2 : 1;
-				if (where != pass)
+				if (where != pass || !runs_on(&ex->m, op->id, l))
 					continue;
 				double t0 = now_s();
 				if (run_op(ex, g, op, &p, l, &cnt[i], err))

@@ -20,7 +20,11 @@ struct ar_exec_layer {
 	float *vb;                                /* GTA v_b_proj (n_q, d_l, n_h·d_h/n_q) */
 	float *wg, *bg;                           /* GTA g_proj (H, n_h·d_h) */
 	float *wo, *bo;
-	float *w_gate, *b_gate, *w_up, *b_up, *w_down, *b_down;
+	float *w_gate, *b_gate, *w_up, *b_up, *w_down, *b_down; /* dense MLP layers */
+	/* MoE layers: router (H, E); the E routed then the shared experts stacked,
+	 * gate/up (E + shared, H, I_e) with biases (E + shared, I_e), down
+	 * (E + shared, I_e, H) with biases (E + shared, H) */
+	float *router, *ew_gate, *eb_gate, *ew_up, *eb_up, *ew_down, *eb_down;
 	/* KV cache: K (B, cap, n_k·d_k) and V (B, cap, n_v·d_v); MLA: the latent
 	 * c and the RoPE key (B, cap, d_c + d_rope) in kc, vc unused */
 	float *kc, *vc;
@@ -44,11 +48,16 @@ struct ar_exec {
 	float *embed, *final_norm_w, *final_norm_b, *lm_head; /* lm_head NULL when tied */
 	float *x, *xn, *q, *qa, *qabs, *att, *dec, *gs, *kvb, *scores, *mg, *mu, *logits;
 	float *rope_cos, *rope_sin, *scratch;
+	/* MoE routing of the current phase: router logits (T, E); slots (T·(active
+	 * + shared)) grouped by expert from slot_off[e] to slot_off[e + 1], each
+	 * with its token and weight; gathered inputs xg and outputs yd (slots, H) */
+	float *rlogits, *xg, *yd, *slot_w;
+	int *slot_tok, *slot_off, *slot_cur;
 	size_t scratch_floats;
 	int *tokens;
 };
 
-/* Bytes that ar_exec_init would allocate for model m (dense, --tp 1) with
+/* Bytes that ar_exec_init would allocate for model m (--tp 1) with
  * batch B, prefill of up to `prefill` positions, a KV cache of `capacity`
  * positions and the attention implementation attn; onchip sizes the flash
  * tiles (as ar_graph_build).  -1 with err for a model it cannot run. */
@@ -56,14 +65,21 @@ int ar_exec_size(struct ar_exec_plan *plan, const struct ar_model *m, long batch
 		 long prefill, long capacity, enum ar_attn_impl attn, double onchip,
 		 struct ar_err *err);
 
+/* Memory for weights and probes that kernels stream through: `bytes`
+ * rounded up to 2 MiB, aligned to 2 MiB and marked for huge pages where the
+ * system offers them (fewer TLB misses while streaming).  NULL when out of
+ * memory; the caller frees it with free(). */
+void *ar_exec_alloc(size_t bytes);
+
 /* Bytes of memory available now (MemAvailable), 0 when unknown. */
 double ar_exec_available_bytes(void);
 
 /* Set up ex: check that the run fits in limit_bytes (0: the memory available
  * now) before allocating anything, then allocate the arena and fill weights,
  * KV cache and tokens from `seed`.  Fails (-1, err "run needs N GB but only M
- * GB is available") when it does not fit, or for MoE models.  ex is released
- * with ar_exec_release. */
+ * GB is available") when it does not fit.  Mixture-of-experts layers route
+ * each token with a seeded router (top `active` of the softmax) to its
+ * experts plus the shared ones.  ex is released with ar_exec_release. */
 int ar_exec_init(struct ar_exec *ex, const struct ar_model *m, long batch, long prefill,
 		 long capacity, enum ar_attn_impl attn, double onchip, unsigned long seed,
 		 double limit_bytes, struct ar_err *err);

@@ -125,12 +125,71 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 	return 0;
 }
 
+/* matrix_efficiency: a list of {rows, value, source}, rows increasing */
+static int load_efficiency(struct ar_hw *hw, const struct ar_doc *doc, const struct ar_node *n,
+			   struct ar_err *err)
+{
+	static const char *const keys[] = { "rows", "value", "source", NULL };
+	int i = 0;
+
+	if (ar_node_expect(doc, n, AR_NODE_SEQ, "matrix_efficiency", err))
+		return -1;
+	if (n->n_children == 0)
+		return ar_node_errf(doc, n, err, "'matrix_efficiency' needs at least one point");
+	if (n->n_children > AR_HW_MAX_EFF)
+		return ar_node_errf(doc, n, err, "'matrix_efficiency' has %d points; the limit is %d",
+				    n->n_children, AR_HW_MAX_EFF);
+	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
+		struct ar_eff_point *pt = &hw->matrix_eff[i];
+		const struct ar_node *r, *v, *s;
+		if (ar_node_expect(doc, c, AR_NODE_MAP, "matrix_efficiency[]", err) ||
+		    ar_node_check_keys(doc, c, keys, err))
+			return -1;
+		r = ar_node_get(c, "rows");
+		v = ar_node_get(c, "value");
+		s = ar_node_get(c, "source");
+		if (!r || !v || !s)
+			return ar_node_errf(doc, c, err,
+					    "a 'matrix_efficiency' point needs 'rows', 'value' and 'source'");
+		if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
+			return ar_node_errf(doc, s, err,
+					    "'matrix_efficiency.source' must be a non-empty string");
+		if (ar_node_num(doc, r, "matrix_efficiency.rows", 0, 1e9, &pt->rows, err) ||
+		    ar_node_num(doc, v, "matrix_efficiency.value", 0, 1.0, &pt->value, err))
+			return -1;
+		if (i > 0 && pt->rows <= hw->matrix_eff[i - 1].rows)
+			return ar_node_errf(doc, r, err,
+					    "'matrix_efficiency' rows must increase (%g after %g)",
+					    pt->rows, hw->matrix_eff[i - 1].rows);
+	}
+	hw->n_matrix_eff = i;
+	return 0;
+}
+
+double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows)
+{
+	const struct ar_eff_point *p = hw->matrix_eff;
+	int n = hw->n_matrix_eff;
+
+	if (n == 0 || rows <= 0)
+		return 1;
+	if (rows <= p[0].rows)
+		return p[0].value;
+	for (int i = 1; i < n; i++)
+		if (rows <= p[i].rows) {
+			/* value(r) linear in log r between the two points */
+			double t = log(rows / p[i - 1].rows) / log(p[i].rows / p[i - 1].rows);
+			return p[i - 1].value + t * (p[i].value - p[i - 1].value);
+		}
+	return p[n - 1].value;
+}
+
 static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *err)
 {
 	static const char *const keys[] = {
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
-		"overhead_s", NULL
+		"overhead_s", "matrix_efficiency", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -222,6 +281,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		return -1;
 	if ((n = ar_node_get(root, "overhead_s")) &&
 	    sourced(doc, n, "overhead_s", 1, 1.0, &hw->overhead_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "matrix_efficiency")) && load_efficiency(hw, doc, n, err))
 		return -1;
 	return 0;
 }

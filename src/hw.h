@@ -16,12 +16,19 @@ extern const char *const ar_dtype_names[AR_DT_COUNT];
 enum ar_hw_kind { AR_HW_GPU, AR_HW_CPU, AR_HW_SOC, AR_HW_KIND_COUNT };
 extern const char *const ar_hw_kind_names[AR_HW_KIND_COUNT];
 
-enum { AR_HW_MAX_LEVELS = 8 };
+enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16 };
 
 struct ar_mem_level {
 	char name[32];
 	double capacity_bytes;
 	double bw_bytes_per_s; /* 0: not known; the level is not used for time */
+};
+
+/* One point of the matrix efficiency curve: the fraction of the matrix peak
+ * that products with `rows` rows (the smaller GEMM dimension: tokens, or the
+ * batch in decode) attain. */
+struct ar_eff_point {
+	double rows, value;
 };
 
 struct ar_hw {
@@ -37,6 +44,10 @@ struct ar_hw {
 	double link_bw_bytes_per_s;      /* device-to-device, per direction; 0 = none */
 	double host_link_bw_bytes_per_s; /* per direction; 0 = none (unified memory) */
 	double overhead_s;               /* added to every op; 0 = none declared */
+	/* optional `matrix_efficiency: [{rows, value, source}, ...]`, rows
+	 * increasing, values in (0, 1]; none (n 0) means the peak at every shape */
+	int n_matrix_eff;
+	struct ar_eff_point matrix_eff[AR_HW_MAX_EFF];
 };
 
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be
@@ -53,6 +64,11 @@ int ar_hw_parse(struct ar_hw *hw, const char *name, const char *text, size_t len
  * wider one it has (the operands are widened before compute).  Never 0 for a
  * loaded descriptor. */
 double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
+
+/* Fraction of the matrix peak a product of `rows` rows attains: the curve
+ * interpolated linearly in log(rows), held at its end values outside it; 1
+ * when the descriptor has no curve (or rows <= 0). */
+double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

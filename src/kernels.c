@@ -21,6 +21,28 @@
 
 void openblas_set_num_threads(int num_threads);
 
+/* Eight floats as one value (GCC vector extension; plain code where the
+ * target lacks 256-bit vectors); v8u may sit at any float's address.  Both
+ * are used through macros only: passing them to functions would change the
+ * calling convention between the AVX and baseline builds. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+typedef int v8i __attribute__((vector_size(32)));
+#define LD8(p) (*(const v8u *)(p))
+
+/* out[r] = lane sum of the r-th of four vectors a, b, c, d: pairwise
+ * shuffles and adds (lanes 0-3 and 4-7 hold two halves of each sum). */
+#define HSUM4(out, a, b, c, d)                                                        \
+	do {                                                                          \
+		const v8i ev_ = { 0, 8, 2, 10, 4, 12, 6, 14 }, od_ = { 1, 9, 3, 11, 5, 13, 7, 15 }; \
+		const v8i lo_ = { 0, 1, 8, 9, 4, 5, 12, 13 }, hi_ = { 2, 3, 10, 11, 6, 7, 14, 15 }; \
+		v8f ab_ = __builtin_shuffle(a, b, ev_) + __builtin_shuffle(a, b, od_);       \
+		v8f cd_ = __builtin_shuffle(c, d, ev_) + __builtin_shuffle(c, d, od_);       \
+		v8f h_ = __builtin_shuffle(ab_, cd_, lo_) + __builtin_shuffle(ab_, cd_, hi_); \
+		for (int r_ = 0; r_ < 4; r_++)                                                \
+			(out)[r_] = h_[r_] + h_[r_ + 4];                                      \
+	} while (0)
+
 static int n_threads;
 
 int ar_kernels_set_threads(int n)
@@ -85,39 +107,167 @@ static void sgemm(const float *a, long lda, const float *b, long ldb, int transb
 
 enum { SMALL_M = 8 };
 
+enum { SMALL_COLS = 4096, SMALL_K = 4 };
+
 /* out (M, nb) = in (M, K) · W[:, 0:nb] for M ≤ SMALL_M, W row-major (K, ·):
- * weight rows are streamed once, in order, for all M rows of the output,
- * which stay in cache. */
+ * strips of SMALL_COLS columns; in each strip, SMALL_K weight rows at a time
+ * are added into the M output rows (kept in L1), so that an output element
+ * is loaded and stored once per SMALL_K multiply-adds and each weight row is
+ * read from memory once. */
 VEC static void small_m_rows(float *out, long ldo, const float *in, long ldi, const float *w,
 			     long ldw, long M, long K, long nb)
 {
-	for (long i = 0; i < M; i++)
-		memset(out + i * ldo, 0, (size_t)nb * sizeof(float));
-	for (long k = 0; k < K; k++) {
-		const float *wr = w + k * ldw;
-		for (long i = 0; i < M; i++) {
-			float x = in[i * ldi + k], *o = out + i * ldo;
+	for (long j0 = 0; j0 < nb; j0 += SMALL_COLS) {
+		long jn = lmin(SMALL_COLS, nb - j0);
+		for (long i = 0; i < M; i++)
+			memset(out + i * ldo + j0, 0, (size_t)jn * sizeof(float));
+		long k = 0;
+		for (; k + SMALL_K <= K; k += SMALL_K) {
+			const float *w0 = w + k * ldw + j0, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+			long i = 0;
+			for (; i + 2 <= M; i += 2) { /* two output rows share the weight loads */
+				const float *x = in + i * ldi + k, *y = x + ldi;
+				float x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+				float y0 = y[0], y1 = y[1], y2 = y[2], y3 = y[3];
+				float *o = out + i * ldo + j0, *p = o + ldo;
 #pragma omp simd
-			for (long j = 0; j < nb; j++)
-				o[j] += x * wr[j];
+				for (long j = 0; j < jn; j++) {
+					o[j] += x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
+					p[j] += y0 * w0[j] + y1 * w1[j] + y2 * w2[j] + y3 * w3[j];
+				}
+			}
+			for (; i < M; i++) {
+				const float *x = in + i * ldi + k;
+				float x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3], *o = out + i * ldo + j0;
+#pragma omp simd
+				for (long j = 0; j < jn; j++)
+					o[j] += x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
+			}
+		}
+		for (; k < K; k++) {
+			const float *wr = w + k * ldw + j0;
+			for (long i = 0; i < M; i++) {
+				float x = in[i * ldi + k], *o = out + i * ldo + j0;
+#pragma omp simd
+				for (long j = 0; j < jn; j++)
+					o[j] += x * wr[j];
+			}
 		}
 	}
 }
 
-/* the same with W stored transposed, (N, K): one dot product per row and column */
+/* s[i·ss] = q_i · k (add != 0: s[i·ss] += q_i · k) for n queries
+ * q_i = q + i·qs of length len; four at a time, so that each element of k is
+ * loaded once for four independent sums */
+VEC static void dots(float *s, long ss, const float *q, long qs, long n, const float *k, long len,
+		     int add)
+{
+	long i = 0;
+
+	/* whole vectors: lane-wise accumulators, one combined horizontal sum */
+	for (; len % 8 == 0 && i + 4 <= n; i += 4) {
+		const float *q0 = q + i * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+		v8f a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0;
+		for (long c = 0; c < len; c += 8) {
+			v8f kv = LD8(k + c);
+			a0 += LD8(q0 + c) * kv;
+			a1 += LD8(q1 + c) * kv;
+			a2 += LD8(q2 + c) * kv;
+			a3 += LD8(q3 + c) * kv;
+		}
+		float h[4];
+		HSUM4(h, a0, a1, a2, a3);
+		for (int r = 0; r < 4; r++)
+			s[(i + r) * ss] = (add ? s[(i + r) * ss] : 0) + h[r];
+	}
+	for (; i + 4 <= n; i += 4) {
+		const float *q0 = q + i * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+		float s0 = add ? s[i * ss] : 0, s1 = add ? s[(i + 1) * ss] : 0;
+		float s2 = add ? s[(i + 2) * ss] : 0, s3 = add ? s[(i + 3) * ss] : 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+		for (long c = 0; c < len; c++) {
+			s0 += q0[c] * k[c];
+			s1 += q1[c] * k[c];
+			s2 += q2[c] * k[c];
+			s3 += q3[c] * k[c];
+		}
+		s[i * ss] = s0;
+		s[(i + 1) * ss] = s1;
+		s[(i + 2) * ss] = s2;
+		s[(i + 3) * ss] = s3;
+	}
+	for (; i < n; i++) {
+		const float *qi = q + i * qs;
+		float s0 = add ? s[i * ss] : 0;
+#pragma omp simd reduction(+ : s0)
+		for (long c = 0; c < len; c++)
+			s0 += qi[c] * k[c];
+		s[i * ss] = s0;
+	}
+}
+
+/* s0[j·ss] = q_j · x0 and s1[j·ss] = q_j · x1 for n rows q_j = q + j·qs of
+ * length len: four rows at a time against both vectors, eight sums per pass */
+VEC static void dots2(float *s0, float *s1, long ss, const float *q, long qs, long n,
+		      const float *x0, const float *x1, long len)
+{
+	long j = 0;
+
+	for (; len % 8 == 0 && j + 4 <= n; j += 4) {
+		const float *q0 = q + j * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+		v8f a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+		for (long c = 0; c < len; c += 8) {
+			v8f u = LD8(x0 + c), v = LD8(x1 + c), w;
+			w = LD8(q0 + c); a0 += w * u; b0 += w * v;
+			w = LD8(q1 + c); a1 += w * u; b1 += w * v;
+			w = LD8(q2 + c); a2 += w * u; b2 += w * v;
+			w = LD8(q3 + c); a3 += w * u; b3 += w * v;
+		}
+		float ha[4], hb[4];
+		HSUM4(ha, a0, a1, a2, a3);
+		HSUM4(hb, b0, b1, b2, b3);
+		for (int r = 0; r < 4; r++) {
+			s0[(j + r) * ss] = ha[r];
+			s1[(j + r) * ss] = hb[r];
+		}
+	}
+	for (; j + 4 <= n; j += 4) {
+		const float *q0 = q + j * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+		float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
+		for (long c = 0; c < len; c++) {
+			a0 += q0[c] * x0[c];
+			a1 += q1[c] * x0[c];
+			a2 += q2[c] * x0[c];
+			a3 += q3[c] * x0[c];
+			b0 += q0[c] * x1[c];
+			b1 += q1[c] * x1[c];
+			b2 += q2[c] * x1[c];
+			b3 += q3[c] * x1[c];
+		}
+		s0[j * ss] = a0; s0[(j + 1) * ss] = a1; s0[(j + 2) * ss] = a2; s0[(j + 3) * ss] = a3;
+		s1[j * ss] = b0; s1[(j + 1) * ss] = b1; s1[(j + 2) * ss] = b2; s1[(j + 3) * ss] = b3;
+	}
+	if (j < n) {
+		dots(s0 + j * ss, ss, q + j * qs, qs, n - j, x0, len, 0);
+		dots(s1 + j * ss, ss, q + j * qs, qs, n - j, x1, len, 0);
+	}
+}
+
+/* the same with W stored transposed, (N, K): eight columns (weight rows) at
+ * a time, scored against two output rows per pass (each weight element
+ * loaded once for both) */
 VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, const float *w,
 			     long ldw, long M, long K, long nb)
 {
-	for (long j = 0; j < nb; j++) {
-		const float *wc = w + j * ldw;
-		for (long i = 0; i < M; i++) {
-			const float *x = in + i * ldi;
-			float s = 0;
-#pragma omp simd reduction(+ : s)
-			for (long k = 0; k < K; k++)
-				s += x[k] * wc[k];
-			out[i * ldo + j] = s;
-		}
+	for (long j = 0; j < nb; j += 8) {
+		long n = lmin(8, nb - j);
+		long i = 0;
+		for (; i + 2 <= M; i += 2)
+			dots2(out + i * ldo + j, out + (i + 1) * ldo + j, 1, w + j * ldw, ldw, n,
+			      in + i * ldi, in + (i + 1) * ldi, K);
+		if (i < M)
+			dots(out + i * ldo + j, 1, w + j * ldw, ldw, n, in + i * ldi, K, 0);
 	}
 }
 
@@ -904,9 +1054,221 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 			}
 }
 
+/* ---- decode attention ---- */
+
+/* Work of one decode problem: items are (sequence, key range); an item
+ * walks its keys in order and handles every key head of each key, so K and
+ * V rows stream from memory contiguously, once. */
+struct dplan {
+	long g, hpm, hpv;   /* maps per key head, outputs per map, outputs per value head */
+	long tiles, splits, items;
+	long part;          /* floats of one item's result: heads·dv accumulators, maps maxima, maps sums */
+	long per_thread;    /* floats of one thread's scores: maps·Bc */
+};
+
+static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt)
+{
+	f->g = a->maps / a->kh;
+	f->hpm = a->heads / a->maps;
+	f->hpv = a->heads / a->vh;
+	f->tiles = (a->Sk + Bc - 1) / Bc;
+	/* split the keys when the sequences cannot keep every thread busy */
+	f->splits = nt == 1 || a->B >= 2 * nt ? 1 : lmin(f->tiles, (2 * nt + a->B - 1) / a->B);
+	f->splits = lmax(1, f->splits);
+	f->items = a->B * f->splits;
+	f->part = a->heads * a->dv + 2 * a->maps;
+	f->per_thread = a->maps * Bc;
+}
+
+size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
+{
+	struct dplan f;
+	int nt = ar_kernels_threads();
+
+	dplan(&f, a, Bc, nt);
+	return (size_t)(f.per_thread * nt + f.part * f.items);
+}
+
+/* y (n) += p[0]·x_0 + p[1]·x_1 + p[2]·x_2 + p[3]·x_3, rows x_r = x + r·xs */
+VEC static void axpy4_vec(float *y, const float *p, const float *x, long xs, long n)
+{
+	const float *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+	float p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		y[i] += p0 * x[i] + p1 * x1[i] + p2 * x2[i] + p3 * x3[i];
+}
+
+/* One item: every map of sequence b over keys [j0, j1).  s (maps, Bc)
+ * scores; o (heads, dv) accumulators, m (maps) running maxima, l (maps)
+ * running sums, left unnormalised for the merge. */
+VEC static void decode_item(const struct ar_attn_args *a, const struct dplan *f, long Bc,
+			    long b, long j0, long j1, float *s, float *o, float *m, float *l)
+{
+	long dv = a->dv, dk = a->dk1 + a->dk2;
+	const float *q = a->q + b * a->maps * dk;
+
+	for (long i = 0; i < a->maps; i++) {
+		m[i] = M_INIT;
+		l[i] = 0;
+	}
+	memset(o, 0, (size_t)(a->heads * dv) * sizeof(float));
+	for (long k0 = j0; k0 < j1; k0 += Bc) {
+		long bc = lmin(Bc, j1 - k0);
+		/* 1. scores of the block, four keys at a time (their rows are read
+		 * together, whole): with g >= 4 maps per key head the maps share each
+		 * key's loads, else each map shares its query over the four keys */
+		for (long j = 0; j < bc; j += 4) {
+			long nj = lmin(4, bc - j);
+			const float *k = a->k1 + b * a->k1_bs + (k0 + j) * a->k1_ps;
+			if (f->g >= 4)
+				for (long jj = 0; jj < nj; jj += 2)
+					for (long h = 0; h < a->kh; h++) {
+						const float *kj = k + jj * a->k1_ps + h * a->k1_hs;
+						float *sj = s + h * f->g * Bc + j + jj;
+						if (jj + 1 < nj) /* two keys against four maps per pass */
+							dots2(sj, sj + 1, Bc, q + h * f->g * dk, dk, f->g, kj,
+							      kj + a->k1_ps, a->dk1);
+						else
+							dots(sj, Bc, q + h * f->g * dk, dk, f->g, kj, a->dk1, 0);
+					}
+			else
+				for (long h = 0; h < a->kh; h++)
+					for (long i = 0; i < f->g; i++)
+						dots(s + (h * f->g + i) * Bc + j, 1, k + h * a->k1_hs, a->k1_ps, nj,
+						     q + (h * f->g + i) * dk, a->dk1, 0);
+			if (a->dk2) {
+				const float *k2 = a->k2 + b * a->k2_bs + (k0 + j) * a->k2_ps;
+				for (long jj = 0; jj < nj; jj++)
+					dots(s + j + jj, Bc, q + a->dk1, dk, a->maps, k2 + jj * a->k2_ps,
+					     a->dk2, 1);
+			}
+		}
+		/* 2. online softmax per map; rescale the outputs of that map */
+		for (long i = 0; i < a->maps; i++) {
+			float *si = s + i * Bc;
+			scale_vec(si, a->scale, bc);
+			float corr = online_row(si, bc, bc, &m[i], &l[i]);
+			if (corr != 1.0f)
+				scale_vec(o + i * f->hpm * dv, corr, f->hpm * dv);
+		}
+		/* 3. o[e] += p[map of e][j] · v_{value head of e}[j], four keys at a time */
+		long j = 0;
+		long vrow = a->vh * a->v_hs + a->dv - a->v_hs; /* floats of a value row */
+		for (; j + 4 <= bc; j += 4) {
+			const float *v = a->v + b * a->v_bs + (k0 + j) * a->v_ps;
+			/* the next four rows, in address order (the loop below reads them
+			 * a head at a time, which hardware prefetchers follow badly) */
+			if (j + 8 <= bc)
+				for (long r = 4; r < 8; r++)
+					for (long c = 0; c < vrow; c += 16)
+						__builtin_prefetch(v + r * a->v_ps + c);
+			for (long e = 0; e < a->heads; e++)
+				axpy4_vec(o + e * dv, s + e / f->hpm * Bc + j, v + e / f->hpv * a->v_hs,
+					  a->v_ps, dv);
+		}
+		for (; j < bc; j++) {
+			const float *v = a->v + b * a->v_bs + (k0 + j) * a->v_ps;
+			for (long e = 0; e < a->heads; e++)
+				axpy_vec(o + e * dv, s[e / f->hpm * Bc + j], v + e / f->hpv * a->v_hs, dv);
+		}
+	}
+}
+
+void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch)
+{
+	struct dplan f;
+	int nt = ar_kernels_threads();
+
+	dplan(&f, a, Bc, nt);
+	float *parts = scratch + f.per_thread * nt;
+
+	/* 1. every item: a key range of one sequence */
+#pragma omp parallel for schedule(dynamic, 1) if (f.items > 1 && nt > 1)
+	for (long it = 0; it < f.items; it++) {
+		long b = it / f.splits, sp = it % f.splits;
+		long t0 = f.tiles * sp / f.splits, t1 = f.tiles * (sp + 1) / f.splits;
+		float *o = parts + it * f.part, *m = o + a->heads * a->dv, *l = m + a->maps;
+		decode_item(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc),
+			    scratch + f.per_thread * omp_get_thread_num(), o, m, l);
+	}
+	/* 2. merge the key ranges of each sequence (weights e^{m_s − max m}) per
+	 * map, normalise, write */
+	long rows = a->B * a->maps, hd = f.hpm * a->dv;
+#pragma omp parallel for schedule(static) if (rows > 1 && f.items > 1 && nt > 1)
+	for (long r = 0; r < rows; r++) {
+		long b = r / a->maps, i = r % a->maps;
+		float *o0 = parts + b * f.splits * f.part;
+		float *m0 = o0 + a->heads * a->dv + i, *l0 = o0 + a->heads * a->dv + a->maps + i;
+		float *oi = o0 + i * hd;
+		for (long sp = 1; sp < f.splits; sp++) {
+			float *os = o0 + sp * f.part;
+			float ms = os[a->heads * a->dv + i], ls = os[a->heads * a->dv + a->maps + i];
+			float mx = *m0 > ms ? *m0 : ms;
+			float w0 = vexp(*m0 - mx), w1 = vexp(ms - mx);
+			*l0 = *l0 * w0 + ls * w1;
+			*m0 = mx;
+			scale_vec(oi, w0, hd);
+			axpy_vec(oi, w1, os + i * hd, hd);
+		}
+		float *d = a->out + (b * a->heads + i * f.hpm) * a->dv, inv = 1.0f / *l0;
+		for (long c = 0; c < hd; c++)
+			d[c] = oi[c] * inv;
+	}
+}
+
+size_t ar_kernels_decode_attn_ref_scratch(const struct ar_attn_args *a)
+{
+	return (size_t)a->Sk;
+}
+
+void ar_kernels_decode_attn_ref(const struct ar_attn_args *a, float *scratch,
+				struct ar_kcount *cnt)
+{
+	long dk = a->dk1 + a->dk2, hpm = a->heads / a->maps;
+	float *p = scratch;
+
+	for (long b = 0; b < a->B; b++)
+		for (long h = 0; h < a->maps; h++) {
+			const float *q = a->q + (b * a->maps + h) * dk;
+			double mx = -INFINITY, sum = 0;
+			/* 1. scores of every key, then their maximum */
+			for (long j = 0; j < a->Sk; j++) {
+				const float *k = key1(a, b, h) + j * a->k1_ps;
+				double d = 0;
+				for (long c = 0; c < a->dk1; c++)
+					d += (double)q[c] * k[c];
+				for (long c = 0; c < a->dk2; c++)
+					d += (double)q[a->dk1 + c] * a->k2[b * a->k2_bs + j * a->k2_ps + c];
+				p[j] = (float)(d * a->scale);
+				mx = p[j] > mx ? p[j] : mx;
+			}
+			/* 2. probabilities */
+			for (long j = 0; j < a->Sk; j++) {
+				double e = exp(p[j] - mx);
+				sum += e;
+				p[j] = (float)e;
+			}
+			/* 3. every output of the map: Σ_j p_j·v_j / Σ_j p_j */
+			for (long e = 0; e < hpm; e++) {
+				const float *v = value(a, b, h * hpm + e);
+				float *o = a->out + (b * a->heads + h * hpm + e) * a->dv;
+				for (long c = 0; c < a->dv; c++) {
+					double x = 0;
+					for (long j = 0; j < a->Sk; j++)
+						x += (double)p[j] * v[j * a->v_ps + c];
+					o[c] = (float)(x / sum);
+				}
+			}
+			if (cnt) {
+				cnt->mflops += 2.0 * a->Sk * (dk + hpm * a->dv);
+				cnt->vflops += 5.0 * a->Sk;
+			}
+		}
+}
+
 /* ---- calibration probes ---- */
 
-typedef float v8f __attribute__((vector_size(32)));
 
 /* 8 independent chains of 8-wide FMAs (enough to cover the FMA latency) */
 VEC static float fma_chains(long n)
@@ -952,6 +1314,12 @@ VEC static double sum_vec(const float *x, long n)
 	long i = 0;
 
 	for (; i + 64 <= n; i += 64) {
+		/* 1 KiB ahead, one request per 64-byte line: the hardware prefetchers
+		 * alone leave main-memory bandwidth unused */
+		__builtin_prefetch(x + i + 256);
+		__builtin_prefetch(x + i + 272);
+		__builtin_prefetch(x + i + 288);
+		__builtin_prefetch(x + i + 304);
 #pragma omp simd
 		for (int j = 0; j < 64; j++)
 			acc[j] += x[i + j];

@@ -137,6 +137,25 @@ size_t ar_kernels_flash_ref_scratch(const struct ar_attn_args *a, long Bc);
 void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float *scratch,
 			  struct ar_kcount *cnt);
 
+/* Decode attention (Sq = 1, no mask): one work item per (sequence, key
+ * range) walks its keys in order, four at a time: it scores all g = maps/kh
+ * maps of every key head against that head's keys (two keys against four
+ * maps per pass when g >= 4, else four keys against one map), then adds every
+ * output's share of the four value rows; K and V stream from memory once.
+ * Blocks of Bc keys share one online-softmax update.  Key ranges are split over threads when the B sequences are fewer
+ * than twice the threads; a final pass merges the ranges of each map
+ * (weights e^{m_s − max m}) and normalises.  scratch holds
+ * ar_kernels_decode_attn_scratch(a, Bc) floats. */
+size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc);
+void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch);
+/* The same result in two passes over every key with plain loops (scores and
+ * their maximum, then probabilities and values), in double; scratch holds
+ * ar_kernels_decode_attn_ref_scratch(a) floats.  Counts as the flash op:
+ * 2·Sk·(d_k + outputs per map·d_v) matrix and 5·Sk vector FLOPs per map. */
+size_t ar_kernels_decode_attn_ref_scratch(const struct ar_attn_args *a);
+void ar_kernels_decode_attn_ref(const struct ar_attn_args *a, float *scratch,
+				struct ar_kcount *cnt);
+
 /* ---- calibration probes (the vector unit on its own) ---- */
 
 /* n FMAs on each of 64 independent accumulators per thread; returns a sum

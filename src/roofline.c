@@ -26,12 +26,20 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 	fp[AR_B_REREAD] = op->reread_footprint_bytes;
 }
 
+/* Fraction of the matrix peak an op's products attain: the descriptor's
+ * curve at the op's rows for products, 1 for everything else. */
+static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw)
+{
+	return ar_op_kind(op->id) == AR_KIND_MATMUL
+		? ar_hw_matrix_efficiency(hw, (double)op->shape.m) : 1;
+}
+
 static double compute_time(const struct ar_op *op, const struct ar_hw *hw)
 {
 	double t = 0;
 
 	if (op->mflops > 0)
-		t += op->mflops / ar_hw_peak(hw, 1, op->mbits);
+		t += op->mflops / (ar_hw_peak(hw, 1, op->mbits) * matrix_eff(op, hw));
 	if (op->vflops > 0)
 		t += op->vflops / ar_hw_peak(hw, 0, op->vbits);
 	return t;
@@ -83,7 +91,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			vbits = op->vbits;
 			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
 		}
-		r->compute_s = op->mflops * mpeak_inv + op->vflops * vpeak_inv;
+		r->compute_s = op->mflops * mpeak_inv / matrix_eff(op, hw) + op->vflops * vpeak_inv;
 		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
 		if (link_time(op, hw, &r->link_s, err))

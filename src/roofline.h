@@ -1,12 +1,14 @@
 /* The roofline evaluator: a time per op from a hardware descriptor, phase
  * totals, and generation (prefill + G−1 decode steps) in closed form.
- * time = max(mflops/matrix peak + vflops/vector peak,
+ * time = max(mflops/(matrix peak·eff(rows)) + vflops/vector peak,
  *            Σ_class bytes_class / bandwidth of the level holding that class)
  *        + link bytes / link bandwidth + the device's per-op overhead.
  * A class's level is the smallest memory level with a known bandwidth whose
  * capacity holds its working set: weights and KV → all weights plus the whole
  * KV cache; activations → the op's own inputs and outputs; flash re-reads →
- * one layer's K/V. */
+ * one layer's K/V.  eff(rows) is the descriptor's optional matrix efficiency
+ * curve at a product's rows (shape.m: tokens, or the batch in decode); 1 for
+ * descriptors without one and for ops that are not products. */
 #ifndef AR_ROOFLINE_H
 #define AR_ROOFLINE_H
 

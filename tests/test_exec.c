@@ -179,6 +179,55 @@ static void test_exec__bytes_equal_graph(void **state)
 	assert_close(plan.weight_bytes, g.weight_bytes, 0, 0);
 }
 
+/* Mixture of experts: the plain kernels count the graph's FLOPs op by op
+ * (router, experts over T·(active + shared) rows, the dense first layer),
+ * the weights allocated equal the graph's, and the optimised run gives the
+ * plain run's logits. */
+static void test_exec__moe_matches_graph(void **state)
+{
+	struct ar_err err = { 0 };
+	struct ar_model m;
+	struct ar_exec ex;
+	(void)state;
+
+	if (ar_model_load(&m, "tests/data/good/moe-tiny.yaml", &err))
+		fail_msg("%s", err.msg);
+	for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+		struct ar_workload wl = wl32(3, 17, AR_ATTN_FLASH);
+		struct ar_graph g;
+		struct ar_kcount cnt[AR_GRAPH_MAX_OPS];
+		if (ar_exec_init(&ex, &m, 3, 17, 17, AR_ATTN_FLASH, ONCHIP, 5, 0, &err))
+			fail_msg("%s", err.msg);
+		ar_graph_build(&g, &m, &wl, ONCHIP, (enum ar_phase)ph);
+		assert_close(ex.plan.weight_bytes, g.weight_bytes, 0, 0);
+		ex.ref = 1;
+		if (ar_exec_phase(&ex, &g, NULL, cnt, &err))
+			fail_msg("%s", err.msg);
+		int experts = 0;
+		for (int i = 0; i < g.n_ops; i++) {
+			const struct ar_op *op = &g.ops[i];
+			experts += op->id == AR_OP_EXP_DOWN_PROJ;
+			if (fabs(cnt[i].mflops - op->mflops) > 1e-9 * op->mflops ||
+			    fabs(cnt[i].vflops - op->vflops) > 1e-9 * op->vflops)
+				fail_msg("%s %s: counted %.0f + %.0f, graph %.0f + %.0f",
+					 ar_phase_names[ph], ar_op_names[op->id], cnt[i].mflops,
+					 cnt[i].vflops, op->mflops, op->vflops);
+		}
+		assert_int_equal(experts, 1);
+		float want[3 * 60];
+		memcpy(want, ex.logits, sizeof(want));
+		ar_exec_release(&ex);
+		/* the optimised kernels from the same seed */
+		if (ar_exec_init(&ex, &m, 3, 17, 17, AR_ATTN_FLASH, ONCHIP, 5, 0, &err) ||
+		    ar_exec_phase(&ex, &g, NULL, NULL, &err))
+			fail_msg("%s", err.msg);
+		double e = rel_err(ex.logits, want, 3 * 60);
+		if (!(e <= 1e-4))
+			fail_msg("%s: optimised MoE differs from plain by %.3g", ar_phase_names[ph], e);
+		ar_exec_release(&ex);
+	}
+}
+
 static void test_exec__refuses_what_does_not_fit(void **state)
 {
 	struct ar_err err = { 0 };
@@ -319,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_exec__optimised_equals_plain),
 		cmocka_unit_test(test_exec__flash_equals_naive),
 		cmocka_unit_test(test_exec__bytes_equal_graph),
+		cmocka_unit_test(test_exec__moe_matches_graph),
 		cmocka_unit_test(test_exec__refuses_what_does_not_fit),
 		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
 	};

@@ -57,6 +57,18 @@ static void test_kernels__matmul_matches_ref(void **state)
 		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1, NULL);
 		assert_rel(a, b, 3 * N);
 		free(in); free(w); free(bias); free(a); free(b);
+		/* the small-M path over several column strips and a K remainder */
+		long m2 = 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
+		in = malloc(sizeof(float) * m2 * k2);
+		w = malloc(sizeof(float) * k2 * n2);
+		a = malloc(sizeof(float) * m2 * n2);
+		b = malloc(sizeof(float) * m2 * n2);
+		rnd(in, m2 * k2, 8);
+		rnd(w, k2 * n2, 9);
+		ar_kernels_matmul(a, n2, 0, in, k2, 0, w, ld2, 0, trans, NULL, m2, k2, n2, 1);
+		ar_kernels_matmul_ref(b, n2, 0, in, k2, 0, w, ld2, 0, trans, NULL, m2, k2, n2, 1, NULL);
+		assert_rel(a, b, m2 * n2);
+		free(in); free(w); free(a); free(b);
 	}
 }
 
@@ -270,6 +282,71 @@ static void test_kernels__gqa_equals_mha_with_copied_heads(void **state)
 	prob_free(&mha);
 }
 
+/* The decode kernel equals its plain reference and the naive path: GQA, MHA,
+ * GTA-like (per-map outputs on one wide value head), GVA/GHA-like (several
+ * outputs per map), a split key (MLA), odd block sizes and key splits. */
+static void check_decode(long B, long Sk, long maps, long kh, long heads, long vh, long dk,
+			 long dv, long Bc, int nt)
+{
+	struct prob p;
+	long n = B * heads * dv;
+	float *want = malloc(sizeof(float) * n), *ref = malloc(sizeof(float) * n), *ws;
+
+	prob_init(&p, B, 1, Sk, maps, kh, heads, vh, dk, dv, 0, (unsigned)(Sk + heads));
+	naive_ref(&p, want);
+	ws = malloc(sizeof(float) * ar_kernels_decode_attn_ref_scratch(&p.a));
+	ar_kernels_decode_attn_ref(&p.a, ws, NULL);
+	memcpy(ref, p.out, sizeof(float) * n);
+	assert_rel(ref, want, n);
+	free(ws);
+	int old = ar_kernels_threads();
+	ar_kernels_set_threads(nt);
+	ws = malloc(sizeof(float) * ar_kernels_decode_attn_scratch(&p.a, Bc));
+	memset(p.out, 0, sizeof(float) * n);
+	ar_kernels_decode_attn(&p.a, Bc, ws);
+	ar_kernels_set_threads(old);
+	assert_rel(p.out, ref, n);
+	free(ws); free(want); free(ref);
+	prob_free(&p);
+}
+
+static void test_kernels__decode_equals_ref(void **state)
+{
+	(void)state;
+	for (int nt = 1; nt <= 3; nt++) {
+		check_decode(1, 77, 8, 2, 8, 2, 16, 16, 16, nt);   /* GQA, key splits */
+		check_decode(3, 40, 4, 4, 4, 4, 16, 16, 7, nt);    /* MHA, odd block */
+		check_decode(2, 65, 4, 1, 4, 1, 16, 32, 16, nt);   /* GTA-like */
+		check_decode(1, 60, 2, 2, 8, 8, 16, 16, 32, nt);   /* GVA-like */
+		check_decode(2, 60, 2, 2, 8, 4, 16, 16, 64, nt);   /* GHA-like */
+		check_decode(1, 300, 16, 1, 16, 1, 24, 16, 128, nt); /* one key head, long */
+	}
+	/* a split key (MLA decompressed): per-head key plus a shared RoPE key */
+	struct prob p;
+	long Sk = 50, H = 3, d1 = 8, d2 = 4, dv = 8;
+	float *k2 = malloc(sizeof(float) * Sk * d2), *want = malloc(sizeof(float) * H * dv), *ws;
+	prob_init(&p, 1, 1, Sk, H, H, H, H, d1, dv, 0, 5);
+	rnd(k2, Sk * d2, 6);
+	float *q = malloc(sizeof(float) * H * (d1 + d2));
+	rnd(q, H * (d1 + d2), 7);
+	p.a.q = q;
+	p.a.k2 = k2; p.a.k2_ps = d2; p.a.dk2 = d2;
+	ws = malloc(sizeof(float) * ar_kernels_decode_attn_ref_scratch(&p.a));
+	ar_kernels_decode_attn_ref(&p.a, ws, NULL);
+	memcpy(want, p.out, sizeof(float) * H * dv);
+	free(ws);
+	ws = malloc(sizeof(float) * ar_kernels_decode_attn_scratch(&p.a, 16));
+	ar_kernels_decode_attn(&p.a, 16, ws);
+	assert_rel(p.out, want, H * dv);
+	/* and it equals flash over the same split key */
+	free(ws);
+	ws = malloc(sizeof(float) * ar_kernels_flash_scratch(&p.a, 4, 4));
+	ar_kernels_flash(&p.a, 4, 4, ws);
+	assert_rel(p.out, want, H * dv);
+	free(ws); free(k2); free(want); free(q);
+	prob_free(&p);
+}
+
 /* The plain flash kernel counts the FLOPs of the tiles it computes. */
 static void test_kernels__flash_counts_tiles(void **state)
 {
@@ -298,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_kernels__split_key_matches_whole),
 		cmocka_unit_test(test_kernels__gqa_equals_mha_with_copied_heads),
 		cmocka_unit_test(test_kernels__flash_counts_tiles),
+		cmocka_unit_test(test_kernels__decode_equals_ref),
 	};
 	ar_kernels_set_threads(2);
 	return cmocka_run_group_tests(tests, NULL, NULL);
