@@ -2,7 +2,7 @@
 # tests/cli.sh checks the command line (exit codes, messages, outputs).
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_LIBS := $(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+TEST_LIBS = $(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
