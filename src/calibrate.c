@@ -121,6 +121,52 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 	return (double)K * N * sizeof(float) / best;
 }
 
+/* FLOPs per second of the executor's decode attention kernel, counted as the
+ * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
+ * vector FLOPs.  One query against AR_CAL_KEYS_ATTN keys of each of
+ * AR_CAL_COPIES_ATTN K/V caches in turn (from main memory), best of three
+ * passes after a warm-up. */
+static double decode_attn_rate(struct ar_err *err, int *fail)
+{
+	const long S = AR_CAL_KEYS_ATTN, kh = AR_CAL_KH_ATTN, d = AR_CAL_D_ATTN;
+	const long maps = AR_CAL_MAPS_ATTN, copies = AR_CAL_COPIES_ATTN;
+	size_t per = (size_t)(S * kh * d); /* floats of one K (or V) cache */
+	struct ar_attn_args a = { .B = 1, .Sq = 1, .Sk = S, .maps = maps, .kh = kh,
+				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d,
+				  .scale = 1.0f / sqrtf((float)d), .k1_bs = S * kh * d,
+				  .k1_ps = kh * d, .k1_hs = d, .v_bs = S * kh * d, .v_ps = kh * d,
+				  .v_hs = d };
+	float *kv = ar_exec_alloc(sizeof(float) * per * 2 * (size_t)copies);
+	float *q = malloc(sizeof(float) * (size_t)(maps * d));
+	float *out = malloc(sizeof(float) * (size_t)(maps * d));
+	float *scratch = NULL;
+	double best = 1e30;
+
+	if (kv && q && out)
+		scratch = malloc(sizeof(float) * (ar_kernels_decode_attn_scratch(&a, 128) + 1));
+	if (!kv || !q || !out || !scratch) {
+		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the decode attention probe");
+		free(kv); free(q); free(out); free(scratch);
+		return 0;
+	}
+	fill(kv, (long)(per * 2 * (size_t)copies));
+	fill(q, maps * d);
+	a.q = q;
+	a.out = out;
+	for (int r = 0; r < 4; r++) { /* the first pass only warms up */
+		double t0 = now_s();
+		for (long i = 0; i < copies; i++) {
+			a.k1 = kv + (size_t)(2 * i) * per;
+			a.v = a.k1 + per;
+			ar_kernels_decode_attn(&a, 128, scratch);
+		}
+		double t = (now_s() - t0) / copies;
+		best = r > 0 && t < best ? t : best;
+	}
+	free(kv); free(q); free(out); free(scratch);
+	return (double)maps * S * (2.0 * (d + d) + 5.0) / best;
+}
+
 static double cache_size(int name, int index, const char *fallback_level)
 {
 	long v = sysconf(name);
@@ -207,6 +253,11 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
 		c->n_eff++;
 	}
+
+	/* decode attention: the kernel's own rate over K/V from memory */
+	c->decode_attn_flops_per_s = decode_attn_rate(err, &fail);
+	if (fail)
+		return -1;
 
 	/* 2. vector unit: FMA chains, exp and softmax on in-cache data */
 	double best = 1e30;
@@ -361,6 +412,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "  units: {value: %d, source: \"%s (threads used)\"}\n", c->threads, src);
 	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of a 1x16x64 product)\"}\n",
 		c->overhead_s, src);
+	if (c->decode_attn_flops_per_s > 0)
+		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn)\"}\n",
+			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
+			AR_CAL_D_ATTN, AR_CAL_COPIES_ATTN);
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++)

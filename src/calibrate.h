@@ -18,6 +18,12 @@ enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
 enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
        AR_CAL_COPIES_EFF = 8 };
 
+/* the decode attention probe: one sequence of KEYS_ATTN keys, MAPS_ATTN maps
+ * over KH_ATTN key heads of D_ATTN (a GQA shape, 4 maps per key head),
+ * COPIES_ATTN K/V caches in turn (8.4 MB each, 67 MB in all: main memory) */
+enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL_D_ATTN = 64,
+       AR_CAL_COPIES_ATTN = 8 };
+
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */
 	char cpu[128];             /* model name */
@@ -38,6 +44,7 @@ struct ar_calib {
 	double overhead_s;         /* fixed cost of one op (fork/join, a BLAS call) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
+	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
 	double wall_s;

@@ -48,6 +48,11 @@ struct ar_hw {
 	 * increasing, values in (0, 1]; none (n 0) means the peak at every shape */
 	int n_matrix_eff;
 	struct ar_eff_point matrix_eff[AR_HW_MAX_EFF];
+	/* optional `decode_attention_flops_per_s`: what the decode attention
+	 * kernel attains, matrix and vector FLOPs together as the graph counts
+	 * them; the decode flash op's compute time is its FLOPs over it (in place
+	 * of the matrix and vector peaks).  0 = none declared */
+	double decode_attn_flops_per_s;
 };
 
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be

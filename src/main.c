@@ -926,9 +926,14 @@ static int cmd_validate(int argc, char **argv)
 				models[n].layers = layers;
 			n++;
 		}
-	} else if ((n = ar_validate_models(models, MAX_LIST, layers, &err)) < 0) {
-		report(&err);
-		return 1;
+	} else {
+		char notes[2048];
+		if ((n = ar_validate_models(models, MAX_LIST, layers, &hw, quick, notes,
+					    sizeof(notes), &err)) < 0) {
+			report(&err);
+			return 1;
+		}
+		fputs(notes, stderr); /* models resized or left out of the grid */
 	}
 	if (ar_validate_run(&v, models, n, &hw, quick, o.wl.attn, &err)) {
 		report(&err);

@@ -34,9 +34,20 @@ static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw)
 		? ar_hw_matrix_efficiency(hw, (double)op->shape.m) : 1;
 }
 
-static double compute_time(const struct ar_op *op, const struct ar_hw *hw)
+/* The decode flash op runs on the device's decode attention kernel when the
+ * descriptor declares its rate (hw->decode_attn_flops_per_s, matrix and vector
+ * FLOPs as the graph counts them): t = (mflops + vflops) / rate. */
+static int decode_attn_rated(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
+{
+	return op->id == AR_OP_FLASH && ph == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0;
+}
+
+static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
 {
 	double t = 0;
+
+	if (decode_attn_rated(op, ph, hw))
+		return (op->mflops + op->vflops) / hw->decode_attn_flops_per_s;
 
 	if (op->mflops > 0)
 		t += op->mflops / (ar_hw_peak(hw, 1, op->mbits) * matrix_eff(op, hw));
@@ -91,7 +102,9 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			vbits = op->vbits;
 			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
 		}
-		r->compute_s = op->mflops * mpeak_inv / matrix_eff(op, hw) + op->vflops * vpeak_inv;
+		r->compute_s = decode_attn_rated(op, g->phase, hw)
+			? compute_time(op, g->phase, hw)
+			: op->mflops * mpeak_inv / matrix_eff(op, hw) + op->vflops * vpeak_inv;
 		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
 		if (link_time(op, hw, &r->link_s, err))
@@ -190,8 +203,8 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 		}
 		qsort(cuts, (size_t)nc, sizeof(*cuts), cmp_double);
 		cuts[nc] = s2 + 1;
-		double c_slope = (compute_time(o2, hw) - compute_time(o1, hw)) / span;
-		double c0 = compute_time(o1, hw) - c_slope * s1;
+		double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw) - compute_time(o1, AR_PHASE_DECODE, hw)) / span;
+		double c0 = compute_time(o1, AR_PHASE_DECODE, hw) - c_slope * s1;
 		double sum = 0;
 		for (int k = 0; k < nc; k++) {
 			double lo = cuts[k], hi = cuts[k + 1] - 1, mid;

@@ -18,12 +18,101 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err *err)
+/* The grid: prefill lengths, decode KV lengths and batches (quick and full). */
+struct grid {
+	const long *pre, *dec, *bs;
+	int npre, ndec, nb;
+};
+
+static struct grid grid_of(int quick)
+{
+	static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
+	static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 },
+			  f_b[] = { 1, 4, 16 };
+
+	if (quick)
+		return (struct grid){ q_pre, q_dec, q_b, 2, 2, 2 };
+	return (struct grid){ f_pre, f_dec, f_b, 3, 3, 3 };
+}
+
+/* Smallest and largest resident working set, weight_bytes + kv_cache_bytes of
+ * the phase's graph, over the grid's points of model m. */
+static void resident_range(const struct ar_model *m, const struct ar_hw *hw,
+			   const struct grid *gr, double *lo, double *hi)
+{
+	struct ar_graph g;
+
+	*lo = INFINITY;
+	*hi = 0;
+	for (int b = 0; b < gr->nb; b++)
+		for (int ph = 0; ph < 2; ph++) {
+			const long *ss = ph ? gr->dec : gr->pre;
+			for (int s = 0; s < (ph ? gr->ndec : gr->npre); s++) {
+				struct ar_workload wl = { .batch = gr->bs[b], .seq = ss[s],
+							  .attn = AR_ATTN_FLASH, .wbits = 32,
+							  .abits = 32, .kvbits = 32, .tp = 1 };
+				ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, ph ? AR_PHASE_DECODE : AR_PHASE_PREFILL);
+				double r = g.weight_bytes + g.kv_cache_bytes;
+				*lo = fmin(*lo, r);
+				*hi = fmax(*hi, r);
+			}
+		}
+}
+
+/* Free space at the end of the notes buffer (its text is kept). */
+static char *notes_end(char *notes, size_t size, size_t *left)
+{
+	size_t used = size ? strlen(notes) : 0;
+
+	*left = size - used;
+	return notes + used;
+}
+
+/* Keep m clear of the last-level cache's boundary: every point's resident set
+ * r satisfies r <= C/3 (in the cache) or r >= 3C (in main memory), with C the
+ * usable capacity of the level above main memory.  A model in between loses
+ * layers until its largest point is <= C/3; 1 = kept, 0 = skip. */
+static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
+			char *notes, size_t size)
+{
+	double c = hw->n_mem > 1 ? hw->mem[1].capacity_bytes : 0, lo, hi;
+	long l0 = m->layers;
+	size_t left;
+
+	if (c <= 0)
+		return 1;
+	resident_range(m, hw, gr, &lo, &hi);
+	if (hi <= c / 3 || lo >= 3 * c)
+		return 1;
+	while (m->layers > 1 && hi > c / 3) {
+		m->layers--;
+		resident_range(m, hw, gr, &lo, &hi);
+	}
+	if (hi <= c / 3) {
+		char *p = notes_end(notes, size, &left);
+		if (left)
+			snprintf(p, left, "%s: %ld layers -> %ld, resident set <= %.1f MB (last-level cache %.1f MB / 3)\n",
+				 m->name, l0, m->layers, hi / 1e6, c / 1e6);
+		return 1;
+	}
+	m->layers = l0;
+	char *p = notes_end(notes, size, &left);
+	if (left)
+		snprintf(p, left, "%s: left out, resident sets %.1f..%.1f MB at 1 layer, not all <= %.1f MB nor all >= %.1f MB (last-level cache %.1f MB)\n",
+			 m->name, lo / 1e6, hi / 1e6, c / 3e6, 3 * c / 1e6, c / 1e6);
+	return 0;
+}
+
+int ar_validate_models(struct ar_model *out, int max, long layers, const struct ar_hw *hw,
+		       int quick, char *notes, size_t notes_size, struct ar_err *err)
 {
 	static const char *const bases[] = { "mha-160m", "gqa-160m", "mla-160m", "gta1-160m" };
 	static const char *const derived[] = { "gva", "gha" };
+	struct grid gr = grid_of(quick);
 	int n = 0;
 
+	if (notes_size)
+		notes[0] = 0;
 	for (int small = 0; small < 2; small++) {
 		struct ar_model mha;
 		for (int i = 0; i < 6 && n < max; i++) {
@@ -43,34 +132,29 @@ int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err
 			if (m->layers > layers)
 				m->layers = layers;
 			if (small) {
-				/* a width whose weights fit the last-level cache: H 256 (4 heads of
-				 * 64), MLP 688, vocabulary 4096 */
+				/* a width whose weights and KV cache fit well inside a
+				 * last-level cache: H 128 (4 heads of 32), MLP 344,
+				 * vocabulary 2048; each arch's own defaults at that width */
 				struct ar_model w = *m;
 				char path[512];
-				w.hidden = 256;
-				w.intermediate = 688;
-				w.vocab = 4096;
+				w.hidden = 128;
+				w.intermediate = 344;
+				w.vocab = 2048;
 				w.attn.n_h = 4;
-				w.attn.d_h = 64;
+				w.attn.d_h = 32;
 				if (ar_resolve("archs", m->attn.arch, path, sizeof(path), err) ||
 				    ar_model_with_arch(m, &w, path, err))
 					return -1;
-				if (m->attn.decoder == AR_DEC_GATED) { /* GTA: 2 maps over the 4 heads */
+				if (m->attn.decoder == AR_DEC_GATED) /* GTA: 2 maps over the 4 heads */
 					m->attn.n_q = 2;
-					m->attn.d_v = 128;
-				}
-				if (m->attn.latent) {
-					m->attn.d_c = 128;
-					m->attn.d_rope = 32;
-					m->attn.d_nope = 32;
-				}
 				if (ar_model_check(m, err))
 					return -1;
 				char nm[64];
 				snprintf(nm, sizeof(nm), "%s-small", m->attn.arch);
 				snprintf(m->name, sizeof(m->name), "%s", nm);
 			}
-			n++;
+			if (clear_of_llc(m, hw, &gr, notes, notes_size))
+				n++;
 		}
 	}
 	return n;
@@ -171,12 +255,9 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
 		    struct ar_err *err)
 {
-	static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
-	static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 },
-			  f_b[] = { 1, 4, 16 };
-	const long *pre = quick ? q_pre : f_pre, *dec = quick ? q_dec : f_dec;
-	const long *bs = quick ? q_b : f_b;
-	int npre = quick ? 2 : 3, ndec = quick ? 2 : 3, nb = quick ? 2 : 3;
+	struct grid gr = grid_of(quick);
+	const long *pre = gr.pre, *dec = gr.dec, *bs = gr.bs;
+	int npre = gr.npre, ndec = gr.ndec, nb = gr.nb;
 	int warmup = 1, reps = quick ? 3 : 5;
 	double t0 = now_s();
 

@@ -41,12 +41,16 @@ struct ar_validation {
 	double wall_s;
 };
 
-/* The default grid's models: the six archs at 160M shapes (over the last-level
- * cache) and at a small width whose weights (15–17 MB at 4 layers) are about
- * a last-level cache's size, each cut to `layers` layers (the
- * per-layer shapes unchanged).  Fills up to max models; returns the count or
- * -1 with err. */
-int ar_validate_models(struct ar_model *out, int max, long layers, struct ar_err *err);
+/* The default grid's models: the six archs at 160M shapes and at a small width
+ * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  Every
+ * model's resident set (weight_bytes + kv_cache_bytes of its graph) at every
+ * point of the grid (`quick` or full, as ar_validate_run) is kept clear of
+ * hw's last-level cache C (mem[1]): <= C/3 or >= 3C.  A model in between loses
+ * layers until its largest point is <= C/3, or is left out; either is told
+ * in notes (one line each; notes_size 0 for none).  Fills up to max models;
+ * returns the count or -1 with err. */
+int ar_validate_models(struct ar_model *out, int max, long layers, const struct ar_hw *hw,
+		       int quick, char *notes, size_t notes_size, struct ar_err *err);
 
 /* Run the grid over models: prefill at two or more lengths and decode at two
  * or more KV lengths, batch 1 and more than 1 (quick: prefill 32 and 128,
