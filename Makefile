@@ -1,7 +1,7 @@
 # attnroof: `make` builds ./attnroof and libattnroof.a; `make test` runs every
 # test; `make demo` prints a real analysis; `make deps` installs Debian packages.
 CC      ?= cc
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 PKGS    := yaml-0.1 libcjson openblas
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
 	-Wno-missing-field-initializers -fopenmp -DAR_DATADIR='"$(CURDIR)"' \

@@ -30,7 +30,7 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
  * curve at the op's rows for products, 1 for everything else. */
 static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw)
 {
-	return ar_op_kind(op->id) == AR_KIND_MATMUL
+	return hw->n_matrix_eff && ar_op_kind(op->id) == AR_KIND_MATMUL
 		? ar_hw_matrix_efficiency(hw, (double)op->shape.m) : 1;
 }
 
@@ -104,7 +104,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		}
 		r->compute_s = decode_attn_rated(op, g->phase, hw)
 			? compute_time(op, g->phase, hw)
-			: op->mflops * mpeak_inv / matrix_eff(op, hw) + op->vflops * vpeak_inv;
+			: op->mflops * mpeak_inv / (hw->n_matrix_eff ? matrix_eff(op, hw) : 1) +
+			  op->vflops * vpeak_inv;
 		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
 		if (link_time(op, hw, &r->link_s, err))
