@@ -82,6 +82,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	for (int l = 0; l < hw->n_mem; l++)
 		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
 	resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
+	/* decode attention at the descriptor's measured kernel rate, if it has one */
+	int rated = g->phase == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0;
 	int cached = 0; /* any level below main memory with a known bandwidth */
 	for (int l = 1; l < hw->n_mem; l++)
 		cached |= hw->mem[l].bw_bytes_per_s > 0;
@@ -102,13 +104,14 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			vbits = op->vbits;
 			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
 		}
-		r->compute_s = decode_attn_rated(op, g->phase, hw)
-			? compute_time(op, g->phase, hw)
+		r->compute_s = rated && op->id == AR_OP_FLASH
+			? (op->mflops + op->vflops) / hw->decode_attn_flops_per_s
 			: op->mflops * mpeak_inv / (hw->n_matrix_eff ? matrix_eff(op, hw) : 1) +
 			  op->vflops * vpeak_inv;
 		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
-		if (link_time(op, hw, &r->link_s, err))
+		r->link_s = 0;
+		if (op->link_bytes > 0 && link_time(op, hw, &r->link_s, err))
 			return -1;
 		double busy = r->compute_s > r->memory_s ? r->compute_s : r->memory_s;
 		r->time_s = busy + r->link_s + hw->overhead_s;
