@@ -260,7 +260,7 @@ static int build(struct ybuild *y, yaml_event_t *ev, int depth, struct ar_node *
 	struct ar_node **tail = &n->child;
 	for (;;) {
 		yaml_event_t e;
-		struct ar_node *c;
+		struct ar_node *c = NULL;
 		const char *key = NULL;
 		int kl = 0, kc = 0;
 
@@ -350,7 +350,10 @@ cleanup:
 	return rc;
 }
 
-int ar_doc_load_yaml(struct ar_doc *doc, const char *path, struct ar_err *err)
+/* Read path and hand its text to parse (YAML or JSON). */
+static int load_file(struct ar_doc *doc, const char *path, struct ar_err *err,
+		     int (*parse)(struct ar_doc *, const char *, const char *, size_t,
+				  struct ar_err *))
 {
 	char *text;
 	size_t len;
@@ -359,9 +362,19 @@ int ar_doc_load_yaml(struct ar_doc *doc, const char *path, struct ar_err *err)
 	snprintf(doc->path, sizeof(doc->path), "%s", path);
 	if (ar_read_file(path, &text, &len, err))
 		return -1;
-	rc = ar_doc_parse_yaml(doc, path, text, len, err);
+	rc = parse(doc, path, text, len, err);
 	free(text);
 	return rc;
+}
+
+int ar_doc_load_yaml(struct ar_doc *doc, const char *path, struct ar_err *err)
+{
+	return load_file(doc, path, err, ar_doc_parse_yaml);
+}
+
+int ar_doc_load_json(struct ar_doc *doc, const char *path, struct ar_err *err)
+{
+	return load_file(doc, path, err, ar_doc_parse_json);
 }
 
 /* ---- accessors ---- */

@@ -79,7 +79,7 @@ static int convert(struct ar_doc *doc, struct scan *s, const cJSON *item,
 		n->kind = is_map ? AR_NODE_MAP : AR_NODE_SEQ;
 		adv(s); /* { or [ */
 		for (const cJSON *c = item->child; c; c = c->next) {
-			struct ar_node *m;
+			struct ar_node *m = NULL;
 			int kl = 0, kc = 0;
 
 			skip_ws(s);
@@ -245,19 +245,5 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 	cJSON_Delete(root);
 	if (rc)
 		doc->root = NULL;
-	return rc;
-}
-
-int ar_doc_load_json(struct ar_doc *doc, const char *path, struct ar_err *err)
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	snprintf(doc->path, sizeof(doc->path), "%s", path);
-	if (ar_read_file(path, &text, &len, err))
-		return -1;
-	rc = ar_doc_parse_json(doc, path, text, len, err);
-	free(text);
 	return rc;
 }

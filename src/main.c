@@ -958,21 +958,16 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "analyze"))
-		return cmd_analyze(argc - 2, argv + 2);
-	if (!strcmp(cmd, "sweep"))
-		return cmd_sweep(argc - 2, argv + 2);
-	if (!strcmp(cmd, "table"))
-		return cmd_table(argc - 2, argv + 2);
-	if (!strcmp(cmd, "plot"))
-		return cmd_plot(argc - 2, argv + 2);
-	if (!strcmp(cmd, "size"))
-		return cmd_size(argc - 2, argv + 2);
-	if (!strcmp(cmd, "run"))
-		return cmd_run(argc - 2, argv + 2);
-	if (!strcmp(cmd, "calibrate"))
-		return cmd_calibrate(argc - 2, argv + 2);
-	if (!strcmp(cmd, "validate"))
-		return cmd_validate(argc - 2, argv + 2);
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} commands[] = {
+		{ "analyze", cmd_analyze }, { "sweep", cmd_sweep }, { "table", cmd_table },
+		{ "plot", cmd_plot }, { "size", cmd_size }, { "run", cmd_run },
+		{ "calibrate", cmd_calibrate }, { "validate", cmd_validate },
+	};
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].run(argc - 2, argv + 2);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -501,7 +501,7 @@ static void test_lv__generation_counts_g_minus_1_steps(void **state)
  * and 20.7 kB (GTA-1B) of KV for the whole model. */
 static void test_lv__reimplementation_matches_printed_values(void **state)
 {
-	struct lv_phase p;
+	struct lv_phase p = { 0 };
 	double kv;
 
 	(void)state;
