@@ -29,7 +29,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 $(BUILD):
 	@mkdir -p $@
 $(LIBA): $(LIB_OBJ)
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 $(BIN): $(BUILD)/main.o $(LIBA)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
