@@ -219,7 +219,17 @@ static struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 
 	AR_ASSERT(g->n_ops < AR_GRAPH_MAX_OPS);
 	op = &g->ops[g->n_ops++];
-	*op = (struct ar_op){ .id = id, .layers = layers, .mbits = c->mbits, .vbits = g->wl.abits };
+	/* field by field: a whole-struct clear compiles to a slow string store */
+	op->id = id;
+	op->layers = layers;
+	op->shape = (struct ar_shape){ 0, 0, 0, 1 };
+	op->mflops = op->vflops = 0;
+	for (int b = 0; b < AR_B_COUNT; b++)
+		op->bytes[b] = 0;
+	op->link_bytes = 0;
+	op->mbits = c->mbits;
+	op->vbits = g->wl.abits;
+	op->act_footprint_bytes = op->reread_footprint_bytes = 0;
 	return op;
 }
 
@@ -622,39 +632,42 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 		    const struct ar_workload *wl, double onchip_bytes,
 		    enum ar_phase phase)
 {
-	struct ar_model m;
+	struct ar_model shard;
 	struct ctx c;
 	double H;
 
-	ar_model_shard(&m, full, wl->tp);
-	memset(g, 0, offsetof(struct ar_graph, ops)); /* ops are cleared as they are pushed */
+	/* a copy of the model only when it is sharded */
+	if (wl->tp > 1)
+		ar_model_shard(&shard, full, wl->tp);
+	const struct ar_model *m = wl->tp > 1 ? &shard : full;
+	g->n_ops = 0; /* ops are cleared as they are pushed */
 	g->weight_bytes = g->kv_cache_bytes = g->kv_layer_bytes = g->act_peak_bytes = 0;
 	g->tile_rows = g->tile_cols = 0;
 	g->phase = phase;
 	g->wl = *wl;
 	c.g = g;
-	c.m = &m;
+	c.m = m;
 	c.w = wl->wbits / 8.0;
 	c.a = wl->abits / 8.0;
 	c.kv = wl->kvbits / 8.0;
 	c.B = (double)wl->batch;
 	c.S = (double)wl->seq;
 	c.T = phase == AR_PHASE_PREFILL ? c.B * c.S : c.B;
-	c.L = (double)m.layers;
+	c.L = (double)m->layers;
 	c.mbits = wl->wbits > wl->abits ? wl->wbits : wl->abits;
 	c.abits_mm = wl->abits > wl->kvbits ? wl->abits : wl->kvbits;
 	c.onchip = onchip_bytes;
-	H = (double)m.hidden;
+	H = (double)m->hidden;
 
 	/* head: gather T rows of the embedding table */
 	struct ar_op *op = push(&c, AR_OP_EMBED, 1);
-	op->shape = (struct ar_shape){ (long)c.T, m.hidden, 0, 1 };
-	op->bytes[AR_B_WEIGHT] = fmin(c.T, (double)m.vocab) * H * c.w;
+	op->shape = (struct ar_shape){ (long)c.T, m->hidden, 0, 1 };
+	op->bytes[AR_B_WEIGHT] = fmin(c.T, (double)m->vocab) * H * c.w;
 	op->bytes[AR_B_ACT_OUT] = c.T * H * c.a;
 	footprint(op);
 
 	norm(&c, AR_OP_ATTN_NORM, c.L, c.T);
-	if (m.attn.latent)
+	if (m->attn.latent)
 		attn_latent(&c);
 	else
 		attn_standard(&c);
@@ -667,10 +680,10 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 
 	/* tail: logits for the last position of each sequence only */
 	norm(&c, AR_OP_FINAL_NORM, 1, c.B);
-	matmul(&c, AR_OP_LM_HEAD, 1, c.B, H, (double)m.vocab, 1, 0);
+	matmul(&c, AR_OP_LM_HEAD, 1, c.B, H, (double)m->vocab, 1, 0);
 
-	g->weight_bytes = params_of(&m) * c.w;
-	g->kv_layer_bytes = c.B * c.S * ar_model_kv_elems(&m) * c.kv;
+	g->weight_bytes = params_of(m) * c.w;
+	g->kv_layer_bytes = c.B * c.S * ar_model_kv_elems(m) * c.kv;
 	g->kv_cache_bytes = g->kv_layer_bytes * c.L;
 	for (int i = 0; i < g->n_ops; i++) {
 		double live = g->ops[i].act_footprint_bytes + c.T * H * c.a;

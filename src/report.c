@@ -37,8 +37,8 @@ int ar_analyze(struct ar_analysis *an, const struct ar_model *m, const struct ar
 
 	if (ar_workload_check(m, wl, err))
 		return -1;
-	an->model = *m;
-	an->hw = *hw;
+	an->model = m;
+	an->hw = hw;
 	an->wl = *wl;
 	for (int p = 0; p < AR_PHASE_COUNT; p++) {
 		ar_graph_build(&an->graph[p], m, wl, hw->onchip_bytes_per_unit, (enum ar_phase)p);
@@ -49,12 +49,13 @@ int ar_analyze(struct ar_analysis *an, const struct ar_model *m, const struct ar
 	if (wl->gen > 0 &&
 	    ar_roofline_generate(m, wl, hw, an->time[AR_PHASE_PREFILL].time_s, &an->gen, err))
 		return -1;
-	ar_model_shard(&shard, m, wl->tp);
+	if (wl->tp > 1)
+		ar_model_shard(&shard, m, wl->tp);
 	an->params = ar_model_params(m);
 	an->kv_elems_per_token_layer = ar_model_kv_elems(m);
 	an->kv_bytes_per_token = an->kv_elems_per_token_layer * (double)m->layers * wl->kvbits / 8.0;
 	an->weights_bytes = an->graph[AR_PHASE_PREFILL].weight_bytes;
-	an->kv_cache_bytes = ar_model_kv_elems(&shard) * (double)m->layers * (double)wl->batch *
+	an->kv_cache_bytes = ar_model_kv_elems(wl->tp > 1 ? &shard : m) * (double)m->layers * (double)wl->batch *
 			     (double)(wl->seq + wl->gen) * wl->kvbits / 8.0;
 	an->activation_bytes = an->graph[AR_PHASE_PREFILL].act_peak_bytes;
 	return check_finite(an, err);
@@ -119,14 +120,14 @@ static void table_phase(FILE *f, const struct ar_analysis *an, enum ar_phase p)
 
 int ar_write_table(FILE *f, const struct ar_analysis *an)
 {
-	const struct ar_model *m = &an->model;
+	const struct ar_model *m = an->model;
 	const struct ar_workload *wl = &an->wl;
 	char b1[32], b2[32], b3[32], b4[32];
 
 	fprintf(f, "model    %s (%s), %ld layers, %s parameters\n", m->name, m->attn.label,
 		m->layers, ar_fmt_si(b1, sizeof(b1), an->params, ""));
-	fprintf(f, "hardware %s%s%s\n", an->hw.name, an->hw.description[0] ? ": " : "",
-		an->hw.description);
+	fprintf(f, "hardware %s%s%s\n", an->hw->name, an->hw->description[0] ? ": " : "",
+		an->hw->description);
 	fprintf(f, "workload batch %ld, seq %ld, gen %ld, attention %s, W%d A%d KV%d, tp %ld\n",
 		wl->batch, wl->seq, wl->gen, ar_attn_impl_names[wl->attn], wl->wbits, wl->abits,
 		wl->kvbits, wl->tp);
@@ -161,8 +162,8 @@ int ar_write_csv(FILE *f, const struct ar_analysis *an)
 			const struct ar_op *op = &g->ops[i];
 			const struct ar_op_time *t = &an->time[p].ops[i];
 			double L = op->layers;
-			fprintf(f, "%s,%s,%s,%s,%ld,%ld,%s,%s,%.0f,%.17g", an->model.name,
-				an->model.attn.arch, an->hw.name, ar_phase_names[p], an->wl.batch,
+			fprintf(f, "%s,%s,%s,%s,%ld,%ld,%s,%s,%.0f,%.17g", an->model->name,
+				an->model->attn.arch, an->hw->name, ar_phase_names[p], an->wl.batch,
 				an->wl.seq, ar_op_names[op->id], ar_kind_names[ar_op_kind(op->id)], L,
 				(op->mflops + op->vflops) * L);
 			for (int c = 0; c < AR_B_COUNT; c++)
@@ -191,7 +192,7 @@ int ar_write_sweep_row(FILE *f, const struct ar_analysis *an)
 
 	fprintf(f, "%s,%s,%s,%ld,%ld,%ld,%s,%d,%d,%d,%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,"
 		   "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-		an->model.name, an->model.attn.arch, an->hw.name, w->batch, w->seq, w->gen,
+		an->model->name, an->model->attn.arch, an->hw->name, w->batch, w->seq, w->gen,
 		ar_attn_impl_names[w->attn], w->wbits, w->abits, w->kvbits, w->tp, an->params,
 		an->kv_elems_per_token_layer, an->kv_bytes_per_token, p->flops, p->bytes, p->time_s,
 		d->flops, d->bytes, d->time_s, an->gen.ttft_s, an->gen.tpot_s, an->gen.time_s,
@@ -242,7 +243,7 @@ static void json_phase(FILE *f, const struct ar_analysis *an, enum ar_phase p)
 
 int ar_write_json(FILE *f, const struct ar_analysis *an)
 {
-	const struct ar_model *m = &an->model;
+	const struct ar_model *m = an->model;
 	const struct ar_attn *a = &m->attn;
 	const struct ar_workload *w = &an->wl;
 
@@ -257,7 +258,7 @@ int ar_write_json(FILE *f, const struct ar_analysis *an)
 		m->layers, an->params, an->kv_elems_per_token_layer, an->kv_bytes_per_token,
 		a->n_h, a->d_h, a->n_q, a->n_k, a->d_k, a->n_v, a->d_v, a->d_c, a->d_rope);
 	fprintf(f, "  \"hardware\": {\"name\": ");
-	ar_json_str(f, an->hw.name);
+	ar_json_str(f, an->hw->name);
 	fprintf(f, "},\n  \"workload\": {\"batch\": %ld, \"seq\": %ld, \"gen\": %ld, "
 		   "\"attn\": \"%s\", \"wbits\": %d, \"abits\": %d, \"kvbits\": %d, \"tp\": %ld},\n",
 		w->batch, w->seq, w->gen, ar_attn_impl_names[w->attn], w->wbits, w->abits,

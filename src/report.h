@@ -12,8 +12,11 @@
 #include "roofline.h"
 
 struct ar_analysis {
-	struct ar_model model;
-	struct ar_hw hw;
+	/* the descriptors analysed: the caller's, which must outlive the
+	 * analysis's use (not copied: an analysis is made a million times a
+	 * second in sweeps) */
+	const struct ar_model *model;
+	const struct ar_hw *hw;
 	struct ar_workload wl;
 	struct ar_graph graph[AR_PHASE_COUNT];
 	struct ar_phase_time time[AR_PHASE_COUNT];

@@ -73,28 +73,32 @@ static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
 int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		     struct ar_phase_time *out, struct ar_err *err)
 {
-	double inv_bw[AR_HW_MAX_LEVELS] = { 0 }, resident_inv;
+	double inv_bw[AR_HW_MAX_LEVELS] = { 0 };
 	double mpeak_inv = 0, vpeak_inv = 0;
 	int mbits = -1, vbits = -1;
-
-	/* per graph: inverse bandwidths, and the levels of the classes whose
-	 * working set is the same for every op */
-	for (int l = 0; l < hw->n_mem; l++)
-		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
-	resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
+	/* everything read from hw in the loop, in locals: the stores to out
+	 * could otherwise alias it and force reloads */
+	const double overhead = hw->overhead_s;
+	const int curve = hw->n_matrix_eff > 0;
 	/* decode attention at the descriptor's measured kernel rate, if it has one */
-	int rated = g->phase == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0;
+	const double attn_rate = g->phase == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s : 0;
+	double time = 0, flops = 0, bytes = 0;
+
+	/* per graph: inverse bandwidths, and the level of the classes whose
+	 * working set is the same for every op */
 	int cached = 0; /* any level below main memory with a known bandwidth */
-	for (int l = 1; l < hw->n_mem; l++)
-		cached |= hw->mem[l].bw_bytes_per_s > 0;
-	out->time_s = out->flops = out->bytes = 0;
+	for (int l = 0; l < hw->n_mem; l++) {
+		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
+		cached |= l > 0 && hw->mem[l].bw_bytes_per_s > 0;
+	}
+	const double resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
-		struct ar_op_time *r = &out->ops[i];
 		const double *b = op->bytes;
 		double act_inv = cached ? inv_bw[level_for(hw, op->act_footprint_bytes)] : inv_bw[0];
 		double reread_inv = b[AR_B_REREAD] > 0 && cached
 			? inv_bw[level_for(hw, op->reread_footprint_bytes)] : inv_bw[0];
+		double compute, memory, link = 0;
 
 		if (op->mbits != mbits) {
 			mbits = op->mbits;
@@ -104,24 +108,32 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			vbits = op->vbits;
 			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
 		}
-		r->compute_s = rated && op->id == AR_OP_FLASH
-			? (op->mflops + op->vflops) / hw->decode_attn_flops_per_s
-			: op->mflops * mpeak_inv / (hw->n_matrix_eff ? matrix_eff(op, hw) : 1) +
-			  op->vflops * vpeak_inv;
-		r->memory_s = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
-			      (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
-		r->link_s = 0;
-		if (op->link_bytes > 0 && link_time(op, hw, &r->link_s, err))
+		if (attn_rate > 0 && op->id == AR_OP_FLASH)
+			compute = (op->mflops + op->vflops) / attn_rate;
+		else
+			compute = (curve ? op->mflops * mpeak_inv / matrix_eff(op, hw)
+					 : op->mflops * mpeak_inv) + op->vflops * vpeak_inv;
+		memory = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
+			 (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
+		if (op->link_bytes > 0 && link_time(op, hw, &link, err))
 			return -1;
-		double busy = r->compute_s > r->memory_s ? r->compute_s : r->memory_s;
-		r->time_s = busy + r->link_s + hw->overhead_s;
-		r->bound = r->link_s > busy ? AR_BOUND_LINK
-			 : r->compute_s >= r->memory_s && r->compute_s > 0 ? AR_BOUND_COMPUTE
+		double busy = compute > memory ? compute : memory;
+		double t = busy + link + overhead;
+		struct ar_op_time *r = &out->ops[i];
+		r->compute_s = compute;
+		r->memory_s = memory;
+		r->link_s = link;
+		r->time_s = t;
+		r->bound = link > busy ? AR_BOUND_LINK
+			 : compute >= memory && compute > 0 ? AR_BOUND_COMPUTE
 			 : AR_BOUND_MEMORY;
-		out->time_s += r->time_s * op->layers;
-		out->flops += (op->mflops + op->vflops) * op->layers;
-		out->bytes += (b[0] + b[1] + b[2] + b[3] + b[4] + b[5]) * op->layers;
+		time += t * op->layers;
+		flops += (op->mflops + op->vflops) * op->layers;
+		bytes += (b[0] + b[1] + b[2] + b[3] + b[4] + b[5]) * op->layers;
 	}
+	out->time_s = time;
+	out->flops = flops;
+	out->bytes = bytes;
 	return 0;
 }
 
