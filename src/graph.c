@@ -212,7 +212,7 @@ struct ctx {
 	double onchip;
 };
 
-static struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
+static inline struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 {
 	struct ar_graph *g = c->g;
 	struct ar_op *op;
@@ -229,13 +229,8 @@ static struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 	op->link_bytes = 0;
 	op->mbits = c->mbits;
 	op->vbits = g->wl.abits;
-	op->act_footprint_bytes = op->reread_footprint_bytes = 0;
+	op->reread_footprint_bytes = 0;
 	return op;
-}
-
-static void footprint(struct ar_op *op)
-{
-	op->act_footprint_bytes = op->bytes[AR_B_ACT_IN] + op->bytes[AR_B_ACT_OUT];
 }
 
 /* out[rows×n] = in[rows×k]·W[k×n] in `groups` independent products (weights
@@ -251,7 +246,6 @@ static struct ar_op *matmul(struct ctx *c, enum ar_op_id id, double layers, doub
 	op->bytes[AR_B_WEIGHT] = (groups * k * n + (bias ? groups * n : 0)) * c->w;
 	op->bytes[AR_B_ACT_IN] = rows * k * groups * c->a;
 	op->bytes[AR_B_ACT_OUT] = rows * n * groups * c->a;
-	footprint(op);
 	return op;
 }
 
@@ -261,7 +255,6 @@ static void to_cache(struct ctx *c, struct ar_op *op)
 {
 	op->bytes[AR_B_KV_WRITE] = op->bytes[AR_B_ACT_OUT] / c->a * c->kv;
 	op->bytes[AR_B_ACT_OUT] = 0;
-	footprint(op);
 }
 
 /* Elementwise op over rows×width outputs reading `ins` inputs of that size. */
@@ -274,7 +267,6 @@ static struct ar_op *eltwise(struct ctx *c, enum ar_op_id id, double layers, dou
 	op->vflops = flops_per_elem * rows * width;
 	op->bytes[AR_B_ACT_IN] = ins * rows * width * c->a;
 	op->bytes[AR_B_ACT_OUT] = rows * width * c->a;
-	footprint(op);
 	return op;
 }
 
@@ -331,14 +323,12 @@ static void naive_attention(struct ctx *c, const struct aspec *s)
 	op->bytes[AR_B_ACT_IN] = B * s->Sq * s->maps * s->dk * c->a;
 	op->bytes[kcls] += B * s->Sk * kelems * kvb;
 	op->bytes[AR_B_ACT_OUT] = scores * c->a;
-	footprint(op);
 
 	/* softmax over the materialised scores: read and written once */
 	op = push(c, AR_OP_SOFTMAX, c->L);
 	op->shape = (struct ar_shape){ (long)(s->Sq * s->maps), (long)s->Sk, 0, (long)B };
 	op->vflops = SOFTMAX_FLOPS * scores;
 	op->bytes[AR_B_ACT_IN] = op->bytes[AR_B_ACT_OUT] = scores * c->a;
-	footprint(op);
 
 	/* A·V: 2·B·av·Sq·Sk·d_v FLOPs; reads the scores and each value head once */
 	op = push(c, AR_OP_AV, c->L);
@@ -348,7 +338,6 @@ static void naive_attention(struct ctx *c, const struct aspec *s)
 	op->bytes[AR_B_ACT_IN] = scores * c->a;
 	op->bytes[kcls] += B * s->Sk * s->vh * s->dv * kvb;
 	op->bytes[AR_B_ACT_OUT] = B * s->Sq * s->av * s->dv * c->a;
-	footprint(op);
 }
 
 /* Flash tiles from the on-chip memory M of one compute unit: half holds the K
@@ -476,7 +465,6 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	op->reread_footprint_bytes = first;
 	op->bytes[kcls] += first;
 	op->bytes[AR_B_REREAD] = loaded > first ? loaded - first : 0;
-	footprint(op);
 }
 
 static void attention(struct ctx *c, const struct aspec *s)
@@ -528,7 +516,6 @@ static void attn_standard(struct ctx *c)
 		matmul(c, AR_OP_V_B_PROJ, L, T, (double)at->d_v, hd / at->n_q, (double)at->n_q, 0);
 		struct ar_op *op = eltwise(c, AR_OP_DIRECT_ADD, L, T, hd, 1, 1);
 		op->bytes[AR_B_ACT_IN] += T * o_in * c->a; /* the latent output, tiled */
-		footprint(op);
 		matmul(c, AR_OP_G_PROJ, L, T, H, hd, 1, b);
 		eltwise(c, AR_OP_GATE, L, T, hd, GATE_FLOPS, 2);
 		o_in = hd;
@@ -572,7 +559,6 @@ static void attn_latent(struct ctx *c)
 		if (decode) {
 			op->bytes[AR_B_KV_READ] = op->bytes[AR_B_ACT_IN] / c->a * c->kv;
 			op->bytes[AR_B_ACT_IN] = 0;
-			footprint(op);
 		}
 		struct aspec s = {
 			.Sq = decode ? 1 : c->S, .Sk = c->S, .causal = !decode,
@@ -664,7 +650,6 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 	op->shape = (struct ar_shape){ (long)c.T, m->hidden, 0, 1 };
 	op->bytes[AR_B_WEIGHT] = fmin(c.T, (double)m->vocab) * H * c.w;
 	op->bytes[AR_B_ACT_OUT] = c.T * H * c.a;
-	footprint(op);
 
 	norm(&c, AR_OP_ATTN_NORM, c.L, c.T);
 	if (m->attn.latent)
@@ -686,7 +671,8 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 	g->kv_layer_bytes = c.B * c.S * ar_model_kv_elems(m) * c.kv;
 	g->kv_cache_bytes = g->kv_layer_bytes * c.L;
 	for (int i = 0; i < g->n_ops; i++) {
-		double live = g->ops[i].act_footprint_bytes + c.T * H * c.a;
+		const double *b = g->ops[i].bytes;
+		double live = b[AR_B_ACT_IN] + b[AR_B_ACT_OUT] + c.T * H * c.a;
 		if (live > g->act_peak_bytes)
 			g->act_peak_bytes = live;
 	}

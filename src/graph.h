@@ -85,10 +85,10 @@ struct ar_op {
 	struct ar_shape shape;
 	double mflops;               /* FLOPs on the matrix units, per repeat */
 	double vflops;               /* FLOPs on the vector units, per repeat */
-	double bytes[AR_B_COUNT];    /* per repeat */
+	double bytes[AR_B_COUNT];    /* per repeat; activations in + out are the
+				      * working set that decides their level */
 	double link_bytes;           /* bytes each device sends over the device link */
 	int mbits, vbits;            /* operand widths that pick the compute peaks */
-	double act_footprint_bytes;  /* working set of its activations */
 	double reread_footprint_bytes; /* flash: the K/V its tiles re-read (one layer, the batch) */
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 const char *const ar_bound_names[AR_BOUND_COUNT] = { "compute", "memory", "link" };
+_Static_assert(AR_BOUND_COMPUTE == AR_BOUND_MEMORY - 1, "bound flags");
 
 /* Smallest level with a known bandwidth that holds `bytes`; main memory else. */
 static int level_for(const struct ar_hw *hw, double bytes)
@@ -22,7 +23,7 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 	double resident = g->weight_bytes + g->kv_cache_bytes;
 
 	fp[AR_B_WEIGHT] = fp[AR_B_KV_READ] = fp[AR_B_KV_WRITE] = resident;
-	fp[AR_B_ACT_IN] = fp[AR_B_ACT_OUT] = op->act_footprint_bytes;
+	fp[AR_B_ACT_IN] = fp[AR_B_ACT_OUT] = op->bytes[AR_B_ACT_IN] + op->bytes[AR_B_ACT_OUT];
 	fp[AR_B_REREAD] = op->reread_footprint_bytes;
 }
 
@@ -34,26 +35,17 @@ static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw)
 		? ar_hw_matrix_efficiency(hw, (double)op->shape.m) : 1;
 }
 
-/* The decode flash op runs on the device's decode attention kernel when the
- * descriptor declares its rate (hw->decode_attn_flops_per_s, matrix and vector
- * FLOPs as the graph counts them): t = (mflops + vflops) / rate. */
-static int decode_attn_rated(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
-{
-	return op->id == AR_OP_FLASH && ph == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0;
-}
-
+/* Compute time of one op, as ar_roofline_eval computes it: matrix FLOPs at
+ * the matrix peak of the op's width times the efficiency curve, vector FLOPs
+ * at the vector peak; the decode flash op at the descriptor's decode
+ * attention rate when it declares one (matrix and vector FLOPs together). */
 static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
 {
-	double t = 0;
-
-	if (decode_attn_rated(op, ph, hw))
-		return (op->mflops + op->vflops) / hw->decode_attn_flops_per_s;
-
-	if (op->mflops > 0)
-		t += op->mflops / (ar_hw_peak(hw, 1, op->mbits) * matrix_eff(op, hw));
-	if (op->vflops > 0)
-		t += op->vflops / ar_hw_peak(hw, 0, op->vbits);
-	return t;
+	if (op->id == AR_OP_FLASH && ph == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0)
+		return (op->mflops + op->vflops) * (1 / hw->decode_attn_flops_per_s);
+	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) *
+		       (hw->n_matrix_eff ? 1 / matrix_eff(op, hw) : 1) +
+	       op->vflops * (1 / ar_hw_peak(hw, 0, op->vbits));
 }
 
 static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
@@ -66,67 +58,99 @@ static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
 		return ar_errf(err, NULL, 0, 0,
 			       "device '%s' has no device link (link_bw_bytes_per_s), so --tp > 1 cannot be modelled",
 			       hw->name);
-	*t = op->link_bytes / hw->link_bw_bytes_per_s;
+	*t = op->link_bytes * (1 / hw->link_bw_bytes_per_s);
 	return 0;
+}
+
+/* Inverse bandwidth of the first of n levels, capacities increasing, that
+ * holds `bytes`; inv[n] (main memory) when none does.  Counted without
+ * branches: which level an op lands in changes from op to op, and a
+ * mispredicted branch costs more than the whole count. */
+static inline double level_inv(const double *cap, const double *inv, int n, double bytes)
+{
+	int j = 0;
+
+	for (int k = 0; k < n; k++)
+		j += bytes > cap[k];
+	return inv[j];
 }
 
 int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		     struct ar_phase_time *out, struct ar_err *err)
 {
-	double inv_bw[AR_HW_MAX_LEVELS] = { 0 };
-	double mpeak_inv = 0, vpeak_inv = 0;
-	int mbits = -1, vbits = -1;
-	/* everything read from hw in the loop, in locals: the stores to out
-	 * could otherwise alias it and force reloads */
+	/* 1 / peak by operand width, indexed by bits / 4 (widths 4, 8, 16, 32) */
+	double mpeak_inv[9] = { 0 }, vpeak_inv[9] = { 0 };
+	double eff_inv[AR_GRAPH_MAX_OPS];
+	/* the cached levels with a known bandwidth, smallest first, then main
+	 * memory: an op's working set is served by the first that holds it */
+	double cap[AR_HW_MAX_LEVELS], lvl_inv[AR_HW_MAX_LEVELS];
+	int n_cached = 0;
+	unsigned mwidths = 0, vwidths = 0;
 	const double overhead = hw->overhead_s;
+	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
+	const double attn_inv = g->phase == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0
+		? 1 / hw->decode_attn_flops_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0;
-	/* decode attention at the descriptor's measured kernel rate, if it has one */
-	const double attn_rate = g->phase == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s : 0;
-	double time = 0, flops = 0, bytes = 0;
+	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
 
-	/* per graph: inverse bandwidths, and the level of the classes whose
-	 * working set is the same for every op */
-	int cached = 0; /* any level below main memory with a known bandwidth */
-	for (int l = 0; l < hw->n_mem; l++) {
-		inv_bw[l] = hw->mem[l].bw_bytes_per_s > 0 ? 1 / hw->mem[l].bw_bytes_per_s : 0;
-		cached |= l > 0 && hw->mem[l].bw_bytes_per_s > 0;
+	for (int l = hw->n_mem - 1; l > 0; l--)
+		if (hw->mem[l].bw_bytes_per_s > 0) {
+			cap[n_cached] = hw->mem[l].capacity_bytes;
+			lvl_inv[n_cached++] = 1 / hw->mem[l].bw_bytes_per_s;
+		}
+	lvl_inv[n_cached] = hw->mem[0].bw_bytes_per_s > 0 ? 1 / hw->mem[0].bw_bytes_per_s : 0;
+	/* the calls first (peaks of the widths used, the efficiency curve), so
+	 * that the loop over ops does arithmetic only and keeps its sums in
+	 * registers */
+	for (int i = 0; i < g->n_ops; i++) {
+		AR_ASSERT(g->ops[i].mbits >> 2 <= 8 && g->ops[i].vbits >> 2 <= 8);
+		mwidths |= (unsigned)g->ops[i].mbits;
+		vwidths |= (unsigned)g->ops[i].vbits;
+		link_bytes += g->ops[i].link_bytes;
 	}
-	const double resident_inv = inv_bw[level_for(hw, g->weight_bytes + g->kv_cache_bytes)];
+	for (int bits = 4; bits <= 32; bits *= 2) {
+		if (mwidths & (unsigned)bits)
+			mpeak_inv[bits >> 2] = 1 / ar_hw_peak(hw, 1, bits);
+		if (vwidths & (unsigned)bits)
+			vpeak_inv[bits >> 2] = 1 / ar_hw_peak(hw, 0, bits);
+	}
+	if (link_bytes > 0 && link_inv == 0)
+		return ar_errf(err, NULL, 0, 0,
+			       "device '%s' has no device link (link_bw_bytes_per_s), so --tp > 1 cannot be modelled",
+			       hw->name);
+	for (int i = 0; curve && i < g->n_ops; i++)
+		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw);
+
+	const double resident_inv = level_inv(cap, lvl_inv, n_cached, g->weight_bytes + g->kv_cache_bytes);
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
 		const double *b = op->bytes;
-		double act_inv = cached ? inv_bw[level_for(hw, op->act_footprint_bytes)] : inv_bw[0];
-		double reread_inv = b[AR_B_REREAD] > 0 && cached
-			? inv_bw[level_for(hw, op->reread_footprint_bytes)] : inv_bw[0];
-		double compute, memory, link = 0;
+		double act = b[AR_B_ACT_IN] + b[AR_B_ACT_OUT];
+		double act_inv = level_inv(cap, lvl_inv, n_cached, act);
+		double reread_inv = level_inv(cap, lvl_inv, n_cached, op->reread_footprint_bytes);
+		double compute;
 
-		if (op->mbits != mbits) {
-			mbits = op->mbits;
-			mpeak_inv = 1 / ar_hw_peak(hw, 1, mbits);
-		}
-		if (op->vbits != vbits) {
-			vbits = op->vbits;
-			vpeak_inv = 1 / ar_hw_peak(hw, 0, vbits);
-		}
-		if (attn_rate > 0 && op->id == AR_OP_FLASH)
-			compute = (op->mflops + op->vflops) / attn_rate;
+		if (attn_inv > 0 && op->id == AR_OP_FLASH)
+			compute = (op->mflops + op->vflops) * attn_inv;
 		else
-			compute = (curve ? op->mflops * mpeak_inv / matrix_eff(op, hw)
-					 : op->mflops * mpeak_inv) + op->vflops * vpeak_inv;
-		memory = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
-			 (b[AR_B_ACT_IN] + b[AR_B_ACT_OUT]) * act_inv + b[AR_B_REREAD] * reread_inv;
-		if (op->link_bytes > 0 && link_time(op, hw, &link, err))
-			return -1;
+			compute = op->mflops * mpeak_inv[op->mbits >> 2] * (curve ? eff_inv[i] : 1) +
+				  op->vflops * vpeak_inv[op->vbits >> 2];
+		double memory = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
+				act * act_inv + b[AR_B_REREAD] * reread_inv;
+		double link = op->link_bytes * link_inv;
 		double busy = compute > memory ? compute : memory;
 		double t = busy + link + overhead;
 		struct ar_op_time *r = &out->ops[i];
+
 		r->compute_s = compute;
 		r->memory_s = memory;
 		r->link_s = link;
 		r->time_s = t;
-		r->bound = link > busy ? AR_BOUND_LINK
-			 : compute >= memory && compute > 0 ? AR_BOUND_COMPUTE
-			 : AR_BOUND_MEMORY;
+		/* compute-bound when compute time is positive and not below memory
+		 * time, link-bound when the link takes longer than both; as flags,
+		 * not branches (they change from op to op) */
+		int by_compute = (compute >= memory) & (compute > 0), by_link = link > busy;
+		r->bound = (enum ar_bound)(by_link ? AR_BOUND_LINK : AR_BOUND_MEMORY - by_compute);
 		time += t * op->layers;
 		flops += (op->mflops + op->vflops) * op->layers;
 		bytes += (b[0] + b[1] + b[2] + b[3] + b[4] + b[5]) * op->layers;

@@ -72,7 +72,6 @@ static void one_op(struct ar_graph *g, const double bytes[AR_B_COUNT], double we
 	g->ops[0].layers = 1;
 	g->ops[0].mbits = g->ops[0].vbits = 16;
 	memcpy(g->ops[0].bytes, bytes, sizeof(double) * AR_B_COUNT);
-	g->ops[0].act_footprint_bytes = bytes[AR_B_ACT_IN] + bytes[AR_B_ACT_OUT];
 	g->weight_bytes = weights;
 	g->kv_cache_bytes = kv_cache;
 	g->kv_layer_bytes = kv_layer;
@@ -103,11 +102,12 @@ static void test_roofline__level_per_byte_class(void **state)
 	assert_close(t.ops[0].memory_s, (1e6 + 2e5 + 1e5 + 3e5 + 1e3 + 4e5) / 10e12, 1e-15, 0);
 	/* activations larger than the cache go to DRAM; so do re-reads of a layer's
 	 * K/V larger than the cache, while the weights stay in the cache */
-	g.ops[0].act_footprint_bytes = 1e6 + 1;
+	const double big_act[AR_B_COUNT] = { 1e6, 9e5 + 1, 1e5, 3e5, 1e3, 4e5 };
+	one_op(&g, big_act, 8e5, 1e5, 2e5);
 	g.ops[0].reread_footprint_bytes = 2e6;
-	g.kv_cache_bytes = 1e5;
 	eval(&g, &hw, &t);
-	assert_close(t.ops[0].memory_s, (1e6 + 3e5 + 1e3) / 10e12 + (3e5 + 4e5) / 1e12, 1e-15, 0);
+	assert_close(t.ops[0].memory_s,
+		     (1e6 + 3e5 + 1e3) / 10e12 + (9e5 + 1 + 1e5 + 4e5) / 1e12, 1e-15, 0);
 }
 
 static void test_roofline__compute_peak_by_bit_width(void **state)
