@@ -42,20 +42,22 @@ struct ar_validation {
 };
 
 /* The default grid's models: the six archs at 160M shapes and at a small width
- * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  Every
- * model's resident set (weight_bytes + kv_cache_bytes of its graph) at every
- * point of the grid (`quick` or full, as ar_validate_run) is kept clear of
- * hw's last-level cache C (mem[1]): <= C/3 or >= 3C.  A model in between loses
- * layers until its largest point is <= C/3, or is left out; either is told
- * in notes (one line each; notes_size 0 for none).  Fills up to max models;
- * returns the count or -1 with err. */
+ * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  A
+ * point's resident set (weight_bytes + kv_cache_bytes of its graph) must be
+ * clear of hw's last-level cache C (mem[1]): <= C/3 or >= 3C; ar_validate_run
+ * skips the points that are not.  A model whose points are not all clear gets
+ * the layer count (at most `layers`) that keeps the most of them clear, or is
+ * left out when none is; either is told in notes (one line each; notes_size 0
+ * for none).  Fills up to max models; returns the count or -1 with err. */
 int ar_validate_models(struct ar_model *out, int max, long layers, const struct ar_hw *hw,
 		       int quick, char *notes, size_t notes_size, struct ar_err *err);
 
 /* Run the grid over models: prefill at two or more lengths and decode at two
  * or more KV lengths, batch 1 and more than 1 (quick: prefill 32 and 128,
  * decode at 256 and 1024, batch 1 and 2; else 64/256/1024, 256/1024/4096 and
- * 1/4/16).  Predictions use hw, 32-bit weights, activations and KV.
+ * 1/4/16, prefill points of at most 4096 tokens).  Points whose resident set
+ * is within a factor 3 of the last-level cache are skipped (see
+ * ar_validate_models).  Predictions use hw, 32-bit weights, activations and KV.
  * -1 with err when a run fails.  v is released with ar_validation_release. */
 int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
 		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,

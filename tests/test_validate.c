@@ -1,0 +1,149 @@
+/* The validation grid's choice of models and layer counts against the
+ * last-level cache (ar_validate_models).  The executor is not run here. */
+#include "testutil.h"
+
+#include "validate.h"
+
+static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
+static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 }, f_b[] = { 1, 4, 16 };
+
+static void load_hw(struct ar_hw *hw, double llc)
+{
+	struct ar_err err = { 0 };
+
+	assert_int_equal(ar_hw_load(hw, "tests/data/good/hw-two-level.yaml", &err), 0);
+	hw->mem[1].capacity_bytes = llc;
+}
+
+static double resident(const struct ar_model *m, const struct ar_hw *hw, int decode, long B,
+		       long S)
+{
+	struct ar_graph g;
+	struct ar_workload wl = { .batch = B, .seq = S, .attn = AR_ATTN_FLASH, .wbits = 32,
+				  .abits = 32, .kvbits = 32, .tp = 1 };
+
+	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit,
+		       decode ? AR_PHASE_DECODE : AR_PHASE_PREFILL);
+	return g.weight_bytes + g.kv_cache_bytes;
+}
+
+/* Oracle: points of the grid (prefill of at most 4096 tokens) and how many
+ * are clear of C (<= C/3 or >= 3C). */
+static int count_clear(const struct ar_model *m, const struct ar_hw *hw, int quick, int *total)
+{
+	const long *pre = quick ? q_pre : f_pre, *dec = quick ? q_dec : f_dec;
+	const long *bs = quick ? q_b : f_b;
+	int n = quick ? 2 : 3, clear = 0;
+	double c = hw->mem[1].capacity_bytes;
+
+	*total = 0;
+	for (int b = 0; b < n; b++)
+		for (int d = 0; d < 2; d++)
+			for (int s = 0; s < n; s++) {
+				long S = d ? dec[s] : pre[s];
+				if (!d && bs[b] * S > 4096)
+					continue;
+				double r = resident(m, hw, d, bs[b], S);
+				clear += r <= c / 3 || r >= 3 * c;
+				(*total)++;
+			}
+	return clear;
+}
+
+static void test_validate__quick_grid_clear_of_cache(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model ms[16];
+	struct ar_err err = { 0 };
+	char notes[4096];
+	const long small_layers[6] = { 1, 3, 2, 2, 2, 3 }; /* mha gqa mla gta gva gha */
+
+	(void)state;
+	load_hw(&hw, 16777216);
+	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 12);
+	for (int i = 0; i < 12; i++) {
+		int total, clear = count_clear(&ms[i], &hw, 1, &total);
+		assert_int_equal(total, 8);
+		assert_int_equal(clear, 8);
+		assert_int_equal(ms[i].layers, i < 6 ? 4 : small_layers[i - 6]);
+	}
+	assert_string_equal(ms[6].name, "mha-small");
+	assert_non_null(strstr(notes, "mha-small: 4 layers -> 1, 8 of 8 points clear"));
+	/* with one layer more, MHA-small's largest point (KV 1024, batch 2:
+	 * 2·4·32 floats per token = 1 KiB, 2 MiB per layer) is past C/3 */
+	ms[6].layers = 2;
+	assert_true(resident(&ms[6], &hw, 1, 2, 1024) > 16777216 / 3.0);
+}
+
+static void test_validate__full_grid_most_points_clear(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model ms[16];
+	struct ar_err err = { 0 };
+	char notes[4096], line[160];
+
+	(void)state;
+	load_hw(&hw, 16777216);
+	assert_int_equal(ar_validate_models(ms, 16, 8, &hw, 0, notes, sizeof(notes), &err), 12);
+	for (int i = 0; i < 12; i++) {
+		int total, clear = count_clear(&ms[i], &hw, 0, &total);
+		/* 3 batches × (3 decode + the prefill points of <= 4096 tokens: 3, 3, 2) */
+		assert_int_equal(total, 17);
+		if (i < 6) { /* 160M shapes: every point in main memory */
+			assert_int_equal(ms[i].layers, 8);
+			assert_int_equal(clear, 17);
+			continue;
+		}
+		/* no layer count keeps more points clear; among equals the most layers */
+		struct ar_model m = ms[i];
+		for (long l = 1; l <= 8; l++) {
+			m.layers = l;
+			int t, c = count_clear(&m, &hw, 0, &t);
+			assert_true(c < clear || (c == clear && l <= ms[i].layers));
+		}
+		snprintf(line, sizeof(line), "%.60s: 8 layers -> %ld, %d of 17 points clear", ms[i].name,
+			 ms[i].layers, clear);
+		assert_non_null(strstr(notes, line));
+	}
+	/* MHA-small at batch 16 and 4096 KV positions: 64 MiB of cache per
+	 * layer, in main memory (>= 3C) whatever the layer count */
+	assert_true(resident(&ms[6], &hw, 1, 16, 4096) >= 3 * 16777216.0);
+}
+
+static void test_validate__no_point_clear_left_out(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model ms[16];
+	struct ar_err err = { 0 };
+	char notes[4096];
+
+	(void)state;
+	/* C = 3 MB: GQA-, GTA- and GHA-small's quick points lie between C/3 and 3C
+	 * at every layer count and are left out; MHA-small keeps its 4 layers, at
+	 * which one point (KV 1024, batch 2: 4 × 2 MiB of cache) is >= 3C */
+	load_hw(&hw, 3e6);
+	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 9);
+	assert_string_equal(ms[6].name, "mha-small");
+	assert_int_equal(ms[6].layers, 4);
+	int total;
+	assert_int_equal(count_clear(&ms[6], &hw, 1, &total), 1);
+	assert_true(resident(&ms[6], &hw, 1, 2, 1024) >= 9e6);
+	assert_non_null(strstr(notes, "mha-small: 4 layers, 1 of 8 points clear"));
+	assert_non_null(strstr(notes, "gqa-small: left out"));
+	assert_non_null(strstr(notes, "gta-small: left out"));
+	assert_non_null(strstr(notes, "gha-small: left out"));
+	for (int i = 0; i < 9; i++)
+		assert_true(strcmp(ms[i].name, "gta-small") && strcmp(ms[i].name, "gqa-small") &&
+			    strcmp(ms[i].name, "gha-small"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
+		cmocka_unit_test(test_validate__full_grid_most_points_clear),
+		cmocka_unit_test(test_validate__no_point_clear_left_out),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
