@@ -1063,7 +1063,7 @@ struct dplan {
 	long g, hpm, hpv;   /* maps per key head, outputs per map, outputs per value head */
 	long tiles, splits, items;
 	long part;          /* floats of one item's result: heads·dv accumulators, maps maxima, maps sums */
-	long per_thread;    /* floats of one thread's scores: maps·Bc */
+	long per_thread;    /* floats of one thread's scores and scaled queries: maps·(Bc + d_k) */
 };
 
 static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt)
@@ -1077,7 +1077,7 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
 	f->splits = lmax(1, f->splits);
 	f->items = a->B * f->splits;
 	f->part = a->heads * a->dv + 2 * a->maps;
-	f->per_thread = a->maps * Bc;
+	f->per_thread = a->maps * (Bc + a->dk1 + a->dk2);
 }
 
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
@@ -1089,25 +1089,204 @@ size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
 	return (size_t)(f.per_thread * nt + f.part * f.items);
 }
 
-/* y (n) += p[0]·x_0 + p[1]·x_1 + p[2]·x_2 + p[3]·x_3, rows x_r = x + r·xs */
-VEC static void axpy4_vec(float *y, const float *p, const float *x, long xs, long n)
+/* The decode kernel's inner tiles keep eight vector accumulators in
+ * registers while they walk their operands; they are inlined into
+ * decode_item (so into each of its builds) with constant shapes. */
+#define INLINE static inline __attribute__((always_inline))
+#define ST8(p, x) (*(v8u *)(p) = (x))
+
+enum { DSTEP = 16 };  /* keys per step of the score and value passes */
+/* software prefetch distance: about 40 KiB of a stream ahead of its use,
+ * 4 to 16 keys (rows of K or of V of row_floats floats) */
+static long ahead_keys(long row_floats)
 {
-	const float *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-	float p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
-#pragma omp simd
-	for (long i = 0; i < n; i++)
-		y[i] += p0 * x[i] + p1 * x1[i] + p2 * x2[i] + p3 * x3[i];
+	return lmax(4, lmin(16, 40960 / (long)sizeof(float) / lmax(1, row_floats)));
 }
 
-/* One item: every map of sequence b over keys [j0, j1).  s (maps, Bc)
- * scores; o (heads, dv) accumulators, m (maps) running maxima, l (maps)
- * running sums, left unnormalised for the merge. */
-VEC static void decode_item(const struct ar_attn_args *a, const struct dplan *f, long Bc,
-			    long b, long j0, long j1, float *s, float *o, float *m, float *l)
-{
-	long dv = a->dv, dk = a->dk1 + a->dk2;
-	const float *q = a->q + b * a->maps * dk;
+/* r = the lane sums of acc[0..7], in order: three rounds of pairwise
+ * shuffles and adds (14 shuffles and 7 adds for eight sums) */
+#define HSUM8(r, acc)                                                                  \
+	do {                                                                           \
+		const v8i l1_ = { 0, 8, 1, 9, 4, 12, 5, 13 }, h1_ = { 2, 10, 3, 11, 6, 14, 7, 15 }; \
+		const v8i l2_ = { 0, 1, 8, 9, 4, 5, 12, 13 }, h2_ = { 2, 3, 10, 11, 6, 7, 14, 15 }; \
+		const v8i l3_ = { 0, 1, 2, 3, 8, 9, 10, 11 }, h3_ = { 4, 5, 6, 7, 12, 13, 14, 15 }; \
+		v8f t_[4], u_[2];                                                      \
+		for (int i_ = 0; i_ < 4; i_++)                                         \
+			t_[i_] = __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], l1_) + \
+				 __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], h1_);  \
+		for (int i_ = 0; i_ < 2; i_++)                                         \
+			u_[i_] = __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], l2_) +      \
+				 __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], h2_);       \
+		(r) = __builtin_shuffle(u_[0], u_[1], l3_) + __builtin_shuffle(u_[0], u_[1], h3_); \
+	} while (0)
 
+/* the cache lines of len floats at p (prefetched for reading) */
+INLINE void prefetch_span(const float *p, long len)
+{
+	for (long c = 0; c < len; c += 16)
+		__builtin_prefetch(p + c);
+	__builtin_prefetch(p + len - 1);
+}
+
+/* t[x·nk + y] = q_x · k_y for nm query rows q_x = q + x·qs and nk keys
+ * k_y = k + y·ks of len floats, nm·nk = 8: a step of eight floats loads nk
+ * key and nm query vectors for nm·nk multiply-adds */
+INLINE void score_tile(float *t, const float *q, long qs, int nm, const float *k, long ks,
+		       int nk, long len)
+{
+	v8f acc[8], r;
+	long c = 0;
+
+	for (int x = 0; x < 8; x++)
+		acc[x] = (v8f){ 0 };
+	for (; c + 8 <= len; c += 8) {
+		v8f kv[8];
+		for (int y = 0; y < nk; y++)
+			kv[y] = LD8(k + y * ks + c);
+		for (int x = 0; x < nm; x++) {
+			v8f qv = LD8(q + x * qs + c);
+			for (int y = 0; y < nk; y++)
+				acc[x * nk + y] += qv * kv[y];
+		}
+	}
+	HSUM8(r, acc);
+	ST8(t, r);
+	for (; c < len; c++)
+		for (int x = 0; x < nm; x++)
+			for (int y = 0; y < nk; y++)
+				t[x * nk + y] += q[x * qs + c] * k[y * ks + c];
+}
+
+/* s[x·ss + y] (+)= q_x · k_y for nm query rows and n keys as above: tiles of
+ * nm rows × 8/nm keys, then the keys left over one at a time.  pf != 0:
+ * prefetch the same span of the keys pf floats further on */
+INLINE void score_rows(float *s, long ss, const float *q, long qs, int nm, const float *k,
+		       long ks, long n, long len, int add, long pf)
+{
+	int nk = 8 / nm;
+	long y = 0;
+	float t[8];
+
+	for (; y + nk <= n; y += nk) {
+		if (pf)
+			for (int z = 0; z < nk; z++)
+				prefetch_span(k + (y + z) * ks + pf, len);
+		score_tile(t, q, qs, nm, k + y * ks, ks, nk, len);
+		for (int x = 0; x < nm; x++)
+			for (int z = 0; z < nk; z++)
+				s[x * ss + y + z] = (add ? s[x * ss + y + z] : 0) + t[x * nk + z];
+	}
+	for (; y < n; y++) {
+		if (pf)
+			prefetch_span(k + y * ks + pf, len);
+		for (int x = 0; x < nm; x++) {
+			const float *qx = q + x * qs, *ky = k + y * ks;
+			float d = 0;
+#pragma omp simd reduction(+ : d)
+			for (long c = 0; c < len; c++)
+				d += qx[c] * ky[c];
+			s[x * ss + y] = (add ? s[x * ss + y] : 0) + d;
+		}
+	}
+}
+
+/* s[x·ss + y] (+)= q_x · k_y for nq query rows (any count) and n keys; the
+ * first group of rows prefetches */
+INLINE void score_block(float *s, long ss, const float *q, long qs, long nq, const float *k,
+			long ks, long n, long len, int add, long pf)
+{
+	long x = 0;
+
+	for (; x + 4 <= nq; x += 4, pf = 0)
+		score_rows(s + x * ss, ss, q + x * qs, qs, 4, k, ks, n, len, add, pf);
+	for (; x + 2 <= nq; x += 2, pf = 0)
+		score_rows(s + x * ss, ss, q + x * qs, qs, 2, k, ks, n, len, add, pf);
+	for (; x < nq; x++, pf = 0)
+		score_rows(s + x * ss, ss, q + x * qs, qs, 1, k, ks, n, len, add, pf);
+}
+
+/* o_x[0 .. 8w) += Σ_y p_x[y] · v_y[0 .. 8w) for no outputs o_x = o + x·os
+ * with probabilities p_x = p + x·ps (ps = 0: one map for all) and n keys
+ * v_y = v + y·vs, no·w ≤ 8: the no·w accumulators stay in registers over the
+ * keys; a key loads w value vectors and no probabilities.  pf as above. */
+INLINE void value_tile(float *o, long os, const float *p, long ps, int no, const float *v,
+		       long vs, long n, int w, long pf)
+{
+	const float *px[4] = { p, p + ps, p + 2 * ps, p + 3 * ps };
+	v8f acc[8];
+
+	for (int x = 0; x < no; x++)
+		for (int u = 0; u < w; u++)
+			acc[x * w + u] = LD8(o + x * os + 8 * u);
+	for (long y = 0; y < n; y++, v += vs) {
+		v8f vv[8];
+		if (pf)
+			for (int u = 0; u < w; u += 2)
+				__builtin_prefetch(v + pf + 8 * u);
+		for (int u = 0; u < w; u++)
+			vv[u] = LD8(v + 8 * u);
+		for (int x = 0; x < no; x++)
+			for (int u = 0; u < w; u++)
+				acc[x * w + u] += px[x][y] * vv[u];
+	}
+	for (int x = 0; x < no; x++)
+		for (int u = 0; u < w; u++)
+			ST8(o + x * os + 8 * u, acc[x * w + u]);
+}
+
+/* o_x (dv) += Σ_y p_x[y] · v_y (dv) for no outputs as above: chunks of
+ * 8·(8/no) floats, then single vectors, then the floats left over */
+INLINE void value_rows(float *o, long dv, const float *p, long ps, int no, const float *v,
+		       long vs, long n, long pf)
+{
+	int w = 8 / no;
+	long c = 0;
+
+	for (; c + 8 * w <= dv; c += 8 * w)
+		value_tile(o + c, dv, p, ps, no, v + c, vs, n, w, pf);
+	for (; c + 8 <= dv; c += 8)
+		value_tile(o + c, dv, p, ps, no, v + c, vs, n, 1, pf);
+	for (; c < dv; c++)
+		for (int x = 0; x < no; x++) {
+			float acc = o[x * dv + c];
+			for (long y = 0; y < n; y++)
+				acc += p[x * ps + y] * v[y * vs + c];
+			o[x * dv + c] = acc;
+		}
+}
+
+/* value_rows for no = 4, 2 or 1 outputs (ps = 0: one map) as constants */
+#define VALUE_ROWS(o, dv, p, ps, no, v, vs, n, pf)                                     \
+	do {                                                                           \
+		if ((no) == 4 && (ps) == 0)                                            \
+			value_rows(o, dv, p, 0, 4, v, vs, n, pf);                      \
+		else if ((no) == 4)                                                    \
+			value_rows(o, dv, p, ps, 4, v, vs, n, pf);                     \
+		else if ((no) == 2 && (ps) == 0)                                       \
+			value_rows(o, dv, p, 0, 2, v, vs, n, pf);                      \
+		else if ((no) == 2)                                                    \
+			value_rows(o, dv, p, ps, 2, v, vs, n, pf);                     \
+		else                                                                   \
+			value_rows(o, dv, p, 0, 1, v, vs, n, pf);                      \
+	} while (0)
+
+/* One item: every map of sequence b over keys [j0, j1).  ws holds the
+ * scores s (maps, Bc) and the scaled queries (maps, d_k); o (heads, dv)
+ * accumulators, m (maps) running maxima, l (maps) running sums, left
+ * unnormalised for the merge. */
+VEC static void decode_item(const struct ar_attn_args *a, const struct dplan *f, long Bc,
+			    long b, long j0, long j1, float *ws, float *o, float *m, float *l)
+{
+	long dv = a->dv, dk = a->dk1 + a->dk2, g = f->g;
+	const float *k1 = a->k1 + b * a->k1_bs, *v = a->v + b * a->v_bs;
+	const float *k2 = a->k2 ? a->k2 + b * a->k2_bs : NULL;
+	float *s = ws, *q = ws + a->maps * Bc;
+	long kpf = ahead_keys((a->kh - 1) * a->k1_hs + a->dk1);
+	long vpf = ahead_keys((a->vh - 1) * a->v_hs + dv);
+
+	/* the scale folded into the queries once: s = (scale·q) · k */
+	for (long i = 0; i < a->maps * dk; i++)
+		q[i] = a->q[b * a->maps * dk + i] * a->scale;
 	for (long i = 0; i < a->maps; i++) {
 		m[i] = M_INIT;
 		l[i] = 0;
@@ -1115,62 +1294,44 @@ VEC static void decode_item(const struct ar_attn_args *a, const struct dplan *f,
 	memset(o, 0, (size_t)(a->heads * dv) * sizeof(float));
 	for (long k0 = j0; k0 < j1; k0 += Bc) {
 		long bc = lmin(Bc, j1 - k0);
-		/* 1. scores of the block, four keys at a time (their rows are read
-		 * together, whole): with g >= 4 maps per key head the maps share each
-		 * key's loads, else each map shares its query over the four keys */
-		for (long j = 0; j < bc; j += 4) {
-			long nj = lmin(4, bc - j);
-			const float *k = a->k1 + b * a->k1_bs + (k0 + j) * a->k1_ps;
-			if (f->g >= 4)
-				for (long jj = 0; jj < nj; jj += 2)
-					for (long h = 0; h < a->kh; h++) {
-						const float *kj = k + jj * a->k1_ps + h * a->k1_hs;
-						float *sj = s + h * f->g * Bc + j + jj;
-						if (jj + 1 < nj) /* two keys against four maps per pass */
-							dots2(sj, sj + 1, Bc, q + h * f->g * dk, dk, f->g, kj,
-							      kj + a->k1_ps, a->dk1);
-						else
-							dots(sj, Bc, q + h * f->g * dk, dk, f->g, kj, a->dk1, 0);
-					}
-			else
-				for (long h = 0; h < a->kh; h++)
-					for (long i = 0; i < f->g; i++)
-						dots(s + (h * f->g + i) * Bc + j, 1, k + h * a->k1_hs, a->k1_ps, nj,
-						     q + (h * f->g + i) * dk, a->dk1, 0);
-			if (a->dk2) {
-				const float *k2 = a->k2 + b * a->k2_bs + (k0 + j) * a->k2_ps;
-				for (long jj = 0; jj < nj; jj++)
-					dots(s + j + jj, Bc, q + a->dk1, dk, a->maps, k2 + jj * a->k2_ps,
-					     a->dk2, 1);
-			}
+		/* 1. scores, DSTEP keys at a time, every key head of those keys;
+		 * the keys kpf further on are prefetched as these are read */
+		for (long j = 0; j < bc; j += DSTEP) {
+			long n = lmin(DSTEP, bc - j), ahead = k0 + j + n - 1 + kpf < j1;
+			const float *kj = k1 + (k0 + j) * a->k1_ps;
+			for (long h = 0; h < a->kh; h++)
+				score_block(s + h * g * Bc + j, Bc, q + h * g * dk, dk, g,
+					    kj + h * a->k1_hs, a->k1_ps, n, a->dk1, 0,
+					    ahead ? kpf * a->k1_ps : 0);
+			if (a->dk2)
+				score_block(s + j, Bc, q + a->dk1, dk, a->maps, k2 + (k0 + j) * a->k2_ps,
+					    a->k2_ps, n, a->dk2, 1, ahead ? kpf * a->k2_ps : 0);
 		}
 		/* 2. online softmax per map; rescale the outputs of that map */
 		for (long i = 0; i < a->maps; i++) {
-			float *si = s + i * Bc;
-			scale_vec(si, a->scale, bc);
-			float corr = online_row(si, bc, bc, &m[i], &l[i]);
+			float corr = online_row(s + i * Bc, bc, bc, &m[i], &l[i]);
 			if (corr != 1.0f)
 				scale_vec(o + i * f->hpm * dv, corr, f->hpm * dv);
 		}
-		/* 3. o[e] += p[map of e][j] · v_{value head of e}[j], four keys at a time */
-		long j = 0;
-		long vrow = a->vh * a->v_hs + a->dv - a->v_hs; /* floats of a value row */
-		for (; j + 4 <= bc; j += 4) {
-			const float *v = a->v + b * a->v_bs + (k0 + j) * a->v_ps;
-			/* the next four rows, in address order (the loop below reads them
-			 * a head at a time, which hardware prefetchers follow badly) */
-			if (j + 8 <= bc)
-				for (long r = 4; r < 8; r++)
-					for (long c = 0; c < vrow; c += 16)
-						__builtin_prefetch(v + r * a->v_ps + c);
-			for (long e = 0; e < a->heads; e++)
-				axpy4_vec(o + e * dv, s + e / f->hpm * Bc + j, v + e / f->hpv * a->v_hs,
-					  a->v_ps, dv);
-		}
-		for (; j < bc; j++) {
-			const float *v = a->v + b * a->v_bs + (k0 + j) * a->v_ps;
-			for (long e = 0; e < a->heads; e++)
-				axpy_vec(o + e * dv, s[e / f->hpm * Bc + j], v + e / f->hpv * a->v_hs, dv);
+		/* 3. o[e] += Σ_j p[map of e][j] · v_{value head of e}[j], DSTEP keys
+		 * at a time; the outputs of a value head share its value loads:
+		 * groups of up to four outputs on consecutive maps (one output per
+		 * map) or on one map */
+		for (long j = 0; j < bc; j += DSTEP) {
+			long n = lmin(DSTEP, bc - j), ahead = k0 + j + n - 1 + vpf < j1;
+			const float *vj = v + (k0 + j) * a->v_ps;
+			for (long e = 0; e < a->heads;) {
+				long vhd = e / f->hpv, left = (vhd + 1) * f->hpv - e, ps = Bc;
+				long pf = ahead && e == vhd * f->hpv ? vpf * a->v_ps : 0;
+				if (f->hpm > 1) { /* stay on the map of e */
+					left = lmin(left, (e / f->hpm + 1) * f->hpm - e);
+					ps = 0;
+				}
+				int no = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+				VALUE_ROWS(o + e * dv, dv, s + e / f->hpm * Bc + j, ps, no,
+					   vj + vhd * a->v_hs, a->v_ps, n, pf);
+				e += no;
+			}
 		}
 	}
 }

@@ -138,13 +138,15 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 			  struct ar_kcount *cnt);
 
 /* Decode attention (Sq = 1, no mask): one work item per (sequence, key
- * range) walks its keys in order, four at a time: it scores all g = maps/kh
- * maps of every key head against that head's keys (two keys against four
- * maps per pass when g >= 4, else four keys against one map), then adds every
- * output's share of the four value rows; K and V stream from memory once.
- * Blocks of Bc keys share one online-softmax update.  Key ranges are split over threads when the B sequences are fewer
- * than twice the threads; a final pass merges the ranges of each map
- * (weights e^{m_s − max m}) and normalises.  scratch holds
+ * range) walks its keys in order, in blocks of Bc keys that share one
+ * online-softmax update.  A block is scored 16 keys at a time against every
+ * map of every key head (tiles of 4 maps × 2 keys, 2 × 4 or 1 × 8 held in
+ * registers; the scale is folded into the queries once), then the value rows
+ * are added 16 keys at a time into up to four outputs of a value head at
+ * once; K and V stream from memory once, prefetched about 40 KiB ahead.  Key
+ * ranges are split over threads when the B sequences are fewer than twice
+ * the threads; a final pass merges the ranges of each map (weights
+ * e^{m_s − max m}) and normalises.  scratch holds
  * ar_kernels_decode_attn_scratch(a, Bc) floats. */
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc);
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch);

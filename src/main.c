@@ -62,7 +62,9 @@ static const char usage_text[] =
 	"            [--format table|json] [--output FILE]\n"
 	"            measured against predicted over a grid (six archs, in and over the\n"
 	"            last-level cache, two prefill and two decode lengths, batch 1 and 2);\n"
-	"            models are cut to 4 layers (--quick) or 8; calibrates when H is missing;\n"
+	"            models are cut to 4 layers (--quick) or 8; without --hw it first\n"
+	"            calibrates this machine afresh (not written to hw/) with the threads\n"
+	"            of hw/host.yaml, so that ceilings and measurements are of one moment;\n"
 	"            run and validate use as many threads as H was calibrated with\n"
 	"\n"
 	"M is a name in configs/ (gta-1b), a YAML path or a Hugging Face config.json;\n"
@@ -855,6 +857,41 @@ static int calibrate_to(const char *path, int threads, int quiet)
 	return 0;
 }
 
+/* Calibrate this machine into hw (the descriptor calibrate would write, read
+ * back from memory); a one-line summary on stderr. */
+static int calibrate_into(struct ar_hw *hw, int threads)
+{
+	struct ar_calib c;
+	struct ar_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc = 1;
+
+	if (ar_calibrate_run(&c, threads, &err)) {
+		report(&err);
+		return 1;
+	}
+	if (!(f = open_memstream(&text, &len))) {
+		fprintf(stderr, "attnroof: error: out of memory\n");
+		return 1;
+	}
+	int ok = ar_calibrate_write_yaml(f, &c, "host") == 0;
+	if (fclose(f) || !ok)
+		fprintf(stderr, "attnroof: error: out of memory\n");
+	else if (ar_hw_parse(hw, "host (calibrated now)", text, len, &err))
+		report(&err);
+	else
+		rc = 0;
+	free(text);
+	if (!rc)
+		fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
+			"DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
+			c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.level_bw[0] / 1e9,
+			c.overhead_s * 1e6, c.wall_s);
+	return rc;
+}
+
 static int cmd_calibrate(int argc, char **argv)
 {
 	const char *output = "hw/host.yaml";
@@ -906,14 +943,13 @@ static int cmd_validate(int argc, char **argv)
 		return usage_error("%s", "validate writes table or json");
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
-	if (!have_hw) {
-		fprintf(stderr, "attnroof: no hw/host.yaml; calibrating first\n");
-		if (calibrate_to("hw/host.yaml", 0, 1) || host_hw(&o, &hw, &have_hw))
+	if (!o.n_hws) {
+		/* this machine now, with the threads hw/host.yaml was measured
+		 * with (every core without it): a shared host's ceilings drift by
+		 * tens of percent within the hour */
+		int threads = have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0;
+		if (calibrate_into(&hw, threads))
 			return 1;
-		if (!have_hw) {
-			fprintf(stderr, "attnroof: error: cannot read the new hw/host.yaml\n");
-			return 1;
-		}
 	}
 	/* as many threads as the descriptor was measured with */
 	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0);
