@@ -17,6 +17,9 @@ enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
  * (64 MB: beyond the caches, as a model's weights) */
 enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
        AR_CAL_COPIES_EFF = 8 };
+/* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
+ * matrix of at most a third of the usable last-level cache */
+enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
 
 /* the decode attention probe: one sequence of KEYS_ATTN keys, MAPS_ATTN maps
  * over KH_ATTN key heads of D_ATTN (a GQA shape, 4 maps per key head),
@@ -44,6 +47,11 @@ struct ar_calib {
 	double overhead_s;         /* fixed cost of one op (fork/join, a BLAS call) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
+	/* the same through one weight matrix held in the last-level cache
+	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
+	int n_eff_cached;
+	long eff_cached_cols;
+	double eff_cached_value[AR_CAL_MAX_SWEEP];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];

@@ -125,24 +125,27 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 	return 0;
 }
 
-/* matrix_efficiency: a list of {rows, value, source}, rows increasing */
-static int load_efficiency(struct ar_hw *hw, const struct ar_doc *doc, const struct ar_node *n,
-			   struct ar_err *err)
+/* matrix_efficiency and matrix_efficiency_cached: a list of {rows, value,
+ * source}, rows increasing, into pts / *count */
+static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key,
+			   const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
 {
 	static const char *const keys[] = { "rows", "value", "source", NULL };
+	char what[64];
 	int i = 0;
 
-	if (ar_node_expect(doc, n, AR_NODE_SEQ, "matrix_efficiency", err))
+	if (ar_node_expect(doc, n, AR_NODE_SEQ, key, err))
 		return -1;
 	if (n->n_children == 0)
-		return ar_node_errf(doc, n, err, "'matrix_efficiency' needs at least one point");
+		return ar_node_errf(doc, n, err, "'%s' needs at least one point", key);
 	if (n->n_children > AR_HW_MAX_EFF)
-		return ar_node_errf(doc, n, err, "'matrix_efficiency' has %d points; the limit is %d",
+		return ar_node_errf(doc, n, err, "'%s' has %d points; the limit is %d", key,
 				    n->n_children, AR_HW_MAX_EFF);
 	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
-		struct ar_eff_point *pt = &hw->matrix_eff[i];
+		struct ar_eff_point *pt = &pts[i];
 		const struct ar_node *r, *v, *s;
-		if (ar_node_expect(doc, c, AR_NODE_MAP, "matrix_efficiency[]", err) ||
+		snprintf(what, sizeof(what), "%s[]", key);
+		if (ar_node_expect(doc, c, AR_NODE_MAP, what, err) ||
 		    ar_node_check_keys(doc, c, keys, err))
 			return -1;
 		r = ar_node_get(c, "rows");
@@ -150,27 +153,32 @@ static int load_efficiency(struct ar_hw *hw, const struct ar_doc *doc, const str
 		s = ar_node_get(c, "source");
 		if (!r || !v || !s)
 			return ar_node_errf(doc, c, err,
-					    "a 'matrix_efficiency' point needs 'rows', 'value' and 'source'");
+					    "a '%s' point needs 'rows', 'value' and 'source'", key);
 		if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
-			return ar_node_errf(doc, s, err,
-					    "'matrix_efficiency.source' must be a non-empty string");
-		if (ar_node_num(doc, r, "matrix_efficiency.rows", 0, 1e9, &pt->rows, err) ||
-		    ar_node_num(doc, v, "matrix_efficiency.value", 0, 1.0, &pt->value, err))
+			return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", key);
+		snprintf(what, sizeof(what), "%s.rows", key);
+		if (ar_node_num(doc, r, what, 0, 1e9, &pt->rows, err))
 			return -1;
-		if (i > 0 && pt->rows <= hw->matrix_eff[i - 1].rows)
-			return ar_node_errf(doc, r, err,
-					    "'matrix_efficiency' rows must increase (%g after %g)",
-					    pt->rows, hw->matrix_eff[i - 1].rows);
+		snprintf(what, sizeof(what), "%s.value", key);
+		if (ar_node_num(doc, v, what, 0, 1.0, &pt->value, err))
+			return -1;
+		if (i > 0 && pt->rows <= pts[i - 1].rows)
+			return ar_node_errf(doc, r, err, "'%s' rows must increase (%g after %g)", key,
+					    pt->rows, pts[i - 1].rows);
 	}
-	hw->n_matrix_eff = i;
+	*count = i;
 	return 0;
 }
 
-double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows)
+double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached)
 {
 	const struct ar_eff_point *p = hw->matrix_eff;
 	int n = hw->n_matrix_eff;
 
+	if (cached && hw->n_matrix_eff_cached) {
+		p = hw->matrix_eff_cached;
+		n = hw->n_matrix_eff_cached;
+	}
 	if (n == 0 || rows <= 0)
 		return 1;
 	if (rows <= p[0].rows)
@@ -189,7 +197,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	static const char *const keys[] = {
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
-		"overhead_s", "matrix_efficiency", "decode_attention_flops_per_s", NULL
+		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
+		"decode_attention_flops_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -282,7 +291,12 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "overhead_s")) &&
 	    sourced(doc, n, "overhead_s", 1, 1.0, &hw->overhead_s, err))
 		return -1;
-	if ((n = ar_node_get(root, "matrix_efficiency")) && load_efficiency(hw, doc, n, err))
+	if ((n = ar_node_get(root, "matrix_efficiency")) &&
+	    load_efficiency(hw->matrix_eff, &hw->n_matrix_eff, "matrix_efficiency", doc, n, err))
+		return -1;
+	if ((n = ar_node_get(root, "matrix_efficiency_cached")) &&
+	    load_efficiency(hw->matrix_eff_cached, &hw->n_matrix_eff_cached,
+			    "matrix_efficiency_cached", doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "decode_attention_flops_per_s")) &&
 	    sourced(doc, n, "decode_attention_flops_per_s", 0, MAX_FLOPS,

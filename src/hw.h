@@ -48,6 +48,11 @@ struct ar_hw {
 	 * increasing, values in (0, 1]; none (n 0) means the peak at every shape */
 	int n_matrix_eff;
 	struct ar_eff_point matrix_eff[AR_HW_MAX_EFF];
+	/* optional `matrix_efficiency_cached`, the same for products whose
+	 * weights a cache holds (the graph's weights and KV cache fit a level
+	 * below main memory); none: matrix_efficiency serves both */
+	int n_matrix_eff_cached;
+	struct ar_eff_point matrix_eff_cached[AR_HW_MAX_EFF];
 	/* optional `decode_attention_flops_per_s`: what the decode attention
 	 * kernel attains, matrix and vector FLOPs together as the graph counts
 	 * them; the decode flash op's compute time is its FLOPs over it (in place
@@ -71,9 +76,10 @@ int ar_hw_parse(struct ar_hw *hw, const char *name, const char *text, size_t len
 double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
 
 /* Fraction of the matrix peak a product of `rows` rows attains: the curve
- * interpolated linearly in log(rows), held at its end values outside it; 1
- * when the descriptor has no curve (or rows <= 0). */
-double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows);
+ * (matrix_efficiency_cached when `cached` and the descriptor has it, else
+ * matrix_efficiency) interpolated linearly in log(rows), held at its end
+ * values outside it; 1 when the descriptor has no curve (or rows <= 0). */
+double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

@@ -28,23 +28,24 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 }
 
 /* Fraction of the matrix peak an op's products attain: the descriptor's
- * curve at the op's rows for products, 1 for everything else. */
-static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw)
+ * curve at the op's rows for products (its cache-resident curve when the
+ * weights sit in a cache), 1 for everything else. */
+static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, int cached)
 {
-	return hw->n_matrix_eff && ar_op_kind(op->id) == AR_KIND_MATMUL
-		? ar_hw_matrix_efficiency(hw, (double)op->shape.m) : 1;
+	return ar_op_kind(op->id) == AR_KIND_MATMUL
+		? ar_hw_matrix_efficiency(hw, (double)op->shape.m, cached) : 1;
 }
 
 /* Compute time of one op, as ar_roofline_eval computes it: matrix FLOPs at
  * the matrix peak of the op's width times the efficiency curve, vector FLOPs
  * at the vector peak; the decode flash op at the descriptor's decode
  * attention rate when it declares one (matrix and vector FLOPs together). */
-static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
+static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw,
+			   int cached)
 {
 	if (op->id == AR_OP_FLASH && ph == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0)
 		return (op->mflops + op->vflops) * (1 / hw->decode_attn_flops_per_s);
-	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) *
-		       (hw->n_matrix_eff ? 1 / matrix_eff(op, hw) : 1) +
+	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, cached)) +
 	       op->vflops * (1 / ar_hw_peak(hw, 0, op->vbits));
 }
 
@@ -90,7 +91,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
 	const double attn_inv = g->phase == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0
 		? 1 / hw->decode_attn_flops_per_s : 0;
-	const int curve = hw->n_matrix_eff > 0;
+	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0;
+	const double resident = g->weight_bytes + g->kv_cache_bytes;
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
 
 	for (int l = hw->n_mem - 1; l > 0; l--)
@@ -118,10 +120,12 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		return ar_errf(err, NULL, 0, 0,
 			       "device '%s' has no device link (link_bw_bytes_per_s), so --tp > 1 cannot be modelled",
 			       hw->name);
+	/* weights (with the KV cache) held by a level below main memory */
+	const int cached = n_cached > 0 && resident <= cap[n_cached - 1];
 	for (int i = 0; curve && i < g->n_ops; i++)
-		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw);
+		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, cached);
 
-	const double resident_inv = level_inv(cap, lvl_inv, n_cached, g->weight_bytes + g->kv_cache_bytes);
+	const double resident_inv = level_inv(cap, lvl_inv, n_cached, resident);
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
 		const double *b = op->bytes;
@@ -243,14 +247,19 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 		}
 		qsort(cuts, (size_t)nc, sizeof(*cuts), cmp_double);
 		cuts[nc] = s2 + 1;
-		double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw) - compute_time(o1, AR_PHASE_DECODE, hw)) / span;
-		double c0 = compute_time(o1, AR_PHASE_DECODE, hw) - c_slope * s1;
 		double sum = 0;
 		for (int k = 0; k < nc; k++) {
 			double lo = cuts[k], hi = cuts[k + 1] - 1, mid;
 			if (hi < lo)
 				continue;
 			mid = (lo + hi) / 2;
+			/* compute: affine in s within the segment, whose weights stay
+			 * in one level (the resident set's crossings are cuts) */
+			double res = f1[AR_B_WEIGHT] + (f2[AR_B_WEIGHT] - f1[AR_B_WEIGHT]) / span * (mid - s1);
+			int cached = level_for(hw, res) != 0;
+			double ct1 = compute_time(o1, AR_PHASE_DECODE, hw, cached);
+			double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw, cached) - ct1) / span;
+			double c0 = ct1 - c_slope * s1;
 			double m0 = 0, m1 = 0;
 			for (int c = 0; c < AR_B_COUNT; c++) {
 				double b_slope = (o2->bytes[c] - o1->bytes[c]) / span;

@@ -93,6 +93,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-deep.yaml:2:39: error: document nested deeper than 32 levels" },
 	{ HW, "hw-duplicate-key.yaml",
 	  "tests/data/bad/hw-duplicate-key.yaml:4:1: error: duplicate key 'kind' (first at line 3)" },
+	{ HW, "hw-eff-cached-order.yaml",
+	  "tests/data/bad/hw-eff-cached-order.yaml:18:12: error: 'matrix_efficiency_cached' rows must increase (4 after 8)" },
 	{ HW, "hw-eff-empty.yaml",
 	  "tests/data/bad/hw-eff-empty.yaml:15:20: error: 'matrix_efficiency' needs at least one point" },
 	{ HW, "hw-eff-map.yaml",

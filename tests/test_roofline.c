@@ -252,6 +252,57 @@ static void test_roofline__real_graph_totals(void **state)
 	assert_close(t.bytes, ar_graph_bytes(&g), 1e-15, 0);
 }
 
+/* Matrix efficiency curves (log-interpolated in rows, the cache-resident one
+ * when weights and KV cache fit the cache) and the decode attention rate. */
+static void test_roofline__efficiency_curves_and_attention_rate(void **state)
+{
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	const double zero[AR_B_COUNT] = { 0 };
+
+	(void)state;
+	load_hw(&hw, "good/hw-curves.yaml");
+	/* rows 10 is halfway between 1 and 100 in log: 0.1 + 0.5·0.4, 0.4 + 0.5·0.6 */
+	assert_close(ar_hw_matrix_efficiency(&hw, 10, 0), 0.3, 1e-15, 0);
+	assert_close(ar_hw_matrix_efficiency(&hw, 10, 1), 0.7, 1e-15, 0);
+	assert_close(ar_hw_matrix_efficiency(&hw, 0.5, 0), 0.1, 0, 0);
+	assert_close(ar_hw_matrix_efficiency(&hw, 1000, 1), 1.0, 0, 0);
+	/* a product of 10 rows, 1 GFLOP at the fp32 peak of 10 TFLOP/s: weights
+	 * and KV cache of 1.1 MB are in DRAM, then 0.9 MB in the 1 MB cache */
+	one_op(&g, zero, 8e5, 3e5, 1e5);
+	g.ops[0].id = AR_OP_Q_PROJ;
+	g.ops[0].mbits = g.ops[0].vbits = 32;
+	g.ops[0].shape = (struct ar_shape){ 10, 64, 64, 1 };
+	g.ops[0].mflops = 1e9;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.3), 1e-15, 0);
+	g.kv_cache_bytes = 1e5;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.7), 1e-15, 0);
+	/* without a cached curve the main one serves both */
+	struct ar_hw one = hw;
+	one.n_matrix_eff_cached = 0;
+	eval(&g, &one, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.3), 1e-15, 0);
+	/* vector FLOPs and non-product ops are not scaled */
+	g.ops[0].vflops = 5e8;
+	g.ops[0].id = AR_OP_QK;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / 10e12 + 5e8 / 5e12, 1e-15, 0);
+	/* the decode flash op at the attention rate (matrix and vector FLOPs
+	 * together); in prefill at the peaks */
+	g.ops[0].id = AR_OP_FLASH;
+	g.ops[0].mflops = 3e9;
+	g.ops[0].vflops = 1e9;
+	g.phase = AR_PHASE_DECODE;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e9 / 1e12, 1e-15, 0);
+	g.phase = AR_PHASE_PREFILL;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 3e9 / 10e12 + 1e9 / 5e12, 1e-15, 0);
+}
+
 /* ---- generation ---- */
 
 struct gen_case {
@@ -317,6 +368,10 @@ static void test_roofline__closed_form_generation_equals_steps(void **state)
 		{ "good/tiny-gta.yaml", "good/hw-two-level.yaml", 4, 600, 500, AR_ATTN_FLASH, 2, -1, 0 },
 		{ "good/tiny-mla.yaml", "good/hw-two-level.yaml", 4, 500, 400, AR_ATTN_NAIVE, 1, 0, 0 },
 		{ "good/tiny-moe.yaml", "good/hw-two-level.yaml", 8, 900, 300, AR_ATTN_FLASH, 2, -1, 0 },
+		/* curves and the attention rate; weights and KV leave the cache
+		 * mid-generation, so the products change curve there */
+		{ "good/tiny-gqa.yaml", "good/hw-curves.yaml", 4, 700, 300, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "good/tiny-gqa.yaml", "good/hw-curves.yaml", 1, 3000, 600, AR_ATTN_FLASH, 1, -1, 1e-7 },
 	};
 	double worst = 0;
 
@@ -433,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_roofline__compute_peak_by_bit_width),
 		cmocka_unit_test(test_roofline__bound_overhead_and_link),
 		cmocka_unit_test(test_roofline__real_graph_totals),
+		cmocka_unit_test(test_roofline__efficiency_curves_and_attention_rate),
 		cmocka_unit_test(test_roofline__closed_form_generation_equals_steps),
 		cmocka_unit_test(test_roofline__generation_crosses_cache_levels),
 		cmocka_unit_test(test_roofline__ttft_and_tpot_definitions),
