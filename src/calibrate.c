@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "graph.h"
 #include "kernels.h"
 
 static double now_s(void)
@@ -165,6 +166,54 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 	}
 	free(kv); free(q); free(out); free(scratch);
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / best;
+}
+
+/* FLOPs per second of the executor's causal flash prefill, counted as the
+ * graph counts the prefill flash op (matrix 2·pairs·(d_k + d_v) and vector
+ * 5·pairs per key head over the computed tiles).  The decode probe's maps and
+ * heads, AR_CAL_SEQ_PREFILL positions, tiles sized from onchip bytes per core
+ * as the graph sizes them; best of three passes after a warm-up. */
+static double prefill_attn_rate(double onchip, long *tile, struct ar_err *err, int *fail)
+{
+	const long S = AR_CAL_SEQ_PREFILL, kh = AR_CAL_KH_ATTN, d = AR_CAL_D_ATTN;
+	const long maps = AR_CAL_MAPS_ATTN, g = maps / kh;
+	/* graph.c's tiles: half the on-chip memory for the Q tile and its fp32
+	 * accumulators, half for the K and V tiles, at least 16 */
+	long t = (long)fmax(16, floor(onchip / 2 / (2.0 * d * sizeof(float))));
+	long Br = t, Bc = t < S ? t : S;
+	struct ar_attn_args a = { .B = 1, .Sq = S, .Sk = S, .maps = maps, .kh = kh,
+				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d, .causal = 1,
+				  .scale = 1.0f / sqrtf((float)d), .k1_bs = S * kh * d,
+				  .k1_ps = kh * d, .k1_hs = d, .v_bs = S * kh * d, .v_ps = kh * d,
+				  .v_hs = d };
+	float *q = malloc(sizeof(float) * (size_t)(S * maps * d));
+	float *kv = malloc(sizeof(float) * (size_t)(2 * S * kh * d));
+	float *out = malloc(sizeof(float) * (size_t)(S * maps * d));
+	float *scratch = malloc(sizeof(float) * (ar_kernels_flash_scratch(&a, Br, Bc) + 1));
+	double best = 1e30, pairs, keys;
+
+	*tile = t;
+	if (!q || !kv || !out || !scratch) {
+		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the prefill attention probe");
+		free(q); free(kv); free(out); free(scratch);
+		return 0;
+	}
+	fill(q, S * maps * d);
+	fill(kv, 2 * S * kh * d);
+	a.q = q;
+	a.k1 = kv;
+	a.v = kv + S * kh * d;
+	a.out = out;
+	for (int r = 0; r < 4; r++) { /* the first pass only warms up */
+		double t0 = now_s();
+		ar_kernels_flash(&a, Br, Bc, scratch);
+		double dt = now_s() - t0;
+		best = r > 0 && dt < best ? dt : best;
+	}
+	free(q); free(kv); free(out); free(scratch);
+	ar_flash_causal_tiles(S, S, Br / g < 1 ? 1 : Br / g, Bc, &pairs, &keys);
+	pairs *= (double)g;
+	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / best;
 }
 
 static double cache_size(int name, int index, const char *fallback_level)
@@ -352,25 +401,34 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	/* 4. the matrix efficiency curve again, through one weight matrix that
 	 * stays in the last-level cache (at most a third of its usable capacity),
 	 * as a small model's weights do: what few rows attain when the weights
-	 * do not come from main memory */
+	 * do not come from main memory.  Where the weights live matters only
+	 * while a product is bound by reading them: m rows do m/2 FLOPs per fp32
+	 * weight byte, so below m = 2·peak / main memory bandwidth.  From there
+	 * on, and wherever the cached reading is the lower (the machine's noise:
+	 * a cache does not slow a product down), the main-memory curve stands. */
 	double llc = c->n_levels > 1 ? c->level_bytes[1] : 0;
+	double m_bound = 2 * c->matrix_flops_per_s / c->level_bw[0];
 	long cols = (long)fmin(AR_CAL_N_EFF_CACHED, llc / 3 / (4.0 * AR_CAL_K_EFF_CACHED)) / 64 * 64;
-	if (cols >= 64) {
+	if (cols >= 64 && c->n_eff > 0) {
 		c->eff_cached_cols = cols;
-		for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff_cached < AR_CAL_MAX_SWEEP; m *= 2) {
-			double r = gemm_rate_cold(m, AR_CAL_K_EFF_CACHED, cols, 1, m < 64 ? 9 : 3, err,
-						  &fail);
-			if (fail)
-				return -1;
-			/* weights held in a cache cannot make a product slower than the
-			 * same rows through weights from main memory: a lower reading is
-			 * the machine's noise, and the main-memory curve's value stands */
-			double e = fmin(1.0, r / c->matrix_flops_per_s);
-			if (c->n_eff_cached < c->n_eff)
-				e = fmax(e, c->eff_value[c->n_eff_cached]);
+		for (int i = 0; i < c->n_eff; i++) {
+			double m = c->eff_rows[i], e = c->eff_value[i];
+			if (m < m_bound) {
+				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, 1, 9, err,
+							  &fail);
+				if (fail)
+					return -1;
+				e = fmax(e, fmin(1.0, r / c->matrix_flops_per_s));
+			}
 			c->eff_cached_value[c->n_eff_cached++] = e;
 		}
 	}
+
+	/* causal flash prefill, its tiles sized from the on-chip memory per core */
+	c->prefill_attn_flops_per_s = prefill_attn_rate(c->onchip_bytes, &c->prefill_attn_tile, err,
+							 &fail);
+	if (fail)
+		return -1;
 
 	/* 5. per-op overhead: the median time of a product too small to cost
 	 * anything but its dispatch (threads started and joined, one BLAS call).
@@ -442,6 +500,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn)\"}\n",
 			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
 			AR_CAL_D_ATTN, AR_CAL_COPIES_ATTN);
+	if (c->prefill_attn_flops_per_s > 0)
+		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld)\"}\n",
+			c->prefill_attn_flops_per_s, src, AR_CAL_SEQ_PREFILL, AR_CAL_MAPS_ATTN,
+			AR_CAL_KH_ATTN, AR_CAL_D_ATTN, c->prefill_attn_tile, c->prefill_attn_tile);
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++)
@@ -451,7 +513,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)
-		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%ld products through one weight matrix held in the last-level cache / matrix peak)\"}\n",
+		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency and %.0fx%dx%ld products through one weight matrix held in the last-level cache / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_cached_value[i]), src, c->eff_rows[i],
 			AR_CAL_K_EFF_CACHED, c->eff_cached_cols);
 	return ferror(f) ? -1 : 0;

@@ -198,7 +198,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
-		"decode_attention_flops_per_s", NULL
+		"decode_attention_flops_per_s", "prefill_attention_flops_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -301,6 +301,10 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "decode_attention_flops_per_s")) &&
 	    sourced(doc, n, "decode_attention_flops_per_s", 0, MAX_FLOPS,
 		    &hw->decode_attn_flops_per_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "prefill_attention_flops_per_s")) &&
+	    sourced(doc, n, "prefill_attention_flops_per_s", 0, MAX_FLOPS,
+		    &hw->prefill_attn_flops_per_s, err))
 		return -1;
 	return 0;
 }

@@ -58,6 +58,9 @@ struct ar_hw {
 	 * them; the decode flash op's compute time is its FLOPs over it (in place
 	 * of the matrix and vector peaks).  0 = none declared */
 	double decode_attn_flops_per_s;
+	/* optional `prefill_attention_flops_per_s`: the same for the prefill
+	 * flash op (causal, the tiles the graph counts) */
+	double prefill_attn_flops_per_s;
 };
 
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be

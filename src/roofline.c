@@ -38,13 +38,15 @@ static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, int cac
 
 /* Compute time of one op, as ar_roofline_eval computes it: matrix FLOPs at
  * the matrix peak of the op's width times the efficiency curve, vector FLOPs
- * at the vector peak; the decode flash op at the descriptor's decode
+ * at the vector peak; the flash op at the descriptor's decode or prefill
  * attention rate when it declares one (matrix and vector FLOPs together). */
 static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw,
 			   int cached)
 {
-	if (op->id == AR_OP_FLASH && ph == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0)
-		return (op->mflops + op->vflops) * (1 / hw->decode_attn_flops_per_s);
+	double attn = ph == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s : hw->prefill_attn_flops_per_s;
+
+	if (op->id == AR_OP_FLASH && attn > 0)
+		return (op->mflops + op->vflops) * (1 / attn);
 	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, cached)) +
 	       op->vflops * (1 / ar_hw_peak(hw, 0, op->vbits));
 }
@@ -89,8 +91,10 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	unsigned mwidths = 0, vwidths = 0;
 	const double overhead = hw->overhead_s;
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
-	const double attn_inv = g->phase == AR_PHASE_DECODE && hw->decode_attn_flops_per_s > 0
-		? 1 / hw->decode_attn_flops_per_s : 0;
+	/* the flash op at the descriptor's measured attention kernel rate */
+	const double attn_rate = g->phase == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s
+							     : hw->prefill_attn_flops_per_s;
+	const double attn_inv = attn_rate > 0 ? 1 / attn_rate : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0;
 	const double resident = g->weight_bytes + g->kv_cache_bytes;
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;

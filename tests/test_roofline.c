@@ -290,8 +290,8 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	g.ops[0].id = AR_OP_QK;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 1e9 / 10e12 + 5e8 / 5e12, 1e-15, 0);
-	/* the decode flash op at the attention rate (matrix and vector FLOPs
-	 * together); in prefill at the peaks */
+	/* the flash op at the decode and prefill attention rates (matrix and
+	 * vector FLOPs together) */
 	g.ops[0].id = AR_OP_FLASH;
 	g.ops[0].mflops = 3e9;
 	g.ops[0].vflops = 1e9;
@@ -299,6 +299,10 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 1e12, 1e-15, 0);
 	g.phase = AR_PHASE_PREFILL;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e9 / 8e12, 1e-15, 0);
+	/* without the prefill rate: the peaks */
+	hw.prefill_attn_flops_per_s = 0;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 3e9 / 10e12 + 1e9 / 5e12, 1e-15, 0);
 }
