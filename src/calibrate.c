@@ -1,5 +1,5 @@
-/* Measuring the host (see calibrate.h).  Every probe takes the best of a few
- * repeats: the ceiling is what the machine can do, noise only slows it. */
+/* Measuring the host (see calibrate.h).  Every probe states the median of a
+ * few repeats (median_of). */
 #include "calibrate.h"
 
 #include <math.h>
@@ -26,12 +26,27 @@ static void fill(float *p, long n)
 		p[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
 }
 
+/* The median of n timings (sorted in place).  Every probe states the median
+ * of its passes, not the best: the executor's measurements are medians, and
+ * on a shared machine the best pass is a moment the runs rarely see. */
+static double median_of(double *t, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+			double x = t[j];
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
 /* FLOP/s of out (M,N) = in (M,K) · W (K,N) through the executor's matmul */
 static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, int *fail)
 {
 	float *a = malloc(sizeof(float) * M * K), *b = ar_exec_alloc(sizeof(float) * K * N);
 	float *c = malloc(sizeof(float) * M * N);
-	double best = 1e30;
+	double ts[16];
+	int nt = 0;
 
 	if (!a || !b || !c) {
 		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
@@ -41,14 +56,13 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 	fill(a, M * K);
 	fill(b, K * N);
 	ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
-	for (int r = 0; r < reps; r++) {
+	for (int r = 0; r < reps && nt < 16; r++) {
 		double t0 = now_s();
 		ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
-		double t = now_s() - t0;
-		best = t < best ? t : best;
+		ts[nt++] = now_s() - t0;
 	}
 	free(a); free(b); free(c);
-	return 2.0 * M * K * N / best;
+	return 2.0 * M * K * N / median_of(ts, nt);
 }
 
 /* FLOP/s of products of M rows through `copies` different (K, N) weights in
@@ -59,7 +73,8 @@ static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struc
 {
 	float *a = malloc(sizeof(float) * M * K), *c = malloc(sizeof(float) * M * N);
 	float *b = ar_exec_alloc(sizeof(float) * K * N * (size_t)copies);
-	double best = 1e30;
+	double ts[16];
+	int nt = 0;
 
 	if (!a || !b || !c) {
 		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
@@ -72,19 +87,19 @@ static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struc
 		double t0 = now_s();
 		for (int i = 0; i < copies; i++)
 			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, N, 0, 0, NULL, M, K, N, 1);
-		double t = (now_s() - t0) / copies;
-		best = r > 0 && t < best ? t : best;
+		if (r > 0 && nt < 16)
+			ts[nt++] = (now_s() - t0) / copies;
 	}
 	free(a); free(b); free(c);
-	return 2.0 * M * K * N / best;
+	return 2.0 * M * K * N / median_of(ts, nt);
 }
 
 /* Read bandwidth over a working set of `bytes`: sums it until ~0.1 s has
- * passed, best of three. */
+ * passed, the median of three. */
 static double read_bw(float *buf, double bytes)
 {
 	long n = (long)(bytes / sizeof(float));
-	double best = 0;
+	double bw[3];
 	volatile double sink = 0;
 
 	sink += ar_kernels_sum(buf, n, 1);
@@ -92,20 +107,19 @@ static double read_bw(float *buf, double bytes)
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
 		sink += ar_kernels_sum(buf, n, iters);
-		double bw = bytes * iters / (now_s() - t0);
-		best = bw > best ? bw : best;
+		bw[r] = bytes * iters / (now_s() - t0);
 	}
 	(void)sink;
-	return best;
+	return median_of(bw, 3);
 }
 
 /* Read bandwidth of main memory as the decode products see it: a row times
- * a (bytes/16 KiB, 4096) matrix through the executor's matmul, best of three */
+ * a (bytes/16 KiB, 4096) matrix through the executor's matmul, median of three */
 static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 {
 	long N = 4096, K = (long)(bytes / sizeof(float)) / N;
 	float *x = malloc(sizeof(float) * K), *y = malloc(sizeof(float) * N);
-	double best = 1e30;
+	double ts[3];
 
 	if (!x || !y) {
 		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the bandwidth probe");
@@ -116,16 +130,16 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
 		ar_kernels_matmul(y, N, 0, x, K, 0, buf, N, 0, 0, NULL, 1, K, N, 1);
-		best = fmin(best, now_s() - t0);
+		ts[r] = now_s() - t0;
 	}
 	free(x); free(y);
-	return (double)K * N * sizeof(float) / best;
+	return (double)K * N * sizeof(float) / median_of(ts, 3);
 }
 
 /* FLOPs per second of the executor's decode attention kernel, counted as the
  * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
  * vector FLOPs.  One query against AR_CAL_KEYS_ATTN keys of each of
- * AR_CAL_COPIES_ATTN K/V caches in turn (from main memory), best of three
+ * AR_CAL_COPIES_ATTN K/V caches in turn (from main memory), median of three
  * passes after a warm-up. */
 static double decode_attn_rate(struct ar_err *err, int *fail)
 {
@@ -141,7 +155,7 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 	float *q = malloc(sizeof(float) * (size_t)(maps * d));
 	float *out = malloc(sizeof(float) * (size_t)(maps * d));
 	float *scratch = NULL;
-	double best = 1e30;
+	double ts[3];
 
 	if (kv && q && out)
 		scratch = malloc(sizeof(float) * (ar_kernels_decode_attn_scratch(&a, 128) + 1));
@@ -161,18 +175,18 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 			a.v = a.k1 + per;
 			ar_kernels_decode_attn(&a, 128, scratch);
 		}
-		double t = (now_s() - t0) / copies;
-		best = r > 0 && t < best ? t : best;
+		if (r > 0)
+			ts[r - 1] = (now_s() - t0) / copies;
 	}
 	free(kv); free(q); free(out); free(scratch);
-	return (double)maps * S * (2.0 * (d + d) + 5.0) / best;
+	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, 3);
 }
 
 /* FLOPs per second of the executor's causal flash prefill, counted as the
  * graph counts the prefill flash op (matrix 2·pairs·(d_k + d_v) and vector
  * 5·pairs per key head over the computed tiles).  The decode probe's maps and
  * heads, AR_CAL_SEQ_PREFILL positions, tiles sized from onchip bytes per core
- * as the graph sizes them; best of three passes after a warm-up. */
+ * as the graph sizes them; median of three passes after a warm-up. */
 static double prefill_attn_rate(double onchip, long *tile, struct ar_err *err, int *fail)
 {
 	const long S = AR_CAL_SEQ_PREFILL, kh = AR_CAL_KH_ATTN, d = AR_CAL_D_ATTN;
@@ -190,7 +204,7 @@ static double prefill_attn_rate(double onchip, long *tile, struct ar_err *err, i
 	float *kv = malloc(sizeof(float) * (size_t)(2 * S * kh * d));
 	float *out = malloc(sizeof(float) * (size_t)(S * maps * d));
 	float *scratch = malloc(sizeof(float) * (ar_kernels_flash_scratch(&a, Br, Bc) + 1));
-	double best = 1e30, pairs, keys;
+	double ts[3], pairs, keys;
 
 	*tile = t;
 	if (!q || !kv || !out || !scratch) {
@@ -207,13 +221,13 @@ static double prefill_attn_rate(double onchip, long *tile, struct ar_err *err, i
 	for (int r = 0; r < 4; r++) { /* the first pass only warms up */
 		double t0 = now_s();
 		ar_kernels_flash(&a, Br, Bc, scratch);
-		double dt = now_s() - t0;
-		best = r > 0 && dt < best ? dt : best;
+		if (r > 0)
+			ts[r - 1] = now_s() - t0;
 	}
 	free(q); free(kv); free(out); free(scratch);
 	ar_flash_causal_tiles(S, S, Br / g < 1 ? 1 : Br / g, Bc, &pairs, &keys);
 	pairs *= (double)g;
-	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / best;
+	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / median_of(ts, 3);
 }
 
 static double cache_size(int name, int index, const char *fallback_level)
@@ -309,38 +323,36 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 		return -1;
 
 	/* 2. vector unit: FMA chains, exp and softmax on in-cache data */
-	double best = 1e30;
+	double ts[5];
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
 		volatile float s = ar_kernels_fma_probe(2000000);
 		(void)s;
-		best = fmin(best, now_s() - t0);
+		ts[r] = now_s() - t0;
 	}
-	c->fma_flops_per_s = 2.0 * 64 * 2000000 * c->threads / best;
+	c->fma_flops_per_s = 2.0 * 64 * 2000000 * c->threads / median_of(ts, 3);
 	enum { NV = 16384 }; /* per thread: large enough that the softmax runs in parallel */
 	float *v = malloc(sizeof(float) * NV * c->threads * 2);
 	if (!v)
 		return ar_errf(err, NULL, 0, 0, "cannot allocate the vector probes");
 	long nv = (long)NV * c->threads;
 	fill(v, nv);
-	best = 1e30;
 	for (int r = 0; r < 5; r++) {
 		double t0 = now_s();
 		for (int i = 0; i < 200; i++)
 			ar_kernels_exp(v + nv, v, nv);
-		best = fmin(best, now_s() - t0);
+		ts[r] = now_s() - t0;
 	}
-	c->exp_per_s = 200.0 * nv / best;
-	best = 1e30;
+	c->exp_per_s = 200.0 * nv / median_of(ts, 5);
 	for (int r = 0; r < 5; r++) {
 		fill(v, nv);
 		double t0 = now_s();
 		for (int i = 0; i < 200; i++)
 			ar_kernels_softmax(v, nv / 1024, 1, 1024, 0);
-		best = fmin(best, now_s() - t0);
+		ts[r] = now_s() - t0;
 	}
 	free(v);
-	c->softmax_flops_per_s = 5.0 * 200 * nv / best;
+	c->softmax_flops_per_s = 5.0 * 200 * nv / median_of(ts, 5);
 	c->vector_flops_per_s = c->softmax_flops_per_s;
 
 	/* 3. memory: read bandwidth over growing working sets; each cache level
@@ -436,14 +448,14 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	 * fits the vector ops better and the products worse, and the grid of
 	 * `attnroof validate` came out no closer in either phase. */
 	float a[16 * 64] = { 0 }, w[16 * 64] = { 0 }, o[64] = { 0 };
-	double ts[201];
+	double tso[201];
 	for (int r = 0; r < 201; r++) {
 		double t0 = now_s();
 		ar_kernels_matmul(o, 64, 0, a, 16, 0, w, 64, 0, 0, NULL, 1, 16, 64, 1);
-		ts[r] = now_s() - t0;
+		tso[r] = now_s() - t0;
 	}
-	qsort(ts, 201, sizeof(*ts), cmp_double);
-	c->overhead_s = ts[100];
+	qsort(tso, 201, sizeof(*tso), cmp_double);
+	c->overhead_s = tso[100];
 	c->wall_s = now_s() - t_start;
 	return 0;
 }
