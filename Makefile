@@ -26,7 +26,8 @@ all: deps-check $(BIN)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD):
+# every object waits for the packages (headers) to be there, also under make -j
+$(BUILD): deps-check
 	@mkdir -p $@
 $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
