@@ -88,6 +88,33 @@ static inline float vexp(float x)
 	return p * s;
 }
 
+/* y = vexp(x) on eight lanes at once (the same range reduction and
+ * polynomial); a statement, since v8f values may not cross function calls.
+ * Loops whose exp feeds a division are written with it: left to the
+ * vectoriser, GCC if-converts the clamps of the scalar vexp into a second,
+ * constant division per vector and runs 4-5 times slower. */
+#define VEXP8(y, x)                                                                    \
+	do {                                                                           \
+		const v8f lo_ = (v8f){ 0 } - 87.3f, hi_ = (v8f){ 0 } + 88.3f;           \
+		const v8f big_ = (v8f){ 0 } + 12582912.0f;                               \
+		v8f x_ = (x);                                                          \
+		v8i below_ = x_ < lo_, above_ = x_ > hi_;                              \
+		x_ = (v8f)(((v8i)lo_ & below_) | ((v8i)x_ & ~below_));                 \
+		x_ = (v8f)(((v8i)hi_ & above_) | ((v8i)x_ & ~above_));                 \
+		v8f n_ = (x_ * 1.44269504f + big_) - big_;                              \
+		v8f r_ = x_ - n_ * 0.693359375f + n_ * 2.12194440e-4f;                 \
+		v8f p_ = (v8f){ 0 } + 1.9875691500e-4f;                                \
+		p_ = p_ * r_ + 1.3981999507e-3f;                                       \
+		p_ = p_ * r_ + 8.3334519073e-3f;                                       \
+		p_ = p_ * r_ + 4.1665795894e-2f;                                       \
+		p_ = p_ * r_ + 1.6666665459e-1f;                                       \
+		p_ = p_ * r_ + 5.0000001201e-1f;                                       \
+		p_ = p_ * r_ * r_ + r_ + 1.0f;                                         \
+		v8i e_ = (__builtin_convertvector(n_, v8i) + 127) << 23;               \
+		(y) = p_ * (v8f)e_;                                                    \
+	} while (0)
+#define ST8(p, x) (*(v8u *)(p) = (x))
+
 /* ---- products ---- */
 
 static void sgemm(const float *a, long lda, const float *b, long ldb, int transb, float *c,
@@ -504,16 +531,28 @@ void ar_kernels_rope_ref(float *x, long B, long S, long bs, long ls, long heads,
 
 VEC static void swiglu_vec(float *o, const float *g, const float *u, long n)
 {
-#pragma omp simd
-	for (long i = 0; i < n; i++)
+	long i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		v8f x = LD8(g + i), e;
+		VEXP8(e, -x);
+		ST8(o + i, x * LD8(u + i) / (1.0f + e));
+	}
+	for (; i < n; i++)
 		o[i] = g[i] / (1.0f + vexp(-g[i])) * u[i];
 }
 
 VEC static void gelu_vec(float *o, const float *x, long n)
 {
 	/* 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), tanh(y) = 1 − 2/(e^{2y} + 1) */
-#pragma omp simd
-	for (long i = 0; i < n; i++) {
+	long i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		v8f v = LD8(x + i), e;
+		VEXP8(e, 1.5957691216f * (v + 0.044715f * v * v * v));
+		ST8(o + i, 0.5f * v * (2.0f - 2.0f / (e + 1.0f)));
+	}
+	for (; i < n; i++) {
 		float y = 0.7978845608f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
 		o[i] = 0.5f * x[i] * (2.0f - 2.0f / (vexp(2.0f * y) + 1.0f));
 	}
@@ -521,8 +560,14 @@ VEC static void gelu_vec(float *o, const float *x, long n)
 
 VEC static void gate_vec(float *o, const float *g, const float *x, long n)
 {
-#pragma omp simd
-	for (long i = 0; i < n; i++)
+	long i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		v8f e;
+		VEXP8(e, -LD8(g + i));
+		ST8(o + i, LD8(x + i) / (1.0f + e));
+	}
+	for (; i < n; i++)
 		o[i] = x[i] / (1.0f + vexp(-g[i]));
 }
 
@@ -1093,7 +1138,6 @@ size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
  * registers while they walk their operands; they are inlined into
  * decode_item (so into each of its builds) with constant shapes. */
 #define INLINE static inline __attribute__((always_inline))
-#define ST8(p, x) (*(v8u *)(p) = (x))
 
 enum { DSTEP = 16 };  /* keys per step of the score and value passes */
 /* software prefetch distance: about 40 KiB of a stream ahead of its use,

@@ -101,6 +101,20 @@ static void test_kernels__elementwise_match_ref(void **state)
 	ar_kernels_add(a, x, y, N);
 	ar_kernels_add_ref(b, x, y, N, NULL);
 	assert_rel(a, b, N);
+	/* the exp-based kernels over ±120, past where their exponentials are
+	 * clamped (±88): saturated, never Inf or NaN */
+	for (long i = 0; i < N; i++)
+		x[i] *= 120;
+	ar_kernels_swiglu(a, x, y, N);
+	ar_kernels_swiglu_ref(b, x, y, N, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_gelu(a, x, N);
+	ar_kernels_gelu_ref(b, x, N, NULL);
+	assert_rel(a, b, N);
+	ar_kernels_gate(a, x, y, N);
+	ar_kernels_gate_ref(b, x, y, N, NULL);
+	assert_rel(a, b, N);
+	rnd(x, N, 4);
 	/* tiling: 3 groups of width 100 from a latent of 25 */
 	memcpy(a, y, sizeof(a));
 	memcpy(b, y, sizeof(b));
