@@ -353,7 +353,9 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	}
 	free(v);
 	c->softmax_flops_per_s = 5.0 * 200 * nv / median_of(ts, 5);
-	c->vector_flops_per_s = c->softmax_flops_per_s;
+	/* the vector peak is what arithmetic attains, the exponentials go at
+	 * their own rate (exp_per_s); the softmax rate is kept for the record */
+	c->vector_flops_per_s = c->fma_flops_per_s;
 
 	/* 3. memory: read bandwidth over growing working sets; each cache level
 	 * is measured at half its capacity (all cores' private caches together) */
@@ -470,9 +472,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "# matrix: best of a 2048^3 product (%.4g FLOP/s) and a 512x1280x3584 one (%.4g);\n"
 		   "#   a thin 64x768x2304 product reaches %.4g.  OpenBLAS, one thread inside each OpenMP thread.\n",
 		c->gemm_large_flops_per_s, c->gemm_model_flops_per_s, c->gemm_thin_flops_per_s);
-	fprintf(f, "# vector: FMA chains reach %.4g FLOP/s and exp %.4g /s; the descriptor states the\n"
-		   "#   in-cache softmax rate (5 counted FLOPs per element), the executor's vector work.\n",
-		c->fma_flops_per_s, c->exp_per_s);
+	fprintf(f, "# vector: FMA chains reach %.4g FLOP/s, exp %.4g /s; an in-cache softmax %.4g FLOP/s\n"
+		   "#   (5 counted FLOPs per element, one of them the exp).\n",
+		c->fma_flops_per_s, c->exp_per_s, c->softmax_flops_per_s);
 	fprintf(f, "# main memory: a plain read reaches %.4g B/s, a 1-row product %.4g B/s.\n",
 		c->dram_read_bw, c->dram_gemv_bw);
 	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
@@ -483,8 +485,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "kind: cpu\n");
 	fprintf(f, "matrix_flops_per_s:\n  fp32: {value: %.6g, source: \"%s (OpenBLAS sgemm, best of 2048^3 and 512x1280x3584)\"}\n",
 		c->matrix_flops_per_s, src);
-	fprintf(f, "vector_flops_per_s:\n  fp32: {value: %.6g, source: \"%s (softmax over in-cache rows, 5 FLOPs per element)\"}\n",
+	fprintf(f, "vector_flops_per_s:\n  fp32: {value: %.6g, source: \"%s (chains of 8-wide FMAs, every thread)\"}\n",
 		c->vector_flops_per_s, src);
+	fprintf(f, "exp_per_s: {value: %.6g, source: \"%s (the executor's exp over in-cache vectors, every thread)\"}\n",
+		c->exp_per_s, src);
 	fprintf(f, "memory:\n");
 	for (int i = 0; i < c->n_levels; i++) {
 		fprintf(f, "  - name: %s\n", c->level_name[i]);
@@ -529,4 +533,136 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->eff_rows[i], fmax(1e-4, c->eff_cached_value[i]), src, c->eff_rows[i],
 			AR_CAL_K_EFF_CACHED, c->eff_cached_cols);
 	return ferror(f) ? -1 : 0;
+}
+
+/* ---- ceilings that drift ---- */
+
+enum { PROBE_M = 256, PROBE_K = 512, PROBE_N = 512 };
+
+int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err)
+{
+	double cache = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->hw = hw;
+	for (int i = 1; i < hw->n_mem; i++)
+		cache = fmax(cache, hw->mem[i].capacity_bytes);
+	p->buf_floats = (size_t)(fmax(64e6, 4 * fmin(cache, 1e9)) / sizeof(float));
+	p->buf = ar_exec_alloc(p->buf_floats * sizeof(float));
+	p->a = malloc(sizeof(float) * PROBE_M * PROBE_K);
+	p->w = ar_exec_alloc(sizeof(float) * PROBE_K * PROBE_N);
+	p->c = malloc(sizeof(float) * PROBE_M * PROBE_N);
+	if (!p->buf || !p->a || !p->w || !p->c) {
+		ar_probe_release(p);
+		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the ceiling probes",
+			       (double)p->buf_floats * sizeof(float) / 1e6);
+	}
+	fill(p->buf, (long)p->buf_floats);
+	fill(p->a, PROBE_M * PROBE_K);
+	fill(p->w, PROBE_K * PROBE_N);
+	return 0;
+}
+
+void ar_probe_release(struct ar_probe *p)
+{
+	free(p->buf);
+	free(p->a);
+	free(p->w);
+	free(p->c);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Read bandwidth of the first `bytes` of buf: one untimed pass (it brings a
+ * cache-sized set in), then passes over at least 4 MB in all */
+static double probe_read(const float *buf, double bytes)
+{
+	long n = (long)(bytes / sizeof(float));
+	long iters = (long)fmax(1, ceil(4e6 / bytes));
+	volatile double sink = ar_kernels_sum(buf, n, 1);
+	double t0 = now_s();
+
+	sink += ar_kernels_sum(buf, n, iters);
+	(void)sink;
+	return bytes * iters / (now_s() - t0);
+}
+
+void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
+{
+	const struct ar_hw *hw = p->hw;
+	double ts[21];
+
+	memset(out, 0, sizeof(*out));
+	out->n_mem = hw->n_mem;
+	/* the product: one warm call, then the median of three */
+	ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_N, 0, 0, NULL, PROBE_M,
+			  PROBE_K, PROBE_N, 1);
+	for (int r = 0; r < 3; r++) {
+		double t0 = now_s();
+		ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_N, 0, 0, NULL,
+				  PROBE_M, PROBE_K, PROBE_N, 1);
+		ts[r] = now_s() - t0;
+	}
+	out->matrix_flops_per_s = 2.0 * PROBE_M * PROBE_K * PROBE_N / median_of(ts, 3);
+	/* each cached level at half its capacity, as calibrate measures it;
+	 * main memory by one pass over the whole buffer, which no cache holds */
+	for (int i = hw->n_mem - 1; i > 0; i--)
+		if (hw->mem[i].bw_bytes_per_s > 0)
+			out->bw_bytes_per_s[i] =
+				probe_read(p->buf, fmin(hw->mem[i].capacity_bytes / 2,
+							(double)p->buf_floats * sizeof(float) / 4));
+	double start = now_s();
+	volatile double sink = ar_kernels_sum(p->buf, (long)p->buf_floats, 1);
+	(void)sink;
+	out->bw_bytes_per_s[0] = (double)p->buf_floats * sizeof(float) / (now_s() - start);
+	/* the overhead probe of calibrate, cut to 21 calls */
+	float a[16 * 64] = { 0 }, w[16 * 64] = { 0 }, o[64] = { 0 };
+	for (int r = 0; r < 21; r++) {
+		double t0 = now_s();
+		ar_kernels_matmul(o, 64, 0, a, 16, 0, w, 64, 0, 0, NULL, 1, 16, 64, 1);
+		ts[r] = now_s() - t0;
+	}
+	out->overhead_s = median_of(ts, 21);
+}
+
+void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n)
+{
+	double v[16];
+
+	AR_ASSERT(n >= 1 && n <= 16);
+	*out = c[0];
+#define MEDIAN_OF(field)                               \
+	do {                                           \
+		for (int k_ = 0; k_ < n; k_++)         \
+			v[k_] = c[k_].field;           \
+		out->field = median_of(v, n);          \
+	} while (0)
+	MEDIAN_OF(matrix_flops_per_s);
+	MEDIAN_OF(overhead_s);
+	for (int i = 0; i < c[0].n_mem && i < AR_HW_MAX_LEVELS; i++)
+		MEDIAN_OF(bw_bytes_per_s[i]);
+#undef MEDIAN_OF
+}
+
+/* now/ref, or 1 where either was not measured */
+static double ratio(double now, double ref)
+{
+	return now > 0 && ref > 0 ? now / ref : 1;
+}
+
+void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
+			const struct ar_ceilings *ref, const struct ar_ceilings *now)
+{
+	double fm = ratio(now->matrix_flops_per_s, ref->matrix_flops_per_s);
+
+	*out = *base;
+	for (int d = 0; d < AR_DT_COUNT; d++) {
+		out->matrix_flops_per_s[d] *= fm;
+		out->vector_flops_per_s[d] *= fm;
+	}
+	out->decode_attn_flops_per_s *= fm;
+	out->prefill_attn_flops_per_s *= fm;
+	out->exp_per_s *= fm;
+	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
+		out->mem[i].bw_bytes_per_s *= ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i]);
+	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "hw.h"
 
 enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
 /* the model-shaped products of the matrix efficiency curve: rows m = 1, 2,
@@ -40,7 +41,7 @@ struct ar_calib {
 	double fma_flops_per_s;    /* vector FMA, every thread */
 	double exp_per_s;          /* exponentials per second, every thread */
 	double softmax_flops_per_s; /* in-cache softmax, 5 counted FLOPs per element */
-	double vector_flops_per_s; /* what the descriptor states: the softmax rate */
+	double vector_flops_per_s; /* what the descriptor states: the FMA rate */
 	int n_levels;              /* memory levels, main memory first */
 	char level_name[AR_CAL_MAX_LEVELS][16];
 	double level_bytes[AR_CAL_MAX_LEVELS];
@@ -70,5 +71,42 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
 
 /* Write c as a hardware descriptor named `name`.  0, or -1 on a stream error. */
 int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name);
+
+/* ---- ceilings that drift ----
+ * On a shared machine other tenants move the ceilings within seconds (the
+ * matrix rate when a neighbour shares a core, main memory's bandwidth when
+ * it streams).  A probe measures them again in a few milliseconds with the
+ * probes of ar_calibrate_run cut short; ar_calibrate_track scales a
+ * descriptor by how far they have moved since a reference probe, so that a
+ * prediction meets a measurement under the ceilings of its own moment. */
+struct ar_ceilings {
+	int n_mem;                               /* levels of the descriptor probed */
+	double matrix_flops_per_s;               /* a 256x512x512 product */
+	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i] (0: not probed) */
+	double overhead_s;                       /* median time of a 1x16x64 product */
+};
+
+/* Buffers of the probe: a main-memory working set (4x the largest cache of
+ * the descriptor, at least 64 MB) and the product's operands. */
+struct ar_probe {
+	const struct ar_hw *hw; /* borrowed: the levels probed */
+	float *buf;
+	size_t buf_floats;
+	float *a, *w, *c;
+};
+
+/* 0, or -1 with err when the buffers cannot be allocated.  hw must outlive p.
+ * ar_probe_release frees the buffers (a zeroed probe is fine). */
+int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err);
+void ar_probe_release(struct ar_probe *p);
+/* Measure the ceilings now (about 3 ms plus one read of the main-memory set). */
+void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out);
+/* The element-wise median of n ceilings (n <= 16). */
+void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
+/* out = base with every compute rate (matrix and vector peaks, attention
+ * rates) scaled by now/ref of the matrix probe, each level's bandwidth by its
+ * own ratio and the overhead by its ratio.  out may alias base. */
+void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
+			const struct ar_ceilings *ref, const struct ar_ceilings *now);
 
 #endif

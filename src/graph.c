@@ -223,7 +223,7 @@ static inline struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 	op->id = id;
 	op->layers = layers;
 	op->shape = (struct ar_shape){ 0, 0, 0, 1 };
-	op->mflops = op->vflops = 0;
+	op->mflops = op->vflops = op->vexp = 0;
 	for (int b = 0; b < AR_B_COUNT; b++)
 		op->bytes[b] = 0;
 	op->link_bytes = 0;
@@ -328,6 +328,7 @@ static void naive_attention(struct ctx *c, const struct aspec *s)
 	op = push(c, AR_OP_SOFTMAX, c->L);
 	op->shape = (struct ar_shape){ (long)(s->Sq * s->maps), (long)s->Sk, 0, (long)B };
 	op->vflops = SOFTMAX_FLOPS * scores;
+	op->vexp = scores;
 	op->bytes[AR_B_ACT_IN] = op->bytes[AR_B_ACT_OUT] = scores * c->a;
 
 	/* A·V: 2·B·av·Sq·Sk·d_v FLOPs; reads the scores and each value head once */
@@ -454,6 +455,7 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	/* QKᵀ and A·V over the computed tiles; softmax on every computed score */
 	op->mflops = 2 * B * s->kh * pairs * (s->dk + per_map_av * s->dv);
 	op->vflops = SOFTMAX_FLOPS * B * s->kh * pairs;
+	op->vexp = B * s->kh * pairs;
 	op->bytes[AR_B_ACT_IN] = B * s->Sq * s->maps * s->dk * c->a;
 	op->bytes[AR_B_ACT_OUT] = B * s->Sq * s->av * s->dv * c->a;
 	/* first touch of K and V; the rest of the tile loads are re-reads */
@@ -517,7 +519,8 @@ static void attn_standard(struct ctx *c)
 		struct ar_op *op = eltwise(c, AR_OP_DIRECT_ADD, L, T, hd, 1, 1);
 		op->bytes[AR_B_ACT_IN] += T * o_in * c->a; /* the latent output, tiled */
 		matmul(c, AR_OP_G_PROJ, L, T, H, hd, 1, b);
-		eltwise(c, AR_OP_GATE, L, T, hd, GATE_FLOPS, 2);
+		op = eltwise(c, AR_OP_GATE, L, T, hd, GATE_FLOPS, 2);
+		op->vexp = T * hd; /* one exponential per sigmoid */
 		o_in = hd;
 	}
 	matmul(c, AR_OP_O_PROJ, L, T, o_in, H, 1, m->o_bias);
@@ -583,10 +586,9 @@ static void mlp_dense(struct ctx *c, double layers, double width, enum ar_op_id 
 	if (m->mlp == AR_MLP_SWIGLU)
 		ops[n++] = matmul(c, gate, layers, rows, H, width, 1, b);
 	ops[n++] = matmul(c, up, layers, rows, H, width, 1, b);
-	if (m->mlp == AR_MLP_SWIGLU)
-		eltwise(c, act, layers, rows, width, SWIGLU_FLOPS, 2);
-	else
-		eltwise(c, act, layers, rows, width, GELU_FLOPS, 1);
+	struct ar_op *a = m->mlp == AR_MLP_SWIGLU ? eltwise(c, act, layers, rows, width, SWIGLU_FLOPS, 2)
+						 : eltwise(c, act, layers, rows, width, GELU_FLOPS, 1);
+	a->vexp = rows * width; /* SiLU's sigmoid, GELU's tanh: one exponential each */
 	ops[n++] = matmul(c, down, layers, rows, width, H, 1, b);
 	/* experts: every touched expert's weights are read once */
 	for (int i = 0; i < n; i++)

@@ -85,6 +85,7 @@ struct ar_op {
 	struct ar_shape shape;
 	double mflops;               /* FLOPs on the matrix units, per repeat */
 	double vflops;               /* FLOPs on the vector units, per repeat */
+	double vexp;                 /* exponentials among vflops (one FLOP each), per repeat */
 	double bytes[AR_B_COUNT];    /* per repeat; activations in + out are the
 				      * working set that decides their level */
 	double link_bytes;           /* bytes each device sends over the device link */

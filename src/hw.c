@@ -198,7 +198,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
-		"decode_attention_flops_per_s", "prefill_attention_flops_per_s", NULL
+		"decode_attention_flops_per_s", "prefill_attention_flops_per_s", "exp_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -306,6 +306,9 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	    sourced(doc, n, "prefill_attention_flops_per_s", 0, MAX_FLOPS,
 		    &hw->prefill_attn_flops_per_s, err))
 		return -1;
+	if ((n = ar_node_get(root, "exp_per_s")) &&
+	    sourced(doc, n, "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s, err))
+		return -1;
 	return 0;
 }
 
@@ -368,7 +371,7 @@ double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits)
 }
 
 const char *const ar_hw_set_keys[] = {
-	"bandwidth", "capacity", "peak", "link", "host_link", "overhead", "onchip",
+	"bandwidth", "capacity", "peak", "exp", "link", "host_link", "overhead", "onchip",
 	"units", "matrix.<dtype>", "vector.<dtype>", "<level>.bandwidth",
 	"<level>.capacity", NULL
 };
@@ -431,6 +434,8 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 			     : set_value(&hw->overhead_s, v, 0, 1, 1.0, a, err);
 	if (!strcmp(key, "onchip"))
 		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, MAX_BYTES, a, err);
+	if (!strcmp(key, "exp"))
+		return set_value(&hw->exp_per_s, v, scale, 0, MAX_FLOPS, a, err);
 	if (!strcmp(key, "units")) {
 		double u = (double)hw->units;
 		if (set_value(&u, v, scale, 0, 1e7, a, err))
@@ -452,6 +457,12 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, MAX_FLOPS, a, err))
 				return -1;
 		}
+		/* the measured kernel rates are compute rates too */
+		double *rates[] = { &hw->decode_attn_flops_per_s, &hw->prefill_attn_flops_per_s,
+				    &hw->exp_per_s };
+		for (size_t r = 0; r < sizeof(rates) / sizeof(*rates); r++)
+			if (*rates[r] && set_value(rates[r], v, 1, 0, MAX_FLOPS, a, err))
+				return -1;
 		return 0;
 	}
 	const char *dot = strchr(key, '.');

@@ -61,6 +61,12 @@ struct ar_hw {
 	/* optional `prefill_attention_flops_per_s`: the same for the prefill
 	 * flash op (causal, the tiles the graph counts) */
 	double prefill_attn_flops_per_s;
+	/* optional `exp_per_s`: exponentials per second on the vector units.
+	 * When declared, the exponentials among an op's vector FLOPs (softmax,
+	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own
+	 * time at this rate and the other vector FLOPs go at the vector peak;
+	 * 0 = none declared (every vector FLOP at the vector peak) */
+	double exp_per_s;
 };
 
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be
@@ -86,8 +92,8 @@ double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every
- * matrix and vector peak), matrix.<dtype>, vector.<dtype>, link, host_link,
- * overhead, onchip, units.  -1 with err (no path) on a bad key or value. */
+ * compute rate: matrix and vector peaks, attention rates, exp), matrix.<dtype>,
+ * vector.<dtype>, exp, link, host_link, overhead, onchip, units.  -1 with err (no path) on a bad key or value. */
 int ar_hw_set(struct ar_hw *hw, const char *assignment, struct ar_err *err);
 
 /* Names accepted by ar_hw_set, for --help and suggestions. */

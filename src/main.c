@@ -849,10 +849,10 @@ static int calibrate_to(const char *path, int threads, int quiet)
 	if (out_close(&out, ok))
 		return 1;
 	if (!quiet)
-		printf("%s: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s (FMA %.1f), "
+		printf("%s: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, exp %.2f G/s, "
 		       "DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n",
 		       path && strcmp(path, "-") ? path : "host", c.threads, c.matrix_flops_per_s / 1e9,
-		       c.vector_flops_per_s / 1e9, c.fma_flops_per_s / 1e9, c.level_bw[0] / 1e9,
+		       c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9, c.level_bw[0] / 1e9,
 		       c.overhead_s * 1e6, c.wall_s);
 	return 0;
 }
@@ -886,9 +886,9 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 	free(text);
 	if (!rc)
 		fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
-			"DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
-			c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.level_bw[0] / 1e9,
-			c.overhead_s * 1e6, c.wall_s);
+			"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
+			c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9,
+			c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s);
 	return rc;
 }
 

@@ -36,6 +36,15 @@ static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, int cac
 		? ar_hw_matrix_efficiency(hw, (double)op->shape.m, cached) : 1;
 }
 
+/* Vector time: every vector FLOP at the vector peak, or, when the device
+ * declares an exp rate (has_exp), the exponentials among them at that rate
+ * and the rest at the peak. */
+static inline double vector_time(const struct ar_op *op, double vpeak_inv, int has_exp,
+				 double exp_inv)
+{
+	return (op->vflops - has_exp * op->vexp) * vpeak_inv + op->vexp * exp_inv;
+}
+
 /* Compute time of one op, as ar_roofline_eval computes it: matrix FLOPs at
  * the matrix peak of the op's width times the efficiency curve, vector FLOPs
  * at the vector peak; the flash op at the descriptor's decode or prefill
@@ -48,7 +57,8 @@ static double compute_time(const struct ar_op *op, enum ar_phase ph, const struc
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
 	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, cached)) +
-	       op->vflops * (1 / ar_hw_peak(hw, 0, op->vbits));
+	       vector_time(op, 1 / ar_hw_peak(hw, 0, op->vbits), hw->exp_per_s > 0,
+			   hw->exp_per_s > 0 ? 1 / hw->exp_per_s : 0);
 }
 
 static int link_time(const struct ar_op *op, const struct ar_hw *hw, double *t,
@@ -95,6 +105,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const double attn_rate = g->phase == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s
 							     : hw->prefill_attn_flops_per_s;
 	const double attn_inv = attn_rate > 0 ? 1 / attn_rate : 0;
+	const int has_exp = hw->exp_per_s > 0;
+	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0;
 	const double resident = g->weight_bytes + g->kv_cache_bytes;
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
@@ -142,7 +154,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			compute = (op->mflops + op->vflops) * attn_inv;
 		else
 			compute = op->mflops * mpeak_inv[op->mbits >> 2] * (curve ? eff_inv[i] : 1) +
-				  op->vflops * vpeak_inv[op->vbits >> 2];
+				  vector_time(op, vpeak_inv[op->vbits >> 2], has_exp, exp_inv);
 		double memory = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 				act * act_inv + b[AR_B_REREAD] * reread_inv;
 		double link = op->link_bytes * link_inv;

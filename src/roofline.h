@@ -8,7 +8,11 @@
  * KV cache; activations → the op's own inputs and outputs; flash re-reads →
  * one layer's K/V.  eff(rows) is the descriptor's optional matrix efficiency
  * curve at a product's rows (shape.m: tokens, or the batch in decode); 1 for
- * descriptors without one and for ops that are not products. */
+ * descriptors without one and for ops that are not products.  A descriptor
+ * that declares exp_per_s takes the exponentials among the vector FLOPs out
+ * of vflops/vector peak and adds exponentials / exp_per_s.  The flash op
+ * goes at the descriptor's attention rate of its phase where it declares
+ * one: (mflops + vflops) / rate in place of the compute term. */
 #ifndef AR_ROOFLINE_H
 #define AR_ROOFLINE_H
 

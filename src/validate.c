@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calibrate.h"
 #include "exec.h"
 #include "roofline.h"
 
@@ -233,24 +234,34 @@ static double rel(double pred, double meas)
 	return meas > 0 ? (pred - meas) / meas : 0;
 }
 
-static void summarise(struct ar_validation *v)
+static double pred_of(const struct ar_vpoint *p, int tracked)
 {
-	int cap = v->n_points * AR_GRAPH_MAX_OPS + 1;
-	double *e = malloc(sizeof(double) * (size_t)cap);
-	int n;
+	return tracked ? p->predicted_s : p->predicted_static_s;
+}
 
-	if (!e)
-		return;
-	n = 0;
+static double op_pred_of(const struct ar_vop *o, int tracked)
+{
+	return tracked ? o->predicted_s : o->predicted_static_s;
+}
+
+/* Statistics of |error| end to end and per op (ops carrying >= 5 % of their
+ * point's measured time), of the tracked or the static predictions. */
+static void summarise_one(const struct ar_validation *v, int tracked, double *e,
+			  struct ar_err_stats *all, struct ar_err_stats *phase,
+			  struct ar_err_stats *ops)
+{
+	int n = 0;
+
 	for (int i = 0; i < v->n_points; i++)
-		e[n++] = fabs(rel(v->points[i].predicted_s, v->points[i].measured_s));
-	v->all = stats(e, n);
+		e[n++] = fabs(rel(pred_of(&v->points[i], tracked), v->points[i].measured_s));
+	*all = stats(e, n);
 	for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
 		n = 0;
 		for (int i = 0; i < v->n_points; i++)
 			if (v->points[i].phase == (enum ar_phase)ph)
-				e[n++] = fabs(rel(v->points[i].predicted_s, v->points[i].measured_s));
-		v->phase[ph] = stats(e, n);
+				e[n++] = fabs(rel(pred_of(&v->points[i], tracked),
+						  v->points[i].measured_s));
+		phase[ph] = stats(e, n);
 		n = 0;
 		for (int i = 0; i < v->n_points; i++) {
 			const struct ar_vpoint *p = &v->points[i];
@@ -258,24 +269,46 @@ static void summarise(struct ar_validation *v)
 				continue;
 			for (int k = 0; k < p->n_ops; k++)
 				if (p->ops[k].measured_s * p->ops[k].layers >= 0.05 * p->measured_s)
-					e[n++] = fabs(rel(p->ops[k].predicted_s, p->ops[k].measured_s));
+					e[n++] = fabs(rel(op_pred_of(&p->ops[k], tracked),
+							  p->ops[k].measured_s));
 		}
-		v->ops[ph] = stats(e, n);
+		ops[ph] = stats(e, n);
 	}
+}
+
+static void summarise(struct ar_validation *v)
+{
+	int cap = v->n_points * AR_GRAPH_MAX_OPS + 1;
+	double *e = malloc(sizeof(double) * (size_t)cap);
+
+	if (!e)
+		return;
+	summarise_one(v, 1, e, &v->all, v->phase, v->ops);
+	summarise_one(v, 0, e, &v->all_static, v->phase_static, v->ops_static);
 	free(e);
 }
 
 #define MIN_SPAN_S 0.25
 
+/* The median of the repeats of two halves of a point: their medians,
+ * weighted by their counts. */
+static double merge(double a, int na, double b, int nb)
+{
+	return (a * na + b * nb) / (na + nb);
+}
+
 static int run_point(struct ar_validation *v, struct ar_exec *ex, const struct ar_model *m,
-		     const struct ar_hw *hw, enum ar_phase ph, long B, long S,
+		     const struct ar_hw *hw, struct ar_probe *probe,
+		     const struct ar_ceilings *ref, enum ar_phase ph, long B, long S,
 		     enum ar_attn_impl attn, int warmup, int reps, struct ar_err *err)
 {
 	struct ar_workload wl = { .batch = B, .seq = S, .attn = attn, .wbits = 32, .abits = 32,
 				  .kvbits = 32, .tp = 1 };
 	struct ar_graph g;
-	struct ar_phase_time pt;
-	double op_s[AR_GRAPH_MAX_OPS], total;
+	struct ar_phase_time pt, ps;
+	struct ar_ceilings seen[3], now;
+	struct ar_hw tracked;
+	double op_a[AR_GRAPH_MAX_OPS], op_b[AR_GRAPH_MAX_OPS], ta, tb;
 	struct ar_vpoint *p = &v->points[v->n_points];
 
 	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, ph);
@@ -284,13 +317,25 @@ static int run_point(struct ar_validation *v, struct ar_exec *ex, const struct a
 	/* Repeats: at least `reps`, and enough to span MIN_SPAN_S (at most 64),
 	 * timed by a first pass: on a shared machine a point of a few
 	 * milliseconds can fall wholly inside another tenant's burst, and a
-	 * median over a longer span is what the point costs, not the burst. */
-	if (ar_roofline_eval(&g, hw, &pt, err) ||
-	    ar_exec_measure(ex, &g, warmup, 1, op_s, &total, err))
+	 * median over a longer span is what the point costs, not the burst.
+	 * The ceilings are probed before, between two halves of the repeats and
+	 * after them; each probe is followed by a warm-up run, since it evicts
+	 * the caches. */
+	ar_probe_run(probe, &seen[0]);
+	if (ar_exec_measure(ex, &g, warmup, 1, op_a, &ta, err))
 		return -1;
-	if (total > 0 && total * reps < MIN_SPAN_S)
-		reps = total * 64 < MIN_SPAN_S ? 64 : (int)ceil(MIN_SPAN_S / total);
-	if (ar_exec_measure(ex, &g, 0, reps, op_s, &total, err))
+	if (ta > 0 && ta * reps < MIN_SPAN_S)
+		reps = ta * 64 < MIN_SPAN_S ? 64 : (int)ceil(MIN_SPAN_S / ta);
+	int ra = (reps + 1) / 2, rb = reps - ra > 0 ? reps - ra : 1;
+	if (ar_exec_measure(ex, &g, 0, ra, op_a, &ta, err))
+		return -1;
+	ar_probe_run(probe, &seen[1]);
+	if (ar_exec_measure(ex, &g, 1, rb, op_b, &tb, err))
+		return -1;
+	ar_probe_run(probe, &seen[2]);
+	ar_ceilings_median(&now, seen, 3);
+	ar_calibrate_track(&tracked, hw, ref, &now);
+	if (ar_roofline_eval(&g, &tracked, &pt, err) || ar_roofline_eval(&g, hw, &ps, err))
 		return -1;
 	memset(p, 0, sizeof(*p));
 	snprintf(p->model, sizeof(p->model), "%s", m->name);
@@ -304,10 +349,15 @@ static int run_point(struct ar_validation *v, struct ar_exec *ex, const struct a
 		p->ops[i].id = g.ops[i].id;
 		p->ops[i].layers = g.ops[i].layers;
 		p->ops[i].predicted_s = pt.ops[i].time_s;
-		p->ops[i].measured_s = op_s[i];
+		p->ops[i].predicted_static_s = ps.ops[i].time_s;
+		p->ops[i].measured_s = merge(op_a[i], ra, op_b[i], rb);
 	}
 	p->predicted_s = pt.time_s;
-	p->measured_s = total;
+	p->predicted_static_s = ps.time_s;
+	p->measured_s = merge(ta, ra, tb, rb);
+	p->drift_matrix = now.matrix_flops_per_s / ref->matrix_flops_per_s;
+	p->drift_memory = now.bw_bytes_per_s[0] / ref->bw_bytes_per_s[0];
+	p->drift_overhead = now.overhead_s / ref->overhead_s;
 	v->n_points++;
 	return 0;
 }
@@ -321,11 +371,22 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 	int npre = gr.npre, ndec = gr.ndec, nb = gr.nb;
 	int warmup = 1, reps = quick ? 3 : 5;
 	double t0 = now_s();
+	struct ar_probe probe;
+	struct ar_ceilings ref, seen[5];
 
 	memset(v, 0, sizeof(*v));
+	if (ar_probe_init(&probe, hw, err))
+		return -1;
 	v->points = calloc((size_t)(n_models * nb * (npre + ndec)), sizeof(*v->points));
-	if (!v->points)
+	if (!v->points) {
+		ar_probe_release(&probe);
 		return ar_errf(err, NULL, 0, 0, "out of memory");
+	}
+	/* the reference the points' ceilings are tracked against: now, as
+	 * close to the descriptor's calibration as the run gets */
+	for (int i = 0; i < 5; i++)
+		ar_probe_run(&probe, &seen[i]);
+	ar_ceilings_median(&ref, seen, 5);
 	for (int i = 0; i < n_models; i++)
 		for (int b = 0; b < nb; b++) {
 			struct ar_exec ex;
@@ -338,23 +399,25 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 					 (unsigned long)(i * 31 + b), 0, err))
 				goto fail;
 			for (int s = 0; s < npre; s++)
-				if (run_point(v, &ex, &models[i], hw, AR_PHASE_PREFILL, B, pre[s], attn,
-					      warmup, reps, err)) {
+				if (run_point(v, &ex, &models[i], hw, &probe, &ref, AR_PHASE_PREFILL, B,
+					      pre[s], attn, warmup, reps, err)) {
 					ar_exec_release(&ex);
 					goto fail;
 				}
 			for (int s = 0; s < ndec; s++)
-				if (run_point(v, &ex, &models[i], hw, AR_PHASE_DECODE, B, dec[s], attn,
-					      warmup, reps, err)) {
+				if (run_point(v, &ex, &models[i], hw, &probe, &ref, AR_PHASE_DECODE, B,
+					      dec[s], attn, warmup, reps, err)) {
 					ar_exec_release(&ex);
 					goto fail;
 				}
 			ar_exec_release(&ex);
 		}
+	ar_probe_release(&probe);
 	summarise(v);
 	v->wall_s = now_s() - t0;
 	return 0;
 fail:
+	ar_probe_release(&probe);
 	ar_validation_release(v);
 	return -1;
 }
@@ -391,13 +454,20 @@ int ar_validate_write_table(FILE *f, const struct ar_validation *v)
 		}
 		fprintf(f, "\n");
 	}
-	fprintf(f, "\n|error| end to end: median %.1f%%, p90 %.1f%% over %d points\n",
-		100 * v->all.median_abs_err, 100 * v->all.p90_abs_err, v->all.n);
-	for (int ph = 0; ph < AR_PHASE_COUNT; ph++)
-		fprintf(f, "  %-7s end to end: median %.1f%%, p90 %.1f%% (%d points); ops carrying >= 5%%: median %.1f%%, p90 %.1f%% (%d ops)\n",
-			ar_phase_names[ph], 100 * v->phase[ph].median_abs_err,
-			100 * v->phase[ph].p90_abs_err, v->phase[ph].n, 100 * v->ops[ph].median_abs_err,
-			100 * v->ops[ph].p90_abs_err, v->ops[ph].n);
+	for (int tracked = 1; tracked >= 0; tracked--) {
+		const struct ar_err_stats *all = tracked ? &v->all : &v->all_static;
+		const struct ar_err_stats *phase = tracked ? v->phase : v->phase_static;
+		const struct ar_err_stats *ops = tracked ? v->ops : v->ops_static;
+		fprintf(f, "\n%s\n|error| end to end: median %.1f%%, p90 %.1f%% over %d points\n",
+			tracked ? "ceilings tracked over each point (the model's error):"
+				: "descriptor as given, no tracking (the model's error and the machine's drift):",
+			100 * all->median_abs_err, 100 * all->p90_abs_err, all->n);
+		for (int ph = 0; ph < AR_PHASE_COUNT; ph++)
+			fprintf(f, "  %-7s end to end: median %.1f%%, p90 %.1f%% (%d points); ops carrying >= 5%%: median %.1f%%, p90 %.1f%% (%d ops)\n",
+				ar_phase_names[ph], 100 * phase[ph].median_abs_err,
+				100 * phase[ph].p90_abs_err, phase[ph].n, 100 * ops[ph].median_abs_err,
+				100 * ops[ph].p90_abs_err, ops[ph].n);
+	}
 	fprintf(f, "(%.1f s)\n", v->wall_s);
 	return ferror(f) ? -1 : 0;
 }
@@ -418,20 +488,36 @@ int ar_validate_write_json(FILE *f, const struct ar_validation *v)
 		char key[32];
 		snprintf(key, sizeof(key), "%s_ops", ar_phase_names[ph]);
 		fprintf(f, "    ");
-		json_stats(f, key, &v->ops[ph], ph + 1 < AR_PHASE_COUNT ? ",\n" : "\n");
+		json_stats(f, key, &v->ops[ph], ",\n");
 	}
-	fprintf(f, "  },\n  \"wall_s\": %.3f,\n  \"points\": [\n", v->wall_s);
+	/* the same of the predictions on the descriptor as given */
+	fprintf(f, "    \"static\": {\"median_abs_err\": %.6g, \"p90_abs_err\": %.6g, \"n\": %d,\n",
+		v->all_static.median_abs_err, v->all_static.p90_abs_err, v->all_static.n);
+	for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+		fprintf(f, "      ");
+		json_stats(f, ar_phase_names[ph], &v->phase_static[ph], ",\n");
+		char key[32];
+		snprintf(key, sizeof(key), "%s_ops", ar_phase_names[ph]);
+		fprintf(f, "      ");
+		json_stats(f, key, &v->ops_static[ph], ph + 1 < AR_PHASE_COUNT ? ",\n" : "\n");
+	}
+	fprintf(f, "    }\n  },\n  \"wall_s\": %.3f,\n  \"points\": [\n", v->wall_s);
 	for (int i = 0; i < v->n_points; i++) {
 		const struct ar_vpoint *p = &v->points[i];
 		fprintf(f, "    {\"model\": \"%s\", \"arch\": \"%s\", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
-			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, \"ops\": [\n",
+			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, "
+			   "\"predicted_static_s\": %.6g, \"rel_err_static\": %.6g, "
+			   "\"drift\": {\"matrix\": %.4g, \"memory\": %.4g, \"overhead\": %.4g}, \"ops\": [\n",
 			p->model, p->arch, ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
-			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s));
+			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s),
+			p->predicted_static_s, rel(p->predicted_static_s, p->measured_s),
+			p->drift_matrix, p->drift_memory, p->drift_overhead);
 		for (int k = 0; k < p->n_ops; k++) {
 			const struct ar_vop *o = &p->ops[k];
-			fprintf(f, "      {\"name\": \"%s\", \"layers\": %g, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g}%s\n",
+			fprintf(f, "      {\"name\": \"%s\", \"layers\": %g, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, \"predicted_static_s\": %.6g}%s\n",
 				ar_op_names[o->id], o->layers, o->predicted_s, o->measured_s,
-				rel(o->predicted_s, o->measured_s), k + 1 < p->n_ops ? "," : "");
+				rel(o->predicted_s, o->measured_s), o->predicted_static_s,
+				k + 1 < p->n_ops ? "," : "");
 		}
 		fprintf(f, "    ]}%s\n", i + 1 < v->n_points ? "," : "");
 	}

@@ -15,6 +15,7 @@ struct ar_vop {
 	enum ar_op_id id;
 	double layers;
 	double predicted_s, measured_s; /* one repeat */
+	double predicted_static_s;      /* on the descriptor as given (no tracking) */
 };
 
 struct ar_vpoint {
@@ -26,6 +27,13 @@ struct ar_vpoint {
 	int n_ops;
 	struct ar_vop ops[AR_GRAPH_MAX_OPS];
 	double predicted_s, measured_s; /* whole phase */
+	/* predicted_s is made on the descriptor with its ceilings tracked over
+	 * the point (ar_calibrate_track: probes before, amid and after its
+	 * repeats, against probes at the start of the run); predicted_static_s on
+	 * the descriptor as given.  drift_*: the tracked ceilings over those at
+	 * the start (matrix rate, main memory's bandwidth, per-op overhead). */
+	double predicted_static_s;
+	double drift_matrix, drift_memory, drift_overhead;
 };
 
 struct ar_err_stats {
@@ -38,6 +46,8 @@ struct ar_validation {
 	struct ar_vpoint *points;     /* owned; ar_validation_release frees */
 	struct ar_err_stats all, phase[AR_PHASE_COUNT];
 	struct ar_err_stats ops[AR_PHASE_COUNT]; /* ops that carry ≥ 5 % of their phase */
+	/* the same for predicted_static_s */
+	struct ar_err_stats all_static, phase_static[AR_PHASE_COUNT], ops_static[AR_PHASE_COUNT];
 	double wall_s;
 };
 
@@ -57,7 +67,8 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
  * decode at 256 and 1024, batch 1 and 2; else 64/256/1024, 256/1024/4096 and
  * 1/4/16, prefill points of at most 4096 tokens).  Points whose resident set
  * is within a factor 3 of the last-level cache are skipped (see
- * ar_validate_models).  Predictions use hw, 32-bit weights, activations and KV.
+ * ar_validate_models).  Predictions use hw, 32-bit weights, activations and KV,
+ * once as given and once with its ceilings tracked (struct ar_vpoint).
  * -1 with err when a run fails.  v is released with ar_validation_release. */
 int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
 		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,

@@ -183,6 +183,18 @@ expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/x.json
 if [ -e "$tmp/x.json" ] || ls "$tmp"/x.json.tmp.* >/dev/null 2>&1; then
 	echo "FAIL: output left behind"; fail=$((fail+1)); else pass=$((pass+1)); fi
 
+# the executor on a tiny model: a run, and a validation whose JSON carries the
+# tracked and the static predictions (no timing is asserted)
+H=tests/data/good/hw-host.yaml
+expect 0 "" run --model tests/data/good/tiny-gqa.yaml --hw $H --batch 2 --seq 16 --gen 4 --format json
+contains '"model": "tiny-gqa"' "$tmp/out"
+expect 0 "" validate --quick --model tests/data/good/tiny-gta.yaml --hw $H --format json --output "$tmp/v.json"
+for v in '"static": {' '"predicted_static_s": ' '"drift": {"matrix": ' '"phase": "decode", "batch": 2, "seq": 1024'; do
+	contains "$v" "$tmp/v.json"
+done
+expect 0 "" plot measured --input "$tmp/v.json" --term dumb
+contains "measured" "$tmp/out"
+
 # golden analyses: the JSON of four fixed analyses, byte for byte.  After a
 # deliberate change to the cost model, check the diff and regenerate with
 #   for m in gta-1b gqa-1b; do for h in lv-h100 h100-sxm; do ./attnroof analyze --model $m \

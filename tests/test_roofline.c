@@ -307,6 +307,60 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(t.ops[0].compute_s, 3e9 / 10e12 + 1e9 / 5e12, 1e-15, 0);
 }
 
+static void test_roofline__exponentials_at_their_own_rate(void **state)
+{
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	struct ar_err err = { 0 };
+	const double zero[AR_B_COUNT] = { 0 };
+
+	(void)state;
+	load_hw(&hw, "good/hw-curves.yaml");
+	/* 5e8 vector FLOPs of which 1e8 are exponentials (a softmax of 1e8
+	 * scores): without an exp rate all go at the fp32 vector peak of 5e12 */
+	one_op(&g, zero, 1e3, 0, 0);
+	g.ops[0].id = AR_OP_SOFTMAX;
+	g.ops[0].mbits = g.ops[0].vbits = 32;
+	g.ops[0].vflops = 5e8;
+	g.ops[0].vexp = 1e8;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 5e8 / 5e12, 1e-15, 0);
+	/* with 1e11 exp/s: 4e8 FLOPs at the peak and 1e8 exponentials at their rate */
+	hw.exp_per_s = 1e11;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e8 / 5e12 + 1e8 / 1e11, 1e-15, 0);
+	/* --set exp and --set peak scale the rate; peak also the attention rates */
+	assert_int_equal(ar_hw_set(&hw, "exp=2x", &err), 0);
+	assert_close(hw.exp_per_s, 2e11, 1e-15, 0);
+	assert_int_equal(ar_hw_set(&hw, "peak=3x", &err), 0);
+	assert_close(hw.exp_per_s, 6e11, 1e-15, 0);
+	assert_close(hw.decode_attn_flops_per_s, 3e12, 1e-15, 0);
+	assert_close(hw.prefill_attn_flops_per_s, 24e12, 1e-15, 0);
+	assert_close(hw.vector_flops_per_s[AR_DT_FP32], 15e12, 1e-15, 0);
+	/* the graph counts one exponential per softmax score, SiLU and sigmoid:
+	 * tiny-gta at B 2, S 8 has 2·2 maps·8·8 = 256 scores, 16 tokens × 128
+	 * MLP features and 16 × 64 gated features; flash computes whole tiles
+	 * that hold a visible key (here the one 8 × 8 tile: the same 256) */
+	struct ar_model m;
+	load_model(&m, "good/tiny-gta.yaml");
+	struct ar_workload wl = { .batch = 2, .seq = 8, .attn = AR_ATTN_NAIVE, .wbits = 16,
+				  .abits = 16, .kvbits = 16, .tp = 1 };
+	for (int impl = 0; impl < 2; impl++) {
+		wl.attn = impl ? AR_ATTN_FLASH : AR_ATTN_NAIVE;
+		ar_graph_build(&g, &m, &wl, hw.onchip_bytes_per_unit, AR_PHASE_PREFILL);
+		double total = 0;
+		for (int i = 0; i < g.n_ops; i++) {
+			const struct ar_op *op = &g.ops[i];
+			double want = op->id == AR_OP_SOFTMAX ? 256 : op->id == AR_OP_FLASH ? 256
+				    : op->id == AR_OP_MLP_ACT ? 2048 : op->id == AR_OP_GATE ? 1024 : 0;
+			assert_close(op->vexp, want, 1e-15, 0);
+			total += op->vexp;
+		}
+		assert_close(total, 256 + 2048 + 1024, 1e-15, 0);
+	}
+}
+
 /* ---- generation ---- */
 
 struct gen_case {
@@ -493,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_roofline__bound_overhead_and_link),
 		cmocka_unit_test(test_roofline__real_graph_totals),
 		cmocka_unit_test(test_roofline__efficiency_curves_and_attention_rate),
+		cmocka_unit_test(test_roofline__exponentials_at_their_own_rate),
 		cmocka_unit_test(test_roofline__closed_form_generation_equals_steps),
 		cmocka_unit_test(test_roofline__generation_crosses_cache_levels),
 		cmocka_unit_test(test_roofline__ttft_and_tpot_definitions),

@@ -1,0 +1,177 @@
+/* Calibration: the descriptor calibrate writes reads back with every value it
+ * measured (made-up measurements, not a run), the ceilings of a point are
+ * tracked by exact ratios, and the probes return finite positive ceilings. */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include "calibrate.h"
+#include "hw.h"
+
+/* A calibration as ar_calibrate_run would fill it, with round numbers. */
+static void made_up(struct ar_calib *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->date, sizeof(c->date), "2026-12-01");
+	snprintf(c->cpu, sizeof(c->cpu), "Test CPU");
+	c->threads = 2;
+	c->matrix_flops_per_s = 2e11;
+	c->fma_flops_per_s = c->vector_flops_per_s = 2.5e11;
+	c->exp_per_s = 5e9;
+	c->softmax_flops_per_s = 2e10;
+	c->n_levels = 3;
+	const char *names[] = { "DRAM", "L3", "L2" };
+	const double bytes[] = { 8e9, 32e6, 2e6 }, bw[] = { 5e10, 2e11, 4e11 };
+	for (int i = 0; i < 3; i++) {
+		snprintf(c->level_name[i], sizeof(c->level_name[i]), "%s", names[i]);
+		c->level_bytes[i] = bytes[i];
+		c->level_bw[i] = bw[i];
+	}
+	c->llc_nominal_bytes = 32e6;
+	c->onchip_bytes = 1e6;
+	c->overhead_s = 1e-6;
+	c->n_eff = 2;
+	c->eff_rows[0] = 1;
+	c->eff_rows[1] = 512;
+	c->eff_value[0] = 0.125;
+	c->eff_value[1] = 0.9;
+	c->decode_attn_flops_per_s = 8e10;
+	c->prefill_attn_flops_per_s = 1.6e11;
+	c->prefill_attn_tile = 1024;
+}
+
+static void test_calibrate__descriptor_reads_back(void **state)
+{
+	struct ar_calib c;
+	struct ar_hw hw;
+	struct ar_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	made_up(&c);
+	assert_non_null(f);
+	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
+	assert_int_equal(fclose(f), 0);
+	if (ar_hw_parse(&hw, "host", text, len, &err)) {
+		print_error("%s:%d:%d: %s\n", err.path, err.line, err.col, err.msg);
+		fail();
+	}
+	assert_string_equal(hw.name, "host");
+	assert_int_equal(hw.kind, AR_HW_CPU);
+	assert_close(hw.matrix_flops_per_s[AR_DT_FP32], 2e11, 1e-6, 0);
+	/* the vector peak is the FMA rate; exponentials have their own */
+	assert_close(hw.vector_flops_per_s[AR_DT_FP32], 2.5e11, 1e-6, 0);
+	assert_close(hw.exp_per_s, 5e9, 1e-6, 0);
+	assert_int_equal(hw.n_mem, 3);
+	assert_string_equal(hw.mem[1].name, "L3");
+	assert_close(hw.mem[0].bw_bytes_per_s, 5e10, 1e-6, 0);
+	assert_close(hw.mem[2].capacity_bytes, 2e6, 1e-6, 0);
+	assert_int_equal(hw.units, 2);
+	assert_close(hw.onchip_bytes_per_unit, 1e6, 1e-6, 0);
+	assert_close(hw.overhead_s, 1e-6, 1e-3, 0);
+	assert_int_equal(hw.n_matrix_eff, 2);
+	assert_close(hw.matrix_eff[0].value, 0.125, 1e-4, 0);
+	assert_close(hw.decode_attn_flops_per_s, 8e10, 1e-6, 0);
+	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
+	free(text);
+}
+
+static void test_calibrate__tracking_scales_by_ratios(void **state)
+{
+	struct ar_calib c;
+	struct ar_hw base, out;
+	struct ar_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	made_up(&c);
+	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ar_hw_parse(&base, "host", text, len, &err), 0);
+	free(text);
+	struct ar_ceilings ref = { .n_mem = 3, .matrix_flops_per_s = 1e11,
+				   .bw_bytes_per_s = { 4e10, 1e11, 0 }, .overhead_s = 2e-6 };
+	struct ar_ceilings now = { .n_mem = 3, .matrix_flops_per_s = 0.8e11,
+				   .bw_bytes_per_s = { 6e10, 1e11, 5e11 }, .overhead_s = 3e-6 };
+	ar_calibrate_track(&out, &base, &ref, &now);
+	/* compute rates × 0.8 */
+	assert_close(out.matrix_flops_per_s[AR_DT_FP32], 1.6e11, 1e-12, 0);
+	assert_close(out.vector_flops_per_s[AR_DT_FP32], 2e11, 1e-12, 0);
+	assert_close(out.exp_per_s, 4e9, 1e-12, 0);
+	assert_close(out.decode_attn_flops_per_s, 6.4e10, 1e-12, 0);
+	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
+	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */
+	assert_close(out.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);
+	assert_close(out.mem[1].bw_bytes_per_s, 2e11, 1e-12, 0);
+	assert_close(out.mem[2].bw_bytes_per_s, 4e11, 1e-12, 0);
+	assert_close(out.overhead_s, base.overhead_s * 1.5, 1e-12, 0);
+	/* capacities and the curve are not ceilings that drift */
+	assert_close(out.mem[1].capacity_bytes, base.mem[1].capacity_bytes, 0, 0);
+	assert_close(out.matrix_eff[1].value, base.matrix_eff[1].value, 0, 0);
+	/* in place */
+	ar_calibrate_track(&base, &base, &ref, &now);
+	assert_close(base.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);
+}
+
+static void test_calibrate__median_of_ceilings(void **state)
+{
+	struct ar_ceilings c[3] = {
+		{ .n_mem = 2, .matrix_flops_per_s = 3, .bw_bytes_per_s = { 10, 7 }, .overhead_s = 1 },
+		{ .n_mem = 2, .matrix_flops_per_s = 1, .bw_bytes_per_s = { 30, 9 }, .overhead_s = 5 },
+		{ .n_mem = 2, .matrix_flops_per_s = 2, .bw_bytes_per_s = { 20, 8 }, .overhead_s = 4 },
+	};
+	struct ar_ceilings m;
+
+	(void)state;
+	ar_ceilings_median(&m, c, 3);
+	assert_close(m.matrix_flops_per_s, 2, 0, 0);
+	assert_close(m.bw_bytes_per_s[0], 20, 0, 0);
+	assert_close(m.bw_bytes_per_s[1], 8, 0, 0);
+	assert_close(m.overhead_s, 4, 0, 0);
+	/* the inputs are left as they were */
+	assert_close(c[1].matrix_flops_per_s, 1, 0, 0);
+	ar_ceilings_median(&m, c, 2);
+	assert_close(m.matrix_flops_per_s, 2, 0, 0);
+}
+
+/* The probes on a made-up descriptor: every level with a bandwidth and the
+ * product get a finite positive reading; a level without one is skipped. */
+static void test_calibrate__probes_read_every_level(void **state)
+{
+	struct ar_hw hw;
+	struct ar_probe p;
+	struct ar_ceilings c;
+	struct ar_err err = { 0 };
+
+	(void)state;
+	memset(&hw, 0, sizeof(hw));
+	hw.n_mem = 3;
+	hw.mem[0] = (struct ar_mem_level){ "DRAM", 8e9, 1e10 };
+	hw.mem[1] = (struct ar_mem_level){ "L2", 1e6, 1e11 };
+	hw.mem[2] = (struct ar_mem_level){ "L1", 32768, 0 };
+	assert_int_equal(ar_probe_init(&p, &hw, &err), 0);
+	ar_probe_run(&p, &c);
+	assert_int_equal(c.n_mem, 3);
+	assert_true(c.matrix_flops_per_s > 0 && isfinite(c.matrix_flops_per_s));
+	assert_true(c.bw_bytes_per_s[0] > 0 && isfinite(c.bw_bytes_per_s[0]));
+	assert_true(c.bw_bytes_per_s[1] > 0 && isfinite(c.bw_bytes_per_s[1]));
+	assert_true(c.bw_bytes_per_s[2] == 0);
+	assert_true(c.overhead_s > 0 && c.overhead_s < 1);
+	ar_probe_release(&p);
+	ar_probe_release(&p); /* released twice: a zeroed probe */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_calibrate__descriptor_reads_back),
+		cmocka_unit_test(test_calibrate__tracking_scales_by_ratios),
+		cmocka_unit_test(test_calibrate__median_of_ceilings),
+		cmocka_unit_test(test_calibrate__probes_read_every_level),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
