@@ -24,7 +24,7 @@ BIN     := $(BUILD)/attnroof
 all: deps-check $(BIN)
 	@ln -sf $(BIN) attnroof; ln -sf $(LIBA) libattnroof.a
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*.inc) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 # every object waits for the packages (headers) to be there, also under make -j
 $(BUILD): deps-check

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma GCC optimize("fp-contract=fast", "no-trapping-math")
@@ -88,31 +89,33 @@ static inline float vexp(float x)
 	return p * s;
 }
 
-/* y = vexp(x) on eight lanes at once (the same range reduction and
- * polynomial); a statement, since v8f values may not cross function calls.
- * Loops whose exp feeds a division are written with it: left to the
+/* y = vexp(x) on every lane of x, a vector of type vt whose lanes are
+ * indexed by the integer vector type vit (the same range reduction and
+ * polynomial); a statement, since vector values may not cross function
+ * calls.  Loops whose exp feeds a division are written with it: left to the
  * vectoriser, GCC if-converts the clamps of the scalar vexp into a second,
  * constant division per vector and runs 4-5 times slower. */
-#define VEXP8(y, x)                                                                    \
+#define VEXPV(y, x, vt, vit)                                                           \
 	do {                                                                           \
-		const v8f lo_ = (v8f){ 0 } - 87.3f, hi_ = (v8f){ 0 } + 88.3f;           \
-		const v8f big_ = (v8f){ 0 } + 12582912.0f;                               \
-		v8f x_ = (x);                                                          \
-		v8i below_ = x_ < lo_, above_ = x_ > hi_;                              \
-		x_ = (v8f)(((v8i)lo_ & below_) | ((v8i)x_ & ~below_));                 \
-		x_ = (v8f)(((v8i)hi_ & above_) | ((v8i)x_ & ~above_));                 \
-		v8f n_ = (x_ * 1.44269504f + big_) - big_;                              \
-		v8f r_ = x_ - n_ * 0.693359375f + n_ * 2.12194440e-4f;                 \
-		v8f p_ = (v8f){ 0 } + 1.9875691500e-4f;                                \
+		const vt lo_ = (vt){ 0 } - 87.3f, hi_ = (vt){ 0 } + 88.3f;              \
+		const vt big_ = (vt){ 0 } + 12582912.0f;                                 \
+		vt x_ = (x);                                                           \
+		vit below_ = x_ < lo_, above_ = x_ > hi_;                              \
+		x_ = (vt)(((vit)lo_ & below_) | ((vit)x_ & ~below_));                  \
+		x_ = (vt)(((vit)hi_ & above_) | ((vit)x_ & ~above_));                  \
+		vt n_ = (x_ * 1.44269504f + big_) - big_;                               \
+		vt r_ = x_ - n_ * 0.693359375f + n_ * 2.12194440e-4f;                  \
+		vt p_ = (vt){ 0 } + 1.9875691500e-4f;                                  \
 		p_ = p_ * r_ + 1.3981999507e-3f;                                       \
 		p_ = p_ * r_ + 8.3334519073e-3f;                                       \
 		p_ = p_ * r_ + 4.1665795894e-2f;                                       \
 		p_ = p_ * r_ + 1.6666665459e-1f;                                       \
 		p_ = p_ * r_ + 5.0000001201e-1f;                                       \
 		p_ = p_ * r_ * r_ + r_ + 1.0f;                                         \
-		v8i e_ = (__builtin_convertvector(n_, v8i) + 127) << 23;               \
-		(y) = p_ * (v8f)e_;                                                    \
+		vit e_ = (__builtin_convertvector(n_, vit) + 127) << 23;               \
+		(y) = p_ * (vt)e_;                                                     \
 	} while (0)
+#define VEXP8(y, x) VEXPV(y, x, v8f, v8i)
 #define ST8(p, x) (*(v8u *)(p) = (x))
 
 /* ---- products ---- */
@@ -1121,8 +1124,9 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
 	f->splits = nt == 1 || a->B >= 2 * nt ? 1 : lmin(f->tiles, (2 * nt + a->B - 1) / a->B);
 	f->splits = lmax(1, f->splits);
 	f->items = a->B * f->splits;
-	f->part = a->heads * a->dv + 2 * a->maps;
-	f->per_thread = a->maps * (Bc + a->dk1 + a->dk2);
+	/* whole cache lines each, so that two threads never write one line */
+	f->part = (a->heads * a->dv + 2 * a->maps + 15) / 16 * 16;
+	f->per_thread = (a->maps * (Bc + a->dk1 + a->dk2) + 15) / 16 * 16;
 }
 
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
@@ -1131,7 +1135,7 @@ size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
 	int nt = ar_kernels_threads();
 
 	dplan(&f, a, Bc, nt);
-	return (size_t)(f.per_thread * nt + f.part * f.items);
+	return (size_t)(f.per_thread * nt + f.part * f.items + 16); /* + the alignment */
 }
 
 /* The decode kernel's inner tiles keep eight vector accumulators in
@@ -1172,212 +1176,102 @@ INLINE void prefetch_span(const float *p, long len)
 	__builtin_prefetch(p + len - 1);
 }
 
-/* t[x·nk + y] = q_x · k_y for nm query rows q_x = q + x·qs and nk keys
- * k_y = k + y·ks of len floats, nm·nk = 8: a step of eight floats loads nk
- * key and nm query vectors for nm·nk multiply-adds */
-INLINE void score_tile(float *t, const float *q, long qs, int nm, const float *k, long ks,
-		       int nk, long len)
-{
-	v8f acc[8], r;
-	long c = 0;
+/* The tiles and the work item, 8 lanes wide (AVX2, and plain x86-64 in its
+ * baseline build) */
+#define DW 8
+#define dvec v8f
+#define dvecu v8u
+#define dveci v8i
+#define DHSUM HSUM8
+#define DFN(name) name##_8
+#define DTARGET VEC
+#include "decode.inc"
+#undef DW
+#undef dvec
+#undef dvecu
+#undef dveci
+#undef DHSUM
+#undef DFN
+#undef DTARGET
 
-	for (int x = 0; x < 8; x++)
-		acc[x] = (v8f){ 0 };
-	for (; c + 8 <= len; c += 8) {
-		v8f kv[8];
-		for (int y = 0; y < nk; y++)
-			kv[y] = LD8(k + y * ks + c);
-		for (int x = 0; x < nm; x++) {
-			v8f qv = LD8(q + x * qs + c);
-			for (int y = 0; y < nk; y++)
-				acc[x * nk + y] += qv * kv[y];
-		}
-	}
-	HSUM8(r, acc);
-	ST8(t, r);
-	for (; c < len; c++)
-		for (int x = 0; x < nm; x++)
-			for (int y = 0; y < nk; y++)
-				t[x * nk + y] += q[x * qs + c] * k[y * ks + c];
-}
+/* ... and 16 lanes wide, for processors with AVX-512 (twice the multiply-adds
+ * per instruction; picked at run time) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HAVE_DECODE16 1
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef int v16i __attribute__((vector_size(64)));
 
-/* s[x·ss + y] (+)= q_x · k_y for nm query rows and n keys as above: tiles of
- * nm rows × 8/nm keys, then the keys left over one at a time.  pf != 0:
- * prefetch the same span of the keys pf floats further on */
-INLINE void score_rows(float *s, long ss, const float *q, long qs, int nm, const float *k,
-		       long ks, long n, long len, int add, long pf)
-{
-	int nk = 8 / nm;
-	long y = 0;
-	float t[8];
-
-	for (; y + nk <= n; y += nk) {
-		if (pf)
-			for (int z = 0; z < nk; z++)
-				prefetch_span(k + (y + z) * ks + pf, len);
-		score_tile(t, q, qs, nm, k + y * ks, ks, nk, len);
-		for (int x = 0; x < nm; x++)
-			for (int z = 0; z < nk; z++)
-				s[x * ss + y + z] = (add ? s[x * ss + y + z] : 0) + t[x * nk + z];
-	}
-	for (; y < n; y++) {
-		if (pf)
-			prefetch_span(k + y * ks + pf, len);
-		for (int x = 0; x < nm; x++) {
-			const float *qx = q + x * qs, *ky = k + y * ks;
-			float d = 0;
-#pragma omp simd reduction(+ : d)
-			for (long c = 0; c < len; c++)
-				d += qx[c] * ky[c];
-			s[x * ss + y] = (add ? s[x * ss + y] : 0) + d;
-		}
-	}
-}
-
-/* s[x·ss + y] (+)= q_x · k_y for nq query rows (any count) and n keys; the
- * first group of rows prefetches */
-INLINE void score_block(float *s, long ss, const float *q, long qs, long nq, const float *k,
-			long ks, long n, long len, int add, long pf)
-{
-	long x = 0;
-
-	for (; x + 4 <= nq; x += 4, pf = 0)
-		score_rows(s + x * ss, ss, q + x * qs, qs, 4, k, ks, n, len, add, pf);
-	for (; x + 2 <= nq; x += 2, pf = 0)
-		score_rows(s + x * ss, ss, q + x * qs, qs, 2, k, ks, n, len, add, pf);
-	for (; x < nq; x++, pf = 0)
-		score_rows(s + x * ss, ss, q + x * qs, qs, 1, k, ks, n, len, add, pf);
-}
-
-/* o_x[0 .. 8w) += Σ_y p_x[y] · v_y[0 .. 8w) for no outputs o_x = o + x·os
- * with probabilities p_x = p + x·ps (ps = 0: one map for all) and n keys
- * v_y = v + y·vs, no·w ≤ 8: the no·w accumulators stay in registers over the
- * keys; a key loads w value vectors and no probabilities.  pf as above. */
-INLINE void value_tile(float *o, long os, const float *p, long ps, int no, const float *v,
-		       long vs, long n, int w, long pf)
-{
-	const float *px[4] = { p, p + ps, p + 2 * ps, p + 3 * ps };
-	v8f acc[8];
-
-	for (int x = 0; x < no; x++)
-		for (int u = 0; u < w; u++)
-			acc[x * w + u] = LD8(o + x * os + 8 * u);
-	for (long y = 0; y < n; y++, v += vs) {
-		v8f vv[8];
-		if (pf)
-			for (int u = 0; u < w; u += 2)
-				__builtin_prefetch(v + pf + 8 * u);
-		for (int u = 0; u < w; u++)
-			vv[u] = LD8(v + 8 * u);
-		for (int x = 0; x < no; x++)
-			for (int u = 0; u < w; u++)
-				acc[x * w + u] += px[x][y] * vv[u];
-	}
-	for (int x = 0; x < no; x++)
-		for (int u = 0; u < w; u++)
-			ST8(o + x * os + 8 * u, acc[x * w + u]);
-}
-
-/* o_x (dv) += Σ_y p_x[y] · v_y (dv) for no outputs as above: chunks of
- * 8·(8/no) floats, then single vectors, then the floats left over */
-INLINE void value_rows(float *o, long dv, const float *p, long ps, int no, const float *v,
-		       long vs, long n, long pf)
-{
-	int w = 8 / no;
-	long c = 0;
-
-	for (; c + 8 * w <= dv; c += 8 * w)
-		value_tile(o + c, dv, p, ps, no, v + c, vs, n, w, pf);
-	for (; c + 8 <= dv; c += 8)
-		value_tile(o + c, dv, p, ps, no, v + c, vs, n, 1, pf);
-	for (; c < dv; c++)
-		for (int x = 0; x < no; x++) {
-			float acc = o[x * dv + c];
-			for (long y = 0; y < n; y++)
-				acc += p[x * ps + y] * v[y * vs + c];
-			o[x * dv + c] = acc;
-		}
-}
-
-/* value_rows for no = 4, 2 or 1 outputs (ps = 0: one map) as constants */
-#define VALUE_ROWS(o, dv, p, ps, no, v, vs, n, pf)                                     \
+/* r = the lane sums of acc[0..15], in order: four rounds of pairwise
+ * shuffles and adds */
+#define HSUM16(r, acc)                                                                 \
 	do {                                                                           \
-		if ((no) == 4 && (ps) == 0)                                            \
-			value_rows(o, dv, p, 0, 4, v, vs, n, pf);                      \
-		else if ((no) == 4)                                                    \
-			value_rows(o, dv, p, ps, 4, v, vs, n, pf);                     \
-		else if ((no) == 2 && (ps) == 0)                                       \
-			value_rows(o, dv, p, 0, 2, v, vs, n, pf);                      \
-		else if ((no) == 2)                                                    \
-			value_rows(o, dv, p, ps, 2, v, vs, n, pf);                     \
-		else                                                                   \
-			value_rows(o, dv, p, 0, 1, v, vs, n, pf);                      \
+		const v16i l1_ = { 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30 }; \
+		const v16i h1_ = { 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31 }; \
+		const v16i l2_ = { 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29 }; \
+		const v16i h2_ = { 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31 }; \
+		const v16i l3_ = { 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27 }; \
+		const v16i h3_ = { 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31 }; \
+		const v16i l4_ = { 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23 }; \
+		const v16i h4_ = { 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31 }; \
+		v16f t_[8], u_[4], w_[2];                                              \
+		for (int i_ = 0; i_ < 8; i_++)                                         \
+			t_[i_] = __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], l1_) + \
+				 __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], h1_);  \
+		for (int i_ = 0; i_ < 4; i_++)                                         \
+			u_[i_] = __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], l2_) +      \
+				 __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], h2_);       \
+		for (int i_ = 0; i_ < 2; i_++)                                         \
+			w_[i_] = __builtin_shuffle(u_[2 * i_], u_[2 * i_ + 1], l3_) +      \
+				 __builtin_shuffle(u_[2 * i_], u_[2 * i_ + 1], h3_);       \
+		(r) = __builtin_shuffle(w_[0], w_[1], l4_) + __builtin_shuffle(w_[0], w_[1], h4_); \
 	} while (0)
 
-/* One item: every map of sequence b over keys [j0, j1).  ws holds the
- * scores s (maps, Bc) and the scaled queries (maps, d_k); o (heads, dv)
- * accumulators, m (maps) running maxima, l (maps) running sums, left
- * unnormalised for the merge. */
-VEC static void decode_item(const struct ar_attn_args *a, const struct dplan *f, long Bc,
-			    long b, long j0, long j1, float *ws, float *o, float *m, float *l)
-{
-	long dv = a->dv, dk = a->dk1 + a->dk2, g = f->g;
-	const float *k1 = a->k1 + b * a->k1_bs, *v = a->v + b * a->v_bs;
-	const float *k2 = a->k2 ? a->k2 + b * a->k2_bs : NULL;
-	float *s = ws, *q = ws + a->maps * Bc;
-	long kpf = ahead_keys((a->kh - 1) * a->k1_hs + a->dk1);
-	long vpf = ahead_keys((a->vh - 1) * a->v_hs + dv);
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
+#define DW 16
+#define dvec v16f
+#define dvecu v16u
+#define dveci v16i
+#define DHSUM HSUM16
+#define DFN(name) name##_16
+#define DTARGET
+#include "decode.inc"
+#undef DW
+#undef dvec
+#undef dvecu
+#undef dveci
+#undef DHSUM
+#undef DFN
+#undef DTARGET
+#pragma GCC pop_options
 
-	/* the scale folded into the queries once: s = (scale·q) · k */
-	for (long i = 0; i < a->maps * dk; i++)
-		q[i] = a->q[b * a->maps * dk + i] * a->scale;
-	for (long i = 0; i < a->maps; i++) {
-		m[i] = M_INIT;
-		l[i] = 0;
+/* AVX-512 with the extensions the 16-lane item is built with */
+static int has_avx512(void)
+{
+	static int known = -1;
+
+	if (known < 0) {
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+			__builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
 	}
-	memset(o, 0, (size_t)(a->heads * dv) * sizeof(float));
-	for (long k0 = j0; k0 < j1; k0 += Bc) {
-		long bc = lmin(Bc, j1 - k0);
-		/* 1. scores, DSTEP keys at a time, every key head of those keys;
-		 * the keys kpf further on are prefetched as these are read */
-		for (long j = 0; j < bc; j += DSTEP) {
-			long n = lmin(DSTEP, bc - j), ahead = k0 + j + n - 1 + kpf < j1;
-			const float *kj = k1 + (k0 + j) * a->k1_ps;
-			for (long h = 0; h < a->kh; h++)
-				score_block(s + h * g * Bc + j, Bc, q + h * g * dk, dk, g,
-					    kj + h * a->k1_hs, a->k1_ps, n, a->dk1, 0,
-					    ahead ? kpf * a->k1_ps : 0);
-			if (a->dk2)
-				score_block(s + j, Bc, q + a->dk1, dk, a->maps, k2 + (k0 + j) * a->k2_ps,
-					    a->k2_ps, n, a->dk2, 1, ahead ? kpf * a->k2_ps : 0);
-		}
-		/* 2. online softmax per map; rescale the outputs of that map */
-		for (long i = 0; i < a->maps; i++) {
-			float corr = online_row(s + i * Bc, bc, bc, &m[i], &l[i]);
-			if (corr != 1.0f)
-				scale_vec(o + i * f->hpm * dv, corr, f->hpm * dv);
-		}
-		/* 3. o[e] += Σ_j p[map of e][j] · v_{value head of e}[j], DSTEP keys
-		 * at a time; the outputs of a value head share its value loads:
-		 * groups of up to four outputs on consecutive maps (one output per
-		 * map) or on one map */
-		for (long j = 0; j < bc; j += DSTEP) {
-			long n = lmin(DSTEP, bc - j), ahead = k0 + j + n - 1 + vpf < j1;
-			const float *vj = v + (k0 + j) * a->v_ps;
-			for (long e = 0; e < a->heads;) {
-				long vhd = e / f->hpv, left = (vhd + 1) * f->hpv - e, ps = Bc;
-				long pf = ahead && e == vhd * f->hpv ? vpf * a->v_ps : 0;
-				if (f->hpm > 1) { /* stay on the map of e */
-					left = lmin(left, (e / f->hpm + 1) * f->hpm - e);
-					ps = 0;
-				}
-				int no = left >= 4 ? 4 : left >= 2 ? 2 : 1;
-				VALUE_ROWS(o + e * dv, dv, s + e / f->hpm * Bc + j, ps, no,
-					   vj + vhd * a->v_hs, a->v_ps, n, pf);
-				e += no;
-			}
-		}
-	}
+	return known;
+}
+#endif
+
+int ar_kernels_decode_lanes(int lanes)
+{
+	static int chosen; /* 0: the widest */
+#ifdef HAVE_DECODE16
+	int widest = has_avx512() ? 16 : 8;
+#else
+	int widest = 8;
+#endif
+
+	if (lanes >= 0)
+		chosen = lanes == 8 || lanes == 16 ? lanes : 0;
+	return chosen && chosen < widest ? chosen : widest;
 }
 
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch)
@@ -1386,7 +1280,11 @@ void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratc
 	int nt = ar_kernels_threads();
 
 	dplan(&f, a, Bc, nt);
+	scratch += (64 - (uintptr_t)scratch % 64) % 64 / sizeof(float); /* to a cache line */
 	float *parts = scratch + f.per_thread * nt;
+#ifdef HAVE_DECODE16
+	const int wide = ar_kernels_decode_lanes(-1) == 16;
+#endif
 
 	/* 1. every item: a key range of one sequence */
 #pragma omp parallel for schedule(dynamic, 1) if (f.items > 1 && nt > 1)
@@ -1394,8 +1292,13 @@ void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratc
 		long b = it / f.splits, sp = it % f.splits;
 		long t0 = f.tiles * sp / f.splits, t1 = f.tiles * (sp + 1) / f.splits;
 		float *o = parts + it * f.part, *m = o + a->heads * a->dv, *l = m + a->maps;
-		decode_item(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc),
-			    scratch + f.per_thread * omp_get_thread_num(), o, m, l);
+		float *ws = scratch + f.per_thread * omp_get_thread_num();
+#ifdef HAVE_DECODE16
+		if (wide)
+			decode_item_16(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o, m, l);
+		else
+#endif
+			decode_item_8(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o, m, l);
 	}
 	/* 2. merge the key ranges of each sequence (weights e^{m_s − max m}) per
 	 * map, normalise, write */

@@ -150,6 +150,11 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
  * ar_kernels_decode_attn_scratch(a, Bc) floats. */
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc);
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch);
+/* The decode kernel is built 8 lanes wide (AVX2 and baseline x86-64) and 16
+ * lanes wide (AVX-512, used where the processor has it).  lanes 8 or 16
+ * asks for one (16 only where it runs), 0 for the widest, < 0 changes
+ * nothing; returns the width now in use. */
+int ar_kernels_decode_lanes(int lanes);
 /* The same result in two passes over every key with plain loops (scores and
  * their maximum, then probabilities and values), in double; scratch holds
  * ar_kernels_decode_attn_ref_scratch(a) floats.  Counts as the flash op:

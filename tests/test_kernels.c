@@ -315,12 +315,19 @@ static void check_decode(long B, long Sk, long maps, long kh, long heads, long v
 	free(ws);
 	int old = ar_kernels_threads();
 	ar_kernels_set_threads(nt);
-	ws = malloc(sizeof(float) * ar_kernels_decode_attn_scratch(&p.a, Bc));
-	memset(p.out, 0, sizeof(float) * n);
-	ar_kernels_decode_attn(&p.a, Bc, ws);
+	/* both builds of the kernel, where the processor runs them */
+	for (int lanes = 8; lanes <= 16; lanes *= 2) {
+		if (ar_kernels_decode_lanes(lanes) != lanes)
+			continue;
+		ws = malloc(sizeof(float) * ar_kernels_decode_attn_scratch(&p.a, Bc));
+		memset(p.out, 0, sizeof(float) * n);
+		ar_kernels_decode_attn(&p.a, Bc, ws);
+		assert_rel(p.out, ref, n);
+		free(ws);
+	}
+	ar_kernels_decode_lanes(0);
 	ar_kernels_set_threads(old);
-	assert_rel(p.out, ref, n);
-	free(ws); free(want); free(ref);
+	free(want); free(ref);
 	prob_free(&p);
 }
 
@@ -334,6 +341,9 @@ static void test_kernels__decode_equals_ref(void **state)
 		check_decode(1, 60, 2, 2, 8, 8, 16, 16, 32, nt);   /* GVA-like */
 		check_decode(2, 60, 2, 2, 8, 4, 16, 16, 64, nt);   /* GHA-like */
 		check_decode(1, 300, 16, 1, 16, 1, 24, 16, 128, nt); /* one key head, long */
+		check_decode(2, 90, 5, 1, 5, 1, 64, 128, 32, nt);  /* GTA-1B: 5 maps, one latent */
+		check_decode(1, 70, 6, 2, 12, 1, 24, 40, 16, nt);  /* 12 outputs on one value head */
+		check_decode(1, 50, 8, 1, 8, 1, 40, 24, 16, nt);   /* 8 maps, dims not whole vectors */
 	}
 	/* a split key (MLA decompressed): per-head key plus a shared RoPE key */
 	struct prob p;
