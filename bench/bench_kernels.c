@@ -1,10 +1,13 @@
 /* Quality of the executor's kernels against this machine's ceilings,
  * calibrated at the start of the run:
  *   - matrix products at large and model shapes, % of the matrix peak;
- *   - decode attention at long context, % of DRAM bandwidth (KV bytes / time);
+ *   - decode attention at long context, % of DRAM bandwidth (KV bytes / time)
+ *     against the bandwidth probed at the same moment, both builds of the
+ *     kernel (8 and 16 lanes) where the processor runs them;
  *   - causal flash prefill, % of the matrix peak (FLOPs of the computed tiles).
  * Attention is timed as the executor runs it (one-layer GQA-1B / GTA-1B / MHA
  * shapes), so the FLOPs and bytes are the op graph's. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -82,7 +85,12 @@ static void gemm(const struct ar_hw *hw, long M, long K, long N)
 	free(a); free(b); free(c);
 }
 
-/* The flash op of a one-layer `name` at (B, S) in `phase`: median time. */
+/* The flash op of `name` at (B, S) in `phase`: median time per layer.
+ * Decode runs enough layers that their K/V are four times the largest cache
+ * (each step streams them from main memory, as at long context), and is
+ * held against main memory's read bandwidth probed just before and after
+ * it: a shared machine's bandwidth moves within seconds, so the calibration
+ * at the start of the run is only a second reference. */
 static void attention(const struct ar_hw *hw, const char *name, enum ar_phase ph, long B, long S)
 {
 	struct ar_err err = { 0 };
@@ -91,33 +99,54 @@ static void attention(const struct ar_hw *hw, const char *name, enum ar_phase ph
 	struct ar_graph g;
 	struct ar_workload wl = { .batch = B, .seq = S, .attn = AR_ATTN_FLASH, .wbits = 32,
 				  .abits = 32, .kvbits = 32, .tp = 1 };
-	double op_s[AR_GRAPH_MAX_OPS], total;
+	double op_s[AR_GRAPH_MAX_OPS], total, cache = 0;
 
 	if (ar_model_open(&m, name, &err))
 		die(&err);
+	for (int i = 1; i < hw->n_mem; i++)
+		cache = fmax(cache, hw->mem[i].capacity_bytes);
 	m.layers = 1;
 	m.vocab = 1024; /* the head is not what is measured */
+	ar_graph_build(&g, &m, &wl, hw->onchip_bytes_per_unit, ph);
+	if (ph == AR_PHASE_DECODE)
+		m.layers = (long)fmax(1, ceil(4 * cache / g.kv_layer_bytes));
 	if (ar_exec_init(&ex, &m, B, ph == AR_PHASE_PREFILL ? S : 1, S, AR_ATTN_FLASH,
 			 hw->onchip_bytes_per_unit, 1, 0, &err))
 		die(&err);
 	ar_graph_build(&g, &m, &wl, hw->onchip_bytes_per_unit, ph);
-	if (ar_exec_measure(&ex, &g, 1, 5, op_s, &total, &err))
-		die(&err);
-	for (int i = 0; i < g.n_ops; i++) {
-		const struct ar_op *op = &g.ops[i];
-		if (op->id != AR_OP_FLASH)
+	for (int lanes = 8; lanes <= 16; lanes *= 2) {
+		if (ar_kernels_decode_lanes(lanes) != lanes || (ph == AR_PHASE_PREFILL && lanes == 8))
 			continue;
-		double t = op_s[i];
+		struct ar_probe probe;
+		struct ar_ceilings before, after;
 		if (ph == AR_PHASE_DECODE) {
-			double bytes = op->bytes[AR_B_KV_READ];
-			printf("  decode  %-9s B %ld, KV %6ld: %8.3f ms, %6.2f GB/s KV  %5.1f %% of DRAM bandwidth\n",
-			       name, B, S, t * 1e3, bytes / t / 1e9, 100 * bytes / t / hw->mem[0].bw_bytes_per_s);
-		} else {
-			printf("  prefill %-9s B %ld, S %6ld: %8.3f ms, %6.1f GFLOP/s  %5.1f %% of matrix peak (tiles %ldx%ld)\n",
-			       name, B, S, t * 1e3, op->mflops / t / 1e9,
-			       100 * op->mflops / t / hw->matrix_flops_per_s[AR_DT_FP32], g.tile_rows, g.tile_cols);
+			if (ar_probe_init(&probe, hw, &err))
+				die(&err);
+			ar_probe_run(&probe, &before);
+		}
+		if (ar_exec_measure(&ex, &g, 1, 5, op_s, &total, &err))
+			die(&err);
+		for (int i = 0; i < g.n_ops; i++) {
+			const struct ar_op *op = &g.ops[i];
+			if (op->id != AR_OP_FLASH)
+				continue;
+			double t = op_s[i];
+			if (ph == AR_PHASE_DECODE) {
+				ar_probe_run(&probe, &after);
+				double bytes = op->bytes[AR_B_KV_READ], now = (before.bw_bytes_per_s[0] + after.bw_bytes_per_s[0]) / 2;
+				printf("  decode  %-9s B %ld, KV %6ld, %2ld layers, %2d lanes: %7.3f ms, %6.2f GB/s KV, "
+				       "%5.1f %% of DRAM now (%.1f GB/s), %5.1f %% of calibrated\n",
+				       name, B, S, m.layers, lanes, t * 1e3, bytes / t / 1e9, 100 * bytes / t / now,
+				       now / 1e9, 100 * bytes / t / hw->mem[0].bw_bytes_per_s);
+				ar_probe_release(&probe);
+			} else {
+				printf("  prefill %-9s B %ld, S %6ld: %8.3f ms, %6.1f GFLOP/s  %5.1f %% of matrix peak (tiles %ldx%ld)\n",
+				       name, B, S, t * 1e3, op->mflops / t / 1e9,
+				       100 * op->mflops / t / hw->matrix_flops_per_s[AR_DT_FP32], g.tile_rows, g.tile_cols);
+			}
 		}
 	}
+	ar_kernels_decode_lanes(0);
 	ar_exec_release(&ex);
 }
 
