@@ -21,8 +21,10 @@ LIBA    := $(BUILD)/libattnroof.a
 BIN     := $(BUILD)/attnroof
 
 .PHONY: all deps demo test bench clean
+# ./attnroof and ./libattnroof.a are the optimised build; a sanitizer build
+# stays under build/san
 all: deps-check $(BIN)
-	@ln -sf $(BIN) attnroof; ln -sf $(LIBA) libattnroof.a
+	@[ "$(SAN)" = 1 ] || { ln -sf $(BIN) attnroof; ln -sf $(LIBA) libattnroof.a; }
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*.inc) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -301,14 +301,14 @@ VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, co
 	}
 }
 
-/* A product of a few rows (decode): one block of columns per thread; BLAS
- * would copy (pack) the whole weight matrix first. */
+/* A product of a few rows (decode): one block of at least 16 columns per
+ * thread; BLAS would copy (pack) the whole weight matrix first. */
 static void matmul_small_m(float *out, long ldo, const float *in, long ldi, const float *w,
 			   long ldw, int transw, const float *bias, long M, long K, long N)
 {
-	long blocks = lmax(1, lmin(ar_kernels_threads(), N / 64));
+	long blocks = lmax(1, lmin(ar_kernels_threads(), N / 16));
 
-#pragma omp parallel for schedule(static) if (blocks > 1 && (double)K * N > 65536)
+#pragma omp parallel for schedule(static) if (blocks > 1)
 	for (long b = 0; b < blocks; b++) {
 		long j0 = N * b / blocks, nb = N * (b + 1) / blocks - j0;
 		if (transw)
@@ -403,11 +403,67 @@ VEC static void rms_row(float *o, const float *x, const float *w, long C, float 
 		o[i] = x[i] * r * w[i];
 }
 
+/* Fewer rows than threads: every thread takes a block of columns of every
+ * row (partial sums, then the reduction in a fixed order), so that an op of
+ * one row runs on every thread as the others do. */
+enum { SPLIT_MAX = 16 }; /* column blocks at most */
+
+static long col_blocks(long T, long C)
+{
+	int nt = ar_kernels_threads();
+
+	return T >= lmin(nt, SPLIT_MAX) ? 1 : lmax(1, lmin(lmin(nt, SPLIT_MAX), C / 16));
+}
+
+/* columns [lo, hi) of block b of nb over C, cache-line (16-float) aligned */
+static void col_range(long C, long b, long nb, long *lo, long *hi)
+{
+	*lo = b == 0 ? 0 : C * b / nb / 16 * 16;
+	*hi = b == nb - 1 ? C : C * (b + 1) / nb / 16 * 16;
+}
+
+VEC static float sumsq_vec(const float *x, long n)
+{
+	float ss = 0;
+#pragma omp simd reduction(+ : ss)
+	for (long i = 0; i < n; i++)
+		ss += x[i] * x[i];
+	return ss;
+}
+
+VEC static void scale_mul_vec(float *o, const float *x, float r, const float *w, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = x[i] * r * w[i];
+}
+
 void ar_kernels_rmsnorm(float *out, const float *in, const float *w, long T, long C, float eps)
 {
+	long nb = col_blocks(T, C);
+
+	if (nb == 1) {
 #pragma omp parallel for schedule(static) if (T > 1)
-	for (long t = 0; t < T; t++)
-		rms_row(out + t * C, in + t * C, w, C, eps);
+		for (long t = 0; t < T; t++)
+			rms_row(out + t * C, in + t * C, w, C, eps);
+		return;
+	}
+	float part[SPLIT_MAX * SPLIT_MAX];
+#pragma omp parallel num_threads(nb)
+	{
+		long b = omp_get_thread_num(), lo, hi;
+		col_range(C, b, nb, &lo, &hi);
+		for (long t = 0; t < T; t++)
+			part[t * SPLIT_MAX + b] = sumsq_vec(in + t * C + lo, hi - lo);
+#pragma omp barrier
+		for (long t = 0; t < T; t++) {
+			float ss = 0;
+			for (long k = 0; k < nb; k++)
+				ss += part[t * SPLIT_MAX + k];
+			float r = 1.0f / sqrtf(ss / (float)C + eps);
+			scale_mul_vec(out + t * C + lo, in + t * C + lo, r, w + lo, hi - lo);
+		}
+	}
 }
 
 void ar_kernels_rmsnorm_ref(float *out, const float *in, const float *w, long T, long C,
@@ -443,12 +499,71 @@ VEC static void ln_row(float *o, const float *x, const float *w, const float *b,
 		o[i] = (x[i] - mean) * r * w[i] + b[i];
 }
 
+VEC static float sum_f(const float *x, long n)
+{
+	float s = 0;
+#pragma omp simd reduction(+ : s)
+	for (long i = 0; i < n; i++)
+		s += x[i];
+	return s;
+}
+
+VEC static float sumsq_dev(const float *x, float mean, long n)
+{
+	float ss = 0;
+#pragma omp simd reduction(+ : ss)
+	for (long i = 0; i < n; i++)
+		ss += (x[i] - mean) * (x[i] - mean);
+	return ss;
+}
+
+VEC static void ln_apply(float *o, const float *x, float mean, float r, const float *w,
+			 const float *b, long n)
+{
+#pragma omp simd
+	for (long i = 0; i < n; i++)
+		o[i] = (x[i] - mean) * r * w[i] + b[i];
+}
+
 void ar_kernels_layernorm(float *out, const float *in, const float *w, const float *b,
 			  long T, long C, float eps)
 {
+	long nb = col_blocks(T, C);
+
+	if (nb == 1) {
 #pragma omp parallel for schedule(static) if (T > 1)
-	for (long t = 0; t < T; t++)
-		ln_row(out + t * C, in + t * C, w, b, C, eps);
+		for (long t = 0; t < T; t++)
+			ln_row(out + t * C, in + t * C, w, b, C, eps);
+		return;
+	}
+	/* the mean, then the variance about it, each from partial sums */
+	float part[SPLIT_MAX * SPLIT_MAX];
+#pragma omp parallel num_threads(nb)
+	{
+		long k = omp_get_thread_num(), lo, hi;
+		col_range(C, k, nb, &lo, &hi);
+		for (long t = 0; t < T; t++)
+			part[t * SPLIT_MAX + k] = sum_f(in + t * C + lo, hi - lo);
+#pragma omp barrier
+		float mean[SPLIT_MAX];
+		for (long t = 0; t < T; t++) {
+			float s = 0;
+			for (long j = 0; j < nb; j++)
+				s += part[t * SPLIT_MAX + j];
+			mean[t] = s / (float)C;
+		}
+#pragma omp barrier
+		for (long t = 0; t < T; t++)
+			part[t * SPLIT_MAX + k] = sumsq_dev(in + t * C + lo, mean[t], hi - lo);
+#pragma omp barrier
+		for (long t = 0; t < T; t++) {
+			float ss = 0;
+			for (long j = 0; j < nb; j++)
+				ss += part[t * SPLIT_MAX + j];
+			float r = 1.0f / sqrtf(ss / (float)C + eps);
+			ln_apply(out + t * C + lo, in + t * C + lo, mean[t], r, w + lo, b + lo, hi - lo);
+		}
+	}
 }
 
 void ar_kernels_layernorm_ref(float *out, const float *in, const float *w, const float *b,
@@ -500,12 +615,10 @@ void ar_kernels_rope(float *x, long B, long S, long bs, long ls, long heads, lon
 {
 	long half = rd / 2, rows = B * S;
 
-#pragma omp parallel for schedule(static) if (rows * heads * rd > 4096)
-	for (long r = 0; r < rows; r++) {
-		long b = r / S, s = r % S, p = pos0 + s;
-		for (long h = 0; h < heads; h++)
-			rope_vec(x + b * bs + s * ls + h * hs + off, half, cosv + p * half,
-				 sinv + p * half);
+#pragma omp parallel for schedule(static) if (rows * heads > 1)
+	for (long rh = 0; rh < rows * heads; rh++) {
+		long r = rh / heads, h = rh % heads, b = r / S, s = r % S, p = pos0 + s;
+		rope_vec(x + b * bs + s * ls + h * hs + off, half, cosv + p * half, sinv + p * half);
 	}
 }
 
@@ -581,13 +694,16 @@ VEC static void add_vec(float *o, const float *a, const float *b, long n)
 		o[i] = a[i] + b[i];
 }
 
-/* Run f over n elements in per-thread chunks of at least 4096. */
+/* Run body over n elements in one chunk per thread, chunks of at least 16
+ * elements that start on a 16-float (cache line) boundary: every op runs on
+ * every thread, so that each pays the same dispatch. */
 #define PARALLEL_CHUNKS(n, body)                                                   \
 	do {                                                                           \
-		long n_ = (n), nc_ = lmax(1, lmin(ar_kernels_threads(), n_ / 4096));       \
+		long n_ = (n), nc_ = lmax(1, lmin(ar_kernels_threads(), n_ / 16));         \
 		_Pragma("omp parallel for schedule(static) if (nc_ > 1)")                 \
 		for (long c_ = 0; c_ < nc_; c_++) {                                        \
-			long lo = n_ * c_ / nc_, len = n_ * (c_ + 1) / nc_ - lo;               \
+			long lo = c_ == 0 ? 0 : n_ * c_ / nc_ / 16 * 16;                   \
+			long len = (c_ == nc_ - 1 ? n_ : n_ * (c_ + 1) / nc_ / 16 * 16) - lo; \
 			body;                                                              \
 		}                                                                          \
 	} while (0)
@@ -653,10 +769,13 @@ void ar_kernels_tile_add(float *out, const float *o, long T, long G, long W, lon
 {
 	long rows = T * G;
 
-#pragma omp parallel for schedule(static) if (rows * W > 16384)
-	for (long r = 0; r < rows; r++)
-		for (long c0 = 0; c0 < W; c0 += dl)
-			add_vec(out + r * W + c0, out + r * W + c0, o + r * dl, lmin(dl, W - c0));
+	long tiles = (W + dl - 1) / dl;
+
+#pragma omp parallel for schedule(static) if (rows * tiles > 1)
+	for (long rt = 0; rt < rows * tiles; rt++) {
+		long r = rt / tiles, c0 = rt % tiles * dl;
+		add_vec(out + r * W + c0, out + r * W + c0, o + r * dl, lmin(dl, W - c0));
+	}
 }
 
 void ar_kernels_tile_add_ref(float *out, const float *o, long T, long G, long W, long dl,
@@ -672,9 +791,14 @@ void ar_kernels_tile_add_ref(float *out, const float *o, long T, long G, long W,
 
 void ar_kernels_embed(float *out, const float *table, const int *tok, long T, long C)
 {
-#pragma omp parallel for schedule(static) if (T * C > 65536)
-	for (long t = 0; t < T; t++)
-		memcpy(out + t * C, table + (long)tok[t] * C, (size_t)C * sizeof(float));
+	long nb = col_blocks(T, C);
+
+#pragma omp parallel for schedule(static) if (T * nb > 1)
+	for (long tb = 0; tb < T * nb; tb++) {
+		long t = tb / nb, lo, hi;
+		col_range(C, tb % nb, nb, &lo, &hi);
+		memcpy(out + t * C + lo, table + (long)tok[t] * C + lo, (size_t)(hi - lo) * sizeof(float));
+	}
 }
 
 /* ---- softmax ---- */
@@ -701,7 +825,7 @@ VEC static void softmax_row(float *x, long n, long vis)
 
 void ar_kernels_softmax(float *x, long rows, long Sq, long Sk, int causal)
 {
-#pragma omp parallel for schedule(static) if (rows * Sk > 16384)
+#pragma omp parallel for schedule(static) if (rows > 1)
 	for (long r = 0; r < rows; r++) {
 		long vis = causal ? lmin(Sk, Sk - Sq + r % Sq + 1) : Sk;
 		softmax_row(x + r * Sk, Sk, vis);

@@ -115,6 +115,27 @@ static void test_kernels__elementwise_match_ref(void **state)
 	ar_kernels_gate_ref(b, x, y, N, NULL);
 	assert_rel(a, b, N);
 	rnd(x, N, 4);
+	/* fewer rows than threads: the norms and the embedding split every row
+	 * into column blocks (1 and 3 rows on 4 threads; C 300 is no multiple
+	 * of the 16-float blocks) */
+	int old_threads = ar_kernels_threads();
+	ar_kernels_set_threads(4);
+	for (long t = 1; t <= 3; t += 2) {
+		ar_kernels_rmsnorm(a, x, w, t, C, 1e-5f);
+		ar_kernels_rmsnorm_ref(b, x, w, t, C, 1e-5f, NULL);
+		assert_rel(a, b, t * C);
+		ar_kernels_layernorm(a, x, w, bb, t, C, 1e-5f);
+		ar_kernels_layernorm_ref(b, x, w, bb, t, C, 1e-5f, NULL);
+		assert_rel(a, b, t * C);
+		int tok[3] = { 2, 0, 5 };
+		ar_kernels_embed(a, x, tok, t, C);
+		for (long r = 0; r < t; r++)
+			assert_memory_equal(a + r * C, x + tok[r] * C, sizeof(float) * C);
+		ar_kernels_swiglu(a, x, y, t * C);
+		ar_kernels_swiglu_ref(b, x, y, t * C, NULL);
+		assert_rel(a, b, t * C);
+	}
+	ar_kernels_set_threads(old_threads);
 	/* tiling: 3 groups of width 100 from a latent of 25 */
 	memcpy(a, y, sizeof(a));
 	memcpy(b, y, sizeof(b));
