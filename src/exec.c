@@ -580,9 +580,9 @@ static void to_cache(struct ar_exec *ex, const struct phase *p, float *cache, lo
 	float *dst = cache + p->pos0 * n;
 
 	if (p->Sq == 1) /* one row per sequence: one product, rows cap·n apart */
-		mm(ex, dst, cap * n, 0, ex->xn, H, 0, w, n, 0, 0, bias, p->B, H, n, 1, c);
+		mm(ex, dst, cap * n, 0, ex->xn, H, 0, w, H, 0, 1, bias, p->B, H, n, 1, c);
 	else
-		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, n, 0, 0, bias, p->Sq, H, n, p->B, c);
+		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, H, 0, 1, bias, p->Sq, H, n, p->B, c);
 }
 
 static void rope(struct ar_exec *ex, float *x, const struct phase *p, long bs, long ls,
@@ -686,15 +686,15 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	case AR_OP_Q_PROJ: {
 		long n = d.latent ? d.nh * d.dq : d.nq * d.dk;
-		mm(ex, ex->q, n, 0, ex->xn, H, 0, ly->wq, n, 0, 0, ly->bq, T, H, n, 1, c);
+		mm(ex, ex->q, n, 0, ex->xn, H, 0, ly->wq, H, 0, 1, ly->bq, T, H, n, 1, c);
 		break;
 	}
 	case AR_OP_Q_A_PROJ:
-		mm(ex, ex->qa, d.qr, 0, ex->xn, H, 0, ly->wqa, d.qr, 0, 0, NULL, T, H, d.qr, 1, c);
+		mm(ex, ex->qa, d.qr, 0, ex->xn, H, 0, ly->wqa, H, 0, 1, NULL, T, H, d.qr, 1, c);
 		break;
 	case AR_OP_Q_B_PROJ: {
 		long n = d.nh * d.dq;
-		mm(ex, ex->q, n, 0, ex->qa, d.qr, 0, ly->wqb, n, 0, 0, NULL, T, d.qr, n, 1, c);
+		mm(ex, ex->q, n, 0, ex->qa, d.qr, 0, ly->wqb, d.qr, 0, 1, NULL, T, d.qr, n, 1, c);
 		break;
 	}
 	case AR_OP_K_PROJ:
@@ -778,14 +778,14 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		    : ar_kernels_tile_add(ex->dec, ex->att, T, d.nq, d.hd / d.nq, d.dv);
 		break;
 	case AR_OP_G_PROJ:
-		mm(ex, ex->gs, d.hd, 0, ex->xn, H, 0, ly->wg, d.hd, 0, 0, ly->bg, T, H, d.hd, 1, c);
+		mm(ex, ex->gs, d.hd, 0, ex->xn, H, 0, ly->wg, H, 0, 1, ly->bg, T, H, d.hd, 1, c);
 		break;
 	case AR_OP_GATE:
 		ref ? ar_kernels_gate_ref(ex->dec, ex->gs, ex->dec, T * d.hd, c)
 		    : ar_kernels_gate(ex->dec, ex->gs, ex->dec, T * d.hd);
 		break;
 	case AR_OP_O_PROJ:
-		mm(ex, ex->xn, H, 0, o_src, o_in, 0, ly->wo, H, 0, 0, ly->bo, T, o_in, H, 1, c);
+		mm(ex, ex->xn, H, 0, o_src, o_in, 0, ly->wo, o_in, 0, 1, ly->bo, T, o_in, H, 1, c);
 		break;
 	case AR_OP_ATTN_ADD:
 	case AR_OP_MLP_ADD:
@@ -796,10 +796,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		norm(ex, ex->xn, ex->x, ly->mlp_norm_w, ly->mlp_norm_b, T, c);
 		break;
 	case AR_OP_GATE_PROJ:
-		mm(ex, ex->mg, d.I, 0, ex->xn, H, 0, ly->w_gate, d.I, 0, 0, ly->b_gate, T, H, d.I, 1, c);
+		mm(ex, ex->mg, d.I, 0, ex->xn, H, 0, ly->w_gate, H, 0, 1, ly->b_gate, T, H, d.I, 1, c);
 		break;
 	case AR_OP_UP_PROJ:
-		mm(ex, ex->mu, d.I, 0, ex->xn, H, 0, ly->w_up, d.I, 0, 0, ly->b_up, T, H, d.I, 1, c);
+		mm(ex, ex->mu, d.I, 0, ex->xn, H, 0, ly->w_up, H, 0, 1, ly->b_up, T, H, d.I, 1, c);
 		break;
 	case AR_OP_MLP_ACT:
 		if (m->mlp == AR_MLP_SWIGLU)
@@ -810,10 +810,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 			    : ar_kernels_gelu(ex->mu, ex->mu, T * d.I);
 		break;
 	case AR_OP_DOWN_PROJ:
-		mm(ex, ex->xn, H, 0, ex->mu, d.I, 0, ly->w_down, H, 0, 0, ly->b_down, T, d.I, H, 1, c);
+		mm(ex, ex->xn, H, 0, ex->mu, d.I, 0, ly->w_down, d.I, 0, 1, ly->b_down, T, d.I, H, 1, c);
 		break;
 	case AR_OP_ROUTER:
-		mm(ex, ex->rlogits, d.E, 0, ex->xn, H, 0, ly->router, d.E, 0, 0, NULL, T, H, d.E, 1, c);
+		mm(ex, ex->rlogits, d.E, 0, ex->xn, H, 0, ly->router, H, 0, 1, NULL, T, H, d.E, 1, c);
 		route(ex, &d, T);
 		break;
 	case AR_OP_EXP_GATE_PROJ:
@@ -824,8 +824,8 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		for (long e = 0; e < d.ne; e++) {
 			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
 			if (n > 0)
-				mm(ex, out + r0 * d.Ie, d.Ie, 0, ex->xg + r0 * H, H, 0, w + e * H * d.Ie, d.Ie,
-				   0, 0, bias ? bias + e * d.Ie : NULL, n, H, d.Ie, 1, c);
+				mm(ex, out + r0 * d.Ie, d.Ie, 0, ex->xg + r0 * H, H, 0, w + e * H * d.Ie, H,
+				   0, 1, bias ? bias + e * d.Ie : NULL, n, H, d.Ie, 1, c);
 		}
 		break;
 	}
@@ -843,7 +843,7 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
 			if (n > 0)
 				mm(ex, ex->yd + r0 * H, H, 0, ex->mu + r0 * d.Ie, d.Ie, 0,
-				   ly->ew_down + e * d.Ie * H, H, 0, 0,
+				   ly->ew_down + e * d.Ie * H, d.Ie, 0, 1,
 				   ly->eb_down ? ly->eb_down + e * H : NULL, n, d.Ie, H, 1, c);
 		}
 		combine(ex, &d, T);
@@ -856,7 +856,7 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	case AR_OP_LM_HEAD:
 		if (ex->lm_head)
-			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->lm_head, d.V, 0, 0, NULL, p->B, H,
+			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->lm_head, H, 0, 1, NULL, p->B, H,
 			   d.V, 1, c);
 		else /* tied: logits = x · Eᵀ, E (V, H) */
 			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->embed, H, 0, 1, NULL, p->B, H, d.V,

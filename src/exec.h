@@ -14,16 +14,23 @@
 
 struct ar_exec_layer {
 	float *attn_norm_w, *attn_norm_b, *mlp_norm_w, *mlp_norm_b;
-	float *wq, *bq, *wk, *bk, *wv, *bv;       /* (H, n·d) row-major, biases (n·d) */
-	float *wqa, *qa_norm, *wqb, *wkva, *kva_norm, *wkvb; /* MLA */
+	/* Dense projections are stored (out, in) row-major, as nn.Linear stores
+	 * them (y = x·Wᵀ): a decode product then streams each output's weights
+	 * contiguously.  wq (n_q·d_k, H), wk (n_k·d_k, H), wv (n_v·d_v, H);
+	 * biases (out). */
+	float *wq, *bq, *wk, *bk, *wv, *bv;
+	/* MLA: wqa (q_rank, H), wqb (n_h·(d_nope+d_rope), q_rank), wkva
+	 * (d_c + d_rope, H); wkvb (d_c, n_h·(d_nope + d_v)) is (in, out), as the
+	 * absorbed products take per-head column blocks of it */
+	float *wqa, *qa_norm, *wqb, *wkva, *kva_norm, *wkvb;
 	float *wp;                                /* W_P (n_h, d_v, d_h) */
 	float *vb;                                /* GTA v_b_proj (n_q, d_l, n_h·d_h/n_q) */
-	float *wg, *bg;                           /* GTA g_proj (H, n_h·d_h) */
+	float *wg, *bg;                           /* GTA g_proj (n_h·d_h, H) */
 	float *wo, *bo;
 	float *w_gate, *b_gate, *w_up, *b_up, *w_down, *b_down; /* dense MLP layers */
-	/* MoE layers: router (H, E); the E routed then the shared experts stacked,
-	 * gate/up (E + shared, H, I_e) with biases (E + shared, I_e), down
-	 * (E + shared, I_e, H) with biases (E + shared, H) */
+	/* MoE layers: router (E, H); the E routed then the shared experts stacked,
+	 * gate/up (E + shared, I_e, H) with biases (E + shared, I_e), down
+	 * (E + shared, H, I_e) with biases (E + shared, H) */
 	float *router, *ew_gate, *eb_gate, *ew_up, *eb_up, *ew_down, *eb_down;
 	/* KV cache: K (B, cap, n_k·d_k) and V (B, cap, n_v·d_v); MLA: the latent
 	 * c and the RoPE key (B, cap, d_c + d_rope) in kc, vc unused */

@@ -257,7 +257,7 @@ static void lin(double *y, const double *x, const float *w, const float *b, long
 	for (long j = 0; j < n; j++) {
 		double s = b ? b[j] : 0;
 		for (long i = 0; i < k; i++)
-			s += x[i] * w[i * n + j];
+			s += x[i] * w[j * k + i]; /* W stored (out, in) */
 		y[j] = s;
 	}
 }
