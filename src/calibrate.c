@@ -40,7 +40,8 @@ static double median_of(double *t, int n)
 	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
-/* FLOP/s of out (M,N) = in (M,K) · W (K,N) through the executor's matmul */
+/* Products go through the executor's matmul with its weight layout: W
+ * stored (N, K), out (M,N) = in (M,K) · Wᵀ.  FLOP/s of one such product. */
 static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, int *fail)
 {
 	float *a = malloc(sizeof(float) * M * K), *b = ar_exec_alloc(sizeof(float) * K * N);
@@ -55,10 +56,10 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 	}
 	fill(a, M * K);
 	fill(b, K * N);
-	ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+	ar_kernels_matmul(c, N, 0, a, K, 0, b, K, 0, 1, NULL, M, K, N, 1);
 	for (int r = 0; r < reps && nt < 16; r++) {
 		double t0 = now_s();
-		ar_kernels_matmul(c, N, 0, a, K, 0, b, N, 0, 0, NULL, M, K, N, 1);
+		ar_kernels_matmul(c, N, 0, a, K, 0, b, K, 0, 1, NULL, M, K, N, 1);
 		ts[nt++] = now_s() - t0;
 	}
 	free(a); free(b); free(c);
@@ -86,7 +87,7 @@ static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struc
 	for (int r = 0; r < reps + 1; r++) { /* the first pass only warms up */
 		double t0 = now_s();
 		for (int i = 0; i < copies; i++)
-			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, N, 0, 0, NULL, M, K, N, 1);
+			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, K, 0, 1, NULL, M, K, N, 1);
 		if (r > 0 && nt < 16)
 			ts[nt++] = (now_s() - t0) / copies;
 	}
@@ -129,7 +130,7 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 	fill(x, K);
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
-		ar_kernels_matmul(y, N, 0, x, K, 0, buf, N, 0, 0, NULL, 1, K, N, 1);
+		ar_kernels_matmul(y, N, 0, x, K, 0, buf, K, 0, 1, NULL, 1, K, N, 1);
 		ts[r] = now_s() - t0;
 	}
 	free(x); free(y);
@@ -276,11 +277,39 @@ static double phys_bytes(void)
 	return p > 0 && s > 0 ? (double)p * s : 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* The per-op overhead: the median time of tiny ops in a chain, each reading
+ * what the one before wrote and timed on its own, as the executor runs and
+ * times a graph: a norm of one 128-wide row, an add and a 1x64x64 product,
+ * `rounds` times over (every op on every thread).  Tried before it: the
+ * median of one tiny product called in a tight loop, which read 0.6 or
+ * 1.4 us from run to run while such ops took 2 us in a model's graph. */
+static double op_chain(int rounds)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	enum { C = 128, D = 64 };
+	float x[C], y[C], wn[C], w[D * D];
+	double ts[3 * 67];
 
-	return x < y ? -1 : x > y;
+	if (rounds > 67)
+		rounds = 67;
+	fill(x, C);
+	fill(w, D * D);
+	for (int i = 0; i < C; i++)
+		wn[i] = 1;
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_s();
+		ar_kernels_rmsnorm(y, x, wn, 1, C, 1e-5f);
+		double t1 = now_s();
+		ar_kernels_add(x, x, y, C);
+		double t2 = now_s();
+		ar_kernels_matmul(y, D, 0, x, D, 0, w, D, 0, 1, NULL, 1, D, D, 1);
+		double t3 = now_s();
+		ts[3 * r] = t1 - t0;
+		ts[3 * r + 1] = t2 - t1;
+		ts[3 * r + 2] = t3 - t2;
+		for (int i = 0; i < C; i++) /* keep the values bounded */
+			x[i] = x[i] * 0.5f + 0.001f * (float)i;
+	}
+	return median_of(ts, 3 * rounds);
 }
 
 int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
@@ -444,20 +473,8 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	if (fail)
 		return -1;
 
-	/* 5. per-op overhead: the median time of a product too small to cost
-	 * anything but its dispatch (threads started and joined, one BLAS call).
-	 * An elementwise add of 128 values (about 0.6 of it here) was tried: it
-	 * fits the vector ops better and the products worse, and the grid of
-	 * `attnroof validate` came out no closer in either phase. */
-	float a[16 * 64] = { 0 }, w[16 * 64] = { 0 }, o[64] = { 0 };
-	double tso[201];
-	for (int r = 0; r < 201; r++) {
-		double t0 = now_s();
-		ar_kernels_matmul(o, 64, 0, a, 16, 0, w, 64, 0, 0, NULL, 1, 16, 64, 1);
-		tso[r] = now_s() - t0;
-	}
-	qsort(tso, 201, sizeof(*tso), cmp_double);
-	c->overhead_s = tso[100];
+	/* 5. per-op overhead (op_chain) */
+	c->overhead_s = op_chain(67);
 	c->wall_s = now_s() - t_start;
 	return 0;
 }
@@ -510,7 +527,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "onchip:\n  bytes_per_unit: {value: %.0f, source: \"%s (L2 of one core)\"}\n",
 		c->onchip_bytes, src);
 	fprintf(f, "  units: {value: %d, source: \"%s (threads used)\"}\n", c->threads, src);
-	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of a 1x16x64 product)\"}\n",
+	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of tiny ops in a chain: a norm of 128, an add of 128, a 1x64x64 product)\"}\n",
 		c->overhead_s, src);
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn)\"}\n",
@@ -594,11 +611,11 @@ void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
 	memset(out, 0, sizeof(*out));
 	out->n_mem = hw->n_mem;
 	/* the product: one warm call, then the median of three */
-	ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_N, 0, 0, NULL, PROBE_M,
+	ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_K, 0, 1, NULL, PROBE_M,
 			  PROBE_K, PROBE_N, 1);
 	for (int r = 0; r < 3; r++) {
 		double t0 = now_s();
-		ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_N, 0, 0, NULL,
+		ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_K, 0, 1, NULL,
 				  PROBE_M, PROBE_K, PROBE_N, 1);
 		ts[r] = now_s() - t0;
 	}
@@ -614,14 +631,8 @@ void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
 	volatile double sink = ar_kernels_sum(p->buf, (long)p->buf_floats, 1);
 	(void)sink;
 	out->bw_bytes_per_s[0] = (double)p->buf_floats * sizeof(float) / (now_s() - start);
-	/* the overhead probe of calibrate, cut to 21 calls */
-	float a[16 * 64] = { 0 }, w[16 * 64] = { 0 }, o[64] = { 0 };
-	for (int r = 0; r < 21; r++) {
-		double t0 = now_s();
-		ar_kernels_matmul(o, 64, 0, a, 16, 0, w, 64, 0, 0, NULL, 1, 16, 64, 1);
-		ts[r] = now_s() - t0;
-	}
-	out->overhead_s = median_of(ts, 21);
+	/* the overhead probe of calibrate, cut to 11 rounds */
+	out->overhead_s = op_chain(11);
 }
 
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n)
@@ -658,6 +669,24 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	for (int d = 0; d < AR_DT_COUNT; d++) {
 		out->matrix_flops_per_s[d] *= fm;
 		out->vector_flops_per_s[d] *= fm;
+	}
+	/* The efficiency curves are fractions of the matrix peak; where products
+	 * of few rows are bound by reading their weights (rows below 2·peak /
+	 * bandwidth: m rows do m/2 FLOPs per fp32 weight byte), what they attain
+	 * follows the bandwidth of the level the curve was measured from (main
+	 * memory, the last-level cache for the cached curve), not the peak. */
+	double peak = base->matrix_flops_per_s[AR_DT_FP32];
+	for (int c = 0; c < 2 && peak > 0; c++) {
+		int lvl = c == 0 ? 0 : 1, n = c == 0 ? out->n_matrix_eff : out->n_matrix_eff_cached;
+		struct ar_eff_point *pts = c == 0 ? out->matrix_eff : out->matrix_eff_cached;
+		if (lvl >= base->n_mem || lvl >= ref->n_mem || lvl >= now->n_mem ||
+		    base->mem[lvl].bw_bytes_per_s <= 0)
+			continue;
+		double fb = ratio(now->bw_bytes_per_s[lvl], ref->bw_bytes_per_s[lvl]);
+		double bound = 2 * peak / base->mem[lvl].bw_bytes_per_s;
+		for (int i = 0; i < n; i++)
+			if (pts[i].rows < bound)
+				pts[i].value = fmin(1.0, pts[i].value * fb / fm);
 	}
 	out->decode_attn_flops_per_s *= fm;
 	out->prefill_attn_flops_per_s *= fm;

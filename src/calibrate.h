@@ -49,7 +49,7 @@ struct ar_calib {
 	double dram_read_bw, dram_gemv_bw; /* main memory: plain read, 1-row product */
 	double onchip_bytes;       /* per core: its L2 */
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
-	double overhead_s;         /* fixed cost of one op (fork/join, a BLAS call) */
+	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
 	/* the same through one weight matrix held in the last-level cache
@@ -83,7 +83,7 @@ struct ar_ceilings {
 	int n_mem;                               /* levels of the descriptor probed */
 	double matrix_flops_per_s;               /* a 256x512x512 product */
 	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i] (0: not probed) */
-	double overhead_s;                       /* median time of a 1x16x64 product */
+	double overhead_s;                       /* the tiny-op chain of calibrate, cut short */
 };
 
 /* Buffers of the probe: a main-memory working set (4x the largest cache of
@@ -104,8 +104,11 @@ void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out);
 /* The element-wise median of n ceilings (n <= 16). */
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
 /* out = base with every compute rate (matrix and vector peaks, attention
- * rates) scaled by now/ref of the matrix probe, each level's bandwidth by its
- * own ratio and the overhead by its ratio.  out may alias base. */
+ * rates, exp) scaled by now/ref of the matrix probe, each level's bandwidth
+ * by its own ratio, the points of the efficiency curves where products are
+ * bound by reading weights by the ratio of their level (main memory; the
+ * last-level cache for the cached curve), and the overhead by its ratio.
+ * out may alias base. */
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now);
 

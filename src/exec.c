@@ -585,15 +585,14 @@ static void to_cache(struct ar_exec *ex, const struct phase *p, float *cache, lo
 		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, H, 0, 1, bias, p->Sq, H, n, p->B, c);
 }
 
-static void rope(struct ar_exec *ex, float *x, const struct phase *p, long bs, long ls,
-		 long heads, long hs, long off, long rd, struct ar_kcount *c)
+/* RoPE on the queries and the new keys in one dispatch */
+static void rope(struct ar_exec *ex, const struct ar_rope_part parts[2], const struct phase *p,
+		 long rd, struct ar_kcount *c)
 {
 	if (ex->ref)
-		ar_kernels_rope_ref(x, p->B, p->Sq, bs, ls, heads, hs, off, rd, ex->rope_cos,
-				    ex->rope_sin, p->pos0, c);
+		ar_kernels_rope_ref(parts, 2, p->B, p->Sq, rd, ex->rope_cos, ex->rope_sin, p->pos0, c);
 	else
-		ar_kernels_rope(x, p->B, p->Sq, bs, ls, heads, hs, off, rd, ex->rope_cos,
-				ex->rope_sin, p->pos0);
+		ar_kernels_rope(parts, 2, p->B, p->Sq, rd, ex->rope_cos, ex->rope_sin, p->pos0);
 }
 
 /* Routing of T tokens (MoE): p = softmax of the router logits over the E
@@ -713,11 +712,17 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	case AR_OP_ROPE:
 		if (d.latent) {
-			rope(ex, ex->q, p, p->Sq * d.nh * d.dq, d.nh * d.dq, d.nh, d.dq, d.dn, d.dr, c);
-			rope(ex, ly->kc + p->pos0 * d.cw, p, cap * d.cw, d.cw, 1, 0, d.dc, d.dr, c);
+			const struct ar_rope_part parts[2] = {
+				{ ex->q, p->Sq * d.nh * d.dq, d.nh * d.dq, d.nh, d.dq, d.dn },
+				{ ly->kc + p->pos0 * d.cw, cap * d.cw, d.cw, 1, 0, d.dc },
+			};
+			rope(ex, parts, p, d.dr, c);
 		} else {
-			rope(ex, ex->q, p, p->Sq * d.nq * d.dk, d.nq * d.dk, d.nq, d.dk, 0, d.dk, c);
-			rope(ex, ly->kc + p->pos0 * d.kd, p, cap * d.kd, d.kd, d.nk, d.dk, 0, d.dk, c);
+			const struct ar_rope_part parts[2] = {
+				{ ex->q, p->Sq * d.nq * d.dk, d.nq * d.dk, d.nq, d.dk, 0 },
+				{ ly->kc + p->pos0 * d.kd, cap * d.kd, d.kd, d.nk, d.dk, 0 },
+			};
+			rope(ex, parts, p, d.dk, c);
 		}
 		break;
 	case AR_OP_Q_ABSORB:
@@ -849,10 +854,14 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		combine(ex, &d, T);
 		break;
 	case AR_OP_FINAL_NORM:
-		/* the last position of each sequence */
-		for (long b = 0; b < p->B; b++)
-			norm(ex, ex->xn + b * H, ex->x + (b * p->Sq + p->Sq - 1) * H, ex->final_norm_w,
-			     ex->final_norm_b, 1, c);
+		/* the last position of each sequence: in decode the B rows are
+		 * contiguous (one dispatch); in prefill one row per sequence */
+		if (p->Sq == 1)
+			norm(ex, ex->xn, ex->x, ex->final_norm_w, ex->final_norm_b, p->B, c);
+		else
+			for (long b = 0; b < p->B; b++)
+				norm(ex, ex->xn + b * H, ex->x + (b * p->Sq + p->Sq - 1) * H,
+				     ex->final_norm_w, ex->final_norm_b, 1, c);
 		break;
 	case AR_OP_LM_HEAD:
 		if (ex->lm_head)

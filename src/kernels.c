@@ -301,24 +301,31 @@ VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, co
 	}
 }
 
-/* A product of a few rows (decode): one block of at least 16 columns per
- * thread; BLAS would copy (pack) the whole weight matrix first. */
-static void matmul_small_m(float *out, long ldo, const float *in, long ldi, const float *w,
-			   long ldw, int transw, const float *bias, long M, long K, long N)
+/* `groups` products of a few rows (decode): items of one group's block of at
+ * least 16 columns, enough of them for every thread, in one dispatch; BLAS
+ * would copy (pack) each weight matrix first, and pay its own call per
+ * group. */
+static void matmul_small_m(float *out, long ldo, long so, const float *in, long ldi, long si,
+			   const float *w, long ldw, long sw, int transw, const float *bias,
+			   long M, long K, long N, long groups)
 {
-	long blocks = lmax(1, lmin(ar_kernels_threads(), N / 16));
+	int nt = ar_kernels_threads();
+	long blocks = lmax(1, lmin((nt + groups - 1) / groups, N / 16)), items = groups * blocks;
 
-#pragma omp parallel for schedule(static) if (blocks > 1)
-	for (long b = 0; b < blocks; b++) {
+#pragma omp parallel for schedule(static) if (items > 1)
+	for (long it = 0; it < items; it++) {
+		long g = it / blocks, b = it % blocks;
 		long j0 = N * b / blocks, nb = N * (b + 1) / blocks - j0;
+		float *o = out + g * so;
+		const float *x = in + g * si, *wg = w + g * sw;
 		if (transw)
-			small_m_cols(out + j0, ldo, in, ldi, w + j0 * ldw, ldw, M, K, nb);
+			small_m_cols(o + j0, ldo, x, ldi, wg + j0 * ldw, ldw, M, K, nb);
 		else
-			small_m_rows(out + j0, ldo, in, ldi, w + j0, ldw, M, K, nb);
+			small_m_rows(o + j0, ldo, x, ldi, wg + j0, ldw, M, K, nb);
 		if (bias)
 			for (long i = 0; i < M; i++)
 				for (long j = 0; j < nb; j++)
-					out[i * ldo + j0 + j] += bias[j0 + j];
+					o[i * ldo + j0 + j] += bias[j0 + j];
 	}
 }
 
@@ -329,8 +336,11 @@ void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi,
 	int nt = ar_kernels_threads();
 	int split_n = N >= M;
 
-	if (groups == 1 && M > 1 && M <= SMALL_M) {
-		matmul_small_m(out, ldo, in, ldi, w, ldw, transw, bias, M, K, N);
+	/* a row times one matrix goes to BLAS's matrix-vector kernel (below),
+	 * which streams a large matrix at the read bandwidth; other products of
+	 * a few rows to the executor's own */
+	if (M <= SMALL_M && (M > 1 || groups > 1)) {
+		matmul_small_m(out, ldo, so, in, ldi, si, w, ldw, sw, transw, bias, M, K, N, groups);
 		return;
 	}
 	long along = split_n ? N : M;
@@ -610,37 +620,48 @@ VEC static void rope_vec(float *x, long half, const float *c, const float *s)
 	}
 }
 
-void ar_kernels_rope(float *x, long B, long S, long bs, long ls, long heads, long hs,
-		     long off, long rd, const float *cosv, const float *sinv, long pos0)
+void ar_kernels_rope(const struct ar_rope_part *parts, int n_parts, long B, long S, long rd,
+		     const float *cosv, const float *sinv, long pos0)
 {
-	long half = rd / 2, rows = B * S;
+	long half = rd / 2, rows = B * S, heads = 0;
 
+	for (int k = 0; k < n_parts; k++)
+		heads += parts[k].heads;
+	/* one item per (position, head) of every part */
 #pragma omp parallel for schedule(static) if (rows * heads > 1)
 	for (long rh = 0; rh < rows * heads; rh++) {
 		long r = rh / heads, h = rh % heads, b = r / S, s = r % S, p = pos0 + s;
-		rope_vec(x + b * bs + s * ls + h * hs + off, half, cosv + p * half, sinv + p * half);
+		int k = 0;
+		while (h >= parts[k].heads)
+			h -= parts[k++].heads;
+		const struct ar_rope_part *q = &parts[k];
+		rope_vec(q->x + b * q->bs + s * q->ls + h * q->hs + q->off, half, cosv + p * half,
+			 sinv + p * half);
 	}
 }
 
-void ar_kernels_rope_ref(float *x, long B, long S, long bs, long ls, long heads, long hs,
-			 long off, long rd, const float *cosv, const float *sinv, long pos0,
+void ar_kernels_rope_ref(const struct ar_rope_part *parts, int n_parts, long B, long S,
+			 long rd, const float *cosv, const float *sinv, long pos0,
 			 struct ar_kcount *cnt)
 {
 	long half = rd / 2;
 
-	for (long b = 0; b < B; b++)
-		for (long s = 0; s < S; s++)
-			for (long h = 0; h < heads; h++) {
-				float *v = x + b * bs + s * ls + h * hs + off;
-				const float *c = cosv + (pos0 + s) * half, *sn = sinv + (pos0 + s) * half;
-				for (long i = 0; i < half; i++) {
-					float a = v[i], bb = v[i + half];
-					v[i] = a * c[i] - bb * sn[i];
-					v[i + half] = bb * c[i] + a * sn[i];
+	for (int k = 0; k < n_parts; k++) {
+		const struct ar_rope_part *q = &parts[k];
+		for (long b = 0; b < B; b++)
+			for (long s = 0; s < S; s++)
+				for (long h = 0; h < q->heads; h++) {
+					float *v = q->x + b * q->bs + s * q->ls + h * q->hs + q->off;
+					const float *c = cosv + (pos0 + s) * half, *sn = sinv + (pos0 + s) * half;
+					for (long i = 0; i < half; i++) {
+						float a = v[i], bb = v[i + half];
+						v[i] = a * c[i] - bb * sn[i];
+						v[i + half] = bb * c[i] + a * sn[i];
+					}
+					if (cnt)
+						cnt->vflops += 3.0 * rd; /* two products and a sum per element */
 				}
-				if (cnt)
-					cnt->vflops += 3.0 * rd; /* two products and a sum per element */
-			}
+	}
 }
 
 /* ---- element-wise ---- */

@@ -49,13 +49,19 @@ void ar_kernels_layernorm(float *out, const float *in, const float *w, const flo
 void ar_kernels_layernorm_ref(float *out, const float *in, const float *w, const float *b,
 			      long T, long C, float eps, struct ar_kcount *cnt);
 
-/* Rotate-half RoPE in place on B sequences of S positions: element
- * x[b·bs + s·ls + h·hs + off + i], i < rd, heads h < heads.  Position of s is
- * pos0 + s; cosv, sinv (positions, rd/2) hold cos and sin of pos·θ_i. */
-void ar_kernels_rope(float *x, long B, long S, long bs, long ls, long heads, long hs,
-		     long off, long rd, const float *cosv, const float *sinv, long pos0);
-void ar_kernels_rope_ref(float *x, long B, long S, long bs, long ls, long heads, long hs,
-			 long off, long rd, const float *cosv, const float *sinv, long pos0,
+/* Rotate-half RoPE in place on B sequences of S positions, over one or more
+ * tensors in one dispatch (a model's queries and keys): for each part,
+ * element x[b·bs + s·ls + h·hs + off + i], i < rd, heads h < heads.
+ * Position of s is pos0 + s; cosv, sinv (positions, rd/2) hold cos and sin
+ * of pos·θ_i. */
+struct ar_rope_part {
+	float *x;
+	long bs, ls, heads, hs, off;
+};
+void ar_kernels_rope(const struct ar_rope_part *parts, int n_parts, long B, long S, long rd,
+		     const float *cosv, const float *sinv, long pos0);
+void ar_kernels_rope_ref(const struct ar_rope_part *parts, int n_parts, long B, long S,
+			 long rd, const float *cosv, const float *sinv, long pos0,
 			 struct ar_kcount *cnt);
 /* cosv, sinv (n_pos, rd/2) for θ_i = theta^(−2i/rd) */
 void ar_kernels_rope_table(float *cosv, float *sinv, long n_pos, long rd, double theta);

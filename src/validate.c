@@ -288,77 +288,111 @@ static void summarise(struct ar_validation *v)
 	free(e);
 }
 
+/* Each point is measured in PASSES passes over the whole grid, each over
+ * MIN_SPAN_S / PASSES of repeats, and its times are the medians over the
+ * passes: a shared machine's slow spells (another tenant's burst lasting
+ * seconds) then fall into one pass of a point, not into all of its
+ * repeats, and the median sets them aside.  The ceilings are probed before
+ * and after each pass's repeats (ar_calibrate_track), so that a pass is
+ * predicted under the ceilings of its own moment. */
+enum { PASSES = 3 };
 #define MIN_SPAN_S 0.25
 
-/* The median of the repeats of two halves of a point: their medians,
- * weighted by their counts. */
-static double merge(double a, int na, double b, int nb)
+/* One point of the grid and what each pass read of it. */
+struct slot {
+	const struct ar_model *m;
+	int model, batch;       /* indices into the models and the grid's batches */
+	enum ar_phase ph;
+	long B, S;
+	struct {
+		double op_s[AR_GRAPH_MAX_OPS], total_s;       /* medians of the pass's repeats */
+		double pred_op_s[AR_GRAPH_MAX_OPS], pred_s;   /* tracked prediction */
+		double drift[3];                              /* matrix, memory, overhead */
+	} pass[PASSES];
+};
+
+static double median3(double a, double b, double c)
 {
-	return (a * na + b * nb) / (na + nb);
+	return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
 }
 
-static int run_point(struct ar_validation *v, struct ar_exec *ex, const struct ar_model *m,
-		     const struct ar_hw *hw, struct ar_probe *probe,
-		     const struct ar_ceilings *ref, enum ar_phase ph, long B, long S,
-		     enum ar_attn_impl attn, int warmup, int reps, struct ar_err *err)
+/* One pass of slot sl on ex: the probes, a warm-up, the repeats. */
+static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, const struct ar_hw *hw,
+		    struct ar_probe *probe, const struct ar_ceilings *ref, enum ar_attn_impl attn,
+		    int reps, struct ar_err *err)
 {
-	struct ar_workload wl = { .batch = B, .seq = S, .attn = attn, .wbits = 32, .abits = 32,
-				  .kvbits = 32, .tp = 1 };
+	struct ar_workload wl = { .batch = sl->B, .seq = sl->S, .attn = attn, .wbits = 32,
+				  .abits = 32, .kvbits = 32, .tp = 1 };
 	struct ar_graph g;
-	struct ar_phase_time pt, ps;
-	struct ar_ceilings seen[3], now;
+	struct ar_phase_time pt;
+	struct ar_ceilings seen[2], now;
 	struct ar_hw tracked;
-	double op_a[AR_GRAPH_MAX_OPS], op_b[AR_GRAPH_MAX_OPS], ta, tb;
-	struct ar_vpoint *p = &v->points[v->n_points];
+	double t;
 
-	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, ph);
-	if (!in_grid(ph, B, S) || !clear_of(g.weight_bytes + g.kv_cache_bytes, llc_bytes(hw)))
-		return 0; /* not a point of the grid (see clear_of_llc) */
-	/* Repeats: at least `reps`, and enough to span MIN_SPAN_S (at most 64),
-	 * timed by a first pass: on a shared machine a point of a few
-	 * milliseconds can fall wholly inside another tenant's burst, and a
-	 * median over a longer span is what the point costs, not the burst.
-	 * The ceilings are probed before, between two halves of the repeats and
-	 * after them; each probe is followed by a warm-up run, since it evicts
-	 * the caches. */
+	ar_graph_build(&g, sl->m, &wl, hw->onchip_bytes_per_unit, sl->ph);
+	/* Repeats: at least `reps`, and enough to span the pass's share of
+	 * MIN_SPAN_S (at most 64), timed by a first run after a warm-up: a
+	 * point of a few milliseconds could otherwise fall wholly inside a
+	 * burst.  The probe evicts the caches, so the warm-up follows it. */
 	ar_probe_run(probe, &seen[0]);
-	if (ar_exec_measure(ex, &g, warmup, 1, op_a, &ta, err))
+	if (ar_exec_measure(ex, &g, 1, 1, sl->pass[pass].op_s, &t, err))
 		return -1;
-	if (ta > 0 && ta * reps < MIN_SPAN_S)
-		reps = ta * 64 < MIN_SPAN_S ? 64 : (int)ceil(MIN_SPAN_S / ta);
-	int ra = (reps + 1) / 2, rb = reps - ra > 0 ? reps - ra : 1;
-	if (ar_exec_measure(ex, &g, 0, ra, op_a, &ta, err))
+	double span = MIN_SPAN_S / PASSES;
+	if (t > 0 && t * reps < span)
+		reps = t * 64 < span ? 64 : (int)ceil(span / t);
+	if (ar_exec_measure(ex, &g, 0, reps, sl->pass[pass].op_s, &sl->pass[pass].total_s, err))
 		return -1;
 	ar_probe_run(probe, &seen[1]);
-	if (ar_exec_measure(ex, &g, 1, rb, op_b, &tb, err))
-		return -1;
-	ar_probe_run(probe, &seen[2]);
-	ar_ceilings_median(&now, seen, 3);
+	ar_ceilings_median(&now, seen, 2);
 	ar_calibrate_track(&tracked, hw, ref, &now);
-	if (ar_roofline_eval(&g, &tracked, &pt, err) || ar_roofline_eval(&g, hw, &ps, err))
+	if (ar_roofline_eval(&g, &tracked, &pt, err))
+		return -1;
+	for (int i = 0; i < g.n_ops; i++)
+		sl->pass[pass].pred_op_s[i] = pt.ops[i].time_s;
+	sl->pass[pass].pred_s = pt.time_s;
+	sl->pass[pass].drift[0] = now.matrix_flops_per_s / ref->matrix_flops_per_s;
+	sl->pass[pass].drift[1] = now.bw_bytes_per_s[0] / ref->bw_bytes_per_s[0];
+	sl->pass[pass].drift[2] = now.overhead_s / ref->overhead_s;
+	return 0;
+}
+
+/* The point of slot sl: medians over the passes, and the static prediction. */
+static int fill_point(struct ar_vpoint *p, const struct slot *sl, const struct ar_hw *hw,
+		      enum ar_attn_impl attn, struct ar_err *err)
+{
+	struct ar_workload wl = { .batch = sl->B, .seq = sl->S, .attn = attn, .wbits = 32,
+				  .abits = 32, .kvbits = 32, .tp = 1 };
+	struct ar_graph g;
+	struct ar_phase_time ps;
+	const struct ar_model *m = sl->m;
+
+	_Static_assert(PASSES == 3, "fill_point takes medians of three passes");
+	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, sl->ph);
+	if (ar_roofline_eval(&g, hw, &ps, err))
 		return -1;
 	memset(p, 0, sizeof(*p));
 	snprintf(p->model, sizeof(p->model), "%s", m->name);
 	snprintf(p->arch, sizeof(p->arch), "%s", m->attn.label);
-	p->phase = ph;
-	p->batch = B;
-	p->seq = S;
+	p->phase = sl->ph;
+	p->batch = sl->B;
+	p->seq = sl->S;
 	p->weight_bytes = g.weight_bytes;
 	p->n_ops = g.n_ops;
+#define MED(f) median3(sl->pass[0].f, sl->pass[1].f, sl->pass[2].f)
 	for (int i = 0; i < g.n_ops; i++) {
 		p->ops[i].id = g.ops[i].id;
 		p->ops[i].layers = g.ops[i].layers;
-		p->ops[i].predicted_s = pt.ops[i].time_s;
+		p->ops[i].predicted_s = MED(pred_op_s[i]);
 		p->ops[i].predicted_static_s = ps.ops[i].time_s;
-		p->ops[i].measured_s = merge(op_a[i], ra, op_b[i], rb);
+		p->ops[i].measured_s = MED(op_s[i]);
 	}
-	p->predicted_s = pt.time_s;
+	p->predicted_s = MED(pred_s);
 	p->predicted_static_s = ps.time_s;
-	p->measured_s = merge(ta, ra, tb, rb);
-	p->drift_matrix = now.matrix_flops_per_s / ref->matrix_flops_per_s;
-	p->drift_memory = now.bw_bytes_per_s[0] / ref->bw_bytes_per_s[0];
-	p->drift_overhead = now.overhead_s / ref->overhead_s;
-	v->n_points++;
+	p->measured_s = MED(total_s);
+	p->drift_matrix = MED(drift[0]);
+	p->drift_memory = MED(drift[1]);
+	p->drift_overhead = MED(drift[2]);
+#undef MED
 	return 0;
 }
 
@@ -367,57 +401,85 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 		    struct ar_err *err)
 {
 	struct grid gr = grid_of(quick);
-	const long *pre = gr.pre, *dec = gr.dec, *bs = gr.bs;
-	int npre = gr.npre, ndec = gr.ndec, nb = gr.nb;
-	int warmup = 1, reps = quick ? 3 : 5;
+	int reps = quick ? 3 : 5, n_slots = 0;
 	double t0 = now_s();
 	struct ar_probe probe;
 	struct ar_ceilings ref, seen[5];
+	struct slot *slots;
 
 	memset(v, 0, sizeof(*v));
-	if (ar_probe_init(&probe, hw, err))
-		return -1;
-	v->points = calloc((size_t)(n_models * nb * (npre + ndec)), sizeof(*v->points));
-	if (!v->points) {
-		ar_probe_release(&probe);
+	slots = calloc((size_t)(n_models * gr.nb * (gr.npre + gr.ndec)) + 1, sizeof(*slots));
+	v->points = calloc((size_t)(n_models * gr.nb * (gr.npre + gr.ndec)) + 1, sizeof(*v->points));
+	if (!slots || !v->points) {
+		free(slots);
+		ar_validation_release(v);
 		return ar_errf(err, NULL, 0, 0, "out of memory");
+	}
+	/* the points of the grid, in the order they are reported */
+	for (int i = 0; i < n_models; i++)
+		for (int b = 0; b < gr.nb; b++)
+			for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+				const long *ss = ph ? gr.dec : gr.pre;
+				for (int s = 0; s < (ph ? gr.ndec : gr.npre); s++) {
+					struct ar_workload wl = { .batch = gr.bs[b], .seq = ss[s],
+								  .attn = attn, .wbits = 32, .abits = 32,
+								  .kvbits = 32, .tp = 1 };
+					struct ar_graph g;
+					ar_graph_build(&g, &models[i], &wl, hw->onchip_bytes_per_unit,
+						       (enum ar_phase)ph);
+					if (!in_grid((enum ar_phase)ph, gr.bs[b], ss[s]) ||
+					    !clear_of(g.weight_bytes + g.kv_cache_bytes, llc_bytes(hw)))
+						continue; /* see clear_of_llc */
+					slots[n_slots++] = (struct slot){ .m = &models[i], .model = i,
+									  .batch = b, .ph = (enum ar_phase)ph,
+									  .B = gr.bs[b], .S = ss[s] };
+				}
+			}
+	if (ar_probe_init(&probe, hw, err)) {
+		free(slots);
+		ar_validation_release(v);
+		return -1;
 	}
 	/* the reference the points' ceilings are tracked against: now, as
 	 * close to the descriptor's calibration as the run gets */
 	for (int i = 0; i < 5; i++)
 		ar_probe_run(&probe, &seen[i]);
 	ar_ceilings_median(&ref, seen, 5);
-	for (int i = 0; i < n_models; i++)
-		for (int b = 0; b < nb; b++) {
+	for (int pass = 0; pass < PASSES; pass++)
+		for (int k = 0; k < n_slots;) {
+			/* the slots of one model and batch share an executor */
 			struct ar_exec ex;
-			long B = bs[b];
-			long maxpre = 1, cap = dec[ndec - 1];
-			for (int s = 0; s < npre; s++)
-				if (in_grid(AR_PHASE_PREFILL, B, pre[s]) && pre[s] > maxpre)
-					maxpre = pre[s];
-			if (ar_exec_init(&ex, &models[i], B, maxpre, cap, attn, hw->onchip_bytes_per_unit,
-					 (unsigned long)(i * 31 + b), 0, err))
+			int end = k;
+			long maxpre = 1, cap = 1;
+			while (end < n_slots && slots[end].model == slots[k].model &&
+			       slots[end].batch == slots[k].batch) {
+				if (slots[end].ph == AR_PHASE_PREFILL)
+					maxpre = slots[end].S > maxpre ? slots[end].S : maxpre;
+				cap = slots[end].S > cap ? slots[end].S : cap;
+				end++;
+			}
+			if (ar_exec_init(&ex, slots[k].m, slots[k].B, maxpre, cap, attn,
+					 hw->onchip_bytes_per_unit,
+					 (unsigned long)(slots[k].model * 31 + slots[k].batch), 0, err))
 				goto fail;
-			for (int s = 0; s < npre; s++)
-				if (run_point(v, &ex, &models[i], hw, &probe, &ref, AR_PHASE_PREFILL, B,
-					      pre[s], attn, warmup, reps, err)) {
-					ar_exec_release(&ex);
-					goto fail;
-				}
-			for (int s = 0; s < ndec; s++)
-				if (run_point(v, &ex, &models[i], hw, &probe, &ref, AR_PHASE_DECODE, B,
-					      dec[s], attn, warmup, reps, err)) {
+			for (; k < end; k++)
+				if (run_pass(&slots[k], pass, &ex, hw, &probe, &ref, attn, reps, err)) {
 					ar_exec_release(&ex);
 					goto fail;
 				}
 			ar_exec_release(&ex);
 		}
+	for (int k = 0; k < n_slots; k++)
+		if (fill_point(&v->points[v->n_points++], &slots[k], hw, attn, err))
+			goto fail;
 	ar_probe_release(&probe);
+	free(slots);
 	summarise(v);
 	v->wall_s = now_s() - t0;
 	return 0;
 fail:
 	ar_probe_release(&probe);
+	free(slots);
 	ar_validation_release(v);
 	return -1;
 }

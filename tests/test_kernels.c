@@ -56,6 +56,21 @@ static void test_kernels__matmul_matches_ref(void **state)
 		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1);
 		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1, NULL);
 		assert_rel(a, b, 3 * N);
+		/* a few rows of each of G groups (per-head decode products): one
+		 * and three rows, on 1, 2 and 4 threads (items of blocks of
+		 * columns within groups) */
+		int old_threads = ar_kernels_threads();
+		for (int nt = 1; nt <= 4; nt *= 2) {
+			ar_kernels_set_threads(nt);
+			for (long rows = 1; rows <= 3; rows += 2) {
+				ar_kernels_matmul(a, N, rows * N, in, K, rows * K, w, ldw, K * N, trans, bias,
+						  rows, K, N, G);
+				ar_kernels_matmul_ref(b, N, rows * N, in, K, rows * K, w, ldw, K * N, trans,
+						      bias, rows, K, N, G, NULL);
+				assert_rel(a, b, G * rows * N);
+			}
+		}
+		ar_kernels_set_threads(old_threads);
 		free(in); free(w); free(bias); free(a); free(b);
 		/* the small-M path over several column strips and a K remainder */
 		long m2 = 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
@@ -148,9 +163,12 @@ static void test_kernels__elementwise_match_ref(void **state)
 	ar_kernels_rope_table(cs, sn, 64, 16, 10000.0);
 	memcpy(a, x, sizeof(a));
 	memcpy(b, x, sizeof(b));
-	ar_kernels_rope(a, 2, 4, 4 * 60, 60, 3, 16, 4, 16, cs, sn, 5);
-	ar_kernels_rope_ref(b, 2, 4, 4 * 60, 60, 3, 16, 4, 16, cs, sn, 5, NULL);
+	struct ar_rope_part pa[2] = { { a, 4 * 60, 60, 3, 16, 4 }, { a + 1200, 4 * 60, 60, 1, 0, 40 } };
+	struct ar_rope_part pb[2] = { { b, 4 * 60, 60, 3, 16, 4 }, { b + 1200, 4 * 60, 60, 1, 0, 40 } };
+	ar_kernels_rope(pa, 2, 2, 4, 16, cs, sn, 5);
+	ar_kernels_rope_ref(pb, 2, 2, 4, 16, cs, sn, 5, NULL);
 	assert_rel(a, b, N);
+	assert_true(a[1200 + 40] != x[1200 + 40]); /* the second part was rotated */
 	ar_kernels_exp(a, x, N);
 	for (long i = 0; i < N; i++)
 		b[i] = expf(x[i] * 1.0f);
