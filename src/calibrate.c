@@ -338,7 +338,7 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	 * of the peak: what the kernels make of few rows, stalls included */
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
 		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, AR_CAL_COPIES_EFF,
-					  m < 64 ? 5 : 2, err, &fail);
+					  5, err, &fail);
 		if (fail)
 			return -1;
 		c->eff_rows[c->n_eff] = (double)m;

@@ -973,6 +973,7 @@ struct fplan {
 	long P, R;           /* positions per row block, row blocks */
 	long rows;           /* g·P */
 	long splits, items;  /* key splits per row block; work items */
+	long sub;            /* items per row block that take a share of its positions */
 	long dk, per_thread; /* floats of scratch per thread */
 	long part;           /* floats of one partial result (splits > 1) */
 };
@@ -990,10 +991,14 @@ static void fplan(struct fplan *f, const struct ar_attn_args *a, long Br, long B
 	f->rows = f->g * f->P;
 	f->dk = a->dk1 + a->dk2;
 	blocks = a->B * a->kh * f->R;
-	/* split the keys (flash-decoding) when there are too few row blocks */
+	/* split the keys (flash-decoding) when there are too few row blocks;
+	 * where the keys are one tile, give shares of a block's positions to
+	 * items of their own instead (each computes the block's tiles for its
+	 * positions, so the tiles computed are those of the row blocks) */
 	f->splits = blocks >= 2 * nt ? 1 : lmin(tiles, (2 * nt + blocks - 1) / blocks);
 	f->splits = lmax(1, f->splits);
-	f->items = blocks * f->splits;
+	f->sub = f->splits > 1 || blocks >= 2 * nt ? 1 : lmin(f->P, (2 * nt + blocks - 1) / blocks);
+	f->items = blocks * f->splits * f->sub;
 	f->part = f->ohe * f->P * a->dv + 2 * f->rows;
 	f->per_thread = f->rows * f->dk + f->rows * Bc + f->ohe * f->P * a->dv + 3 * f->rows;
 }
@@ -1045,11 +1050,13 @@ VEC static void axpy_vec(float *y, float a, const float *x, long n)
 
 #define M_INIT (-1e30f) /* running max before any key: finite, so that e^{m−m'} is 0, never NaN */
 
-/* One work item: row block r of key head kh of sequence b, key tiles [t0, t1). */
+/* One work item: positions [p0, p0 + np) of a row block of key head kh of
+ * sequence b, key tiles [t0, t1). */
 static void flash_item(const struct ar_attn_args *a, const struct fplan *f, long Bc, long b,
-		       long kh, long r, long t0, long t1, float *ws, float *o, float *m, float *l)
+		       long kh, long p0, long np, long t0, long t1, float *ws, float *o, float *m,
+		       float *l)
 {
-	long p0 = r * f->P, np = lmin(f->P, a->Sq - p0), rows = f->g * np, dk = f->dk;
+	long rows = f->g * np, dk = f->dk;
 	long off = a->Sk - a->Sq, dv = a->dv;
 	float *qt = ws, *st = qt + f->rows * dk, *corr = st + f->rows * Bc;
 	long hpv = a->heads / a->vh; /* outputs per value head */
@@ -1111,10 +1118,8 @@ static long block_tiles(const struct ar_attn_args *a, const struct fplan *f, lon
 }
 
 static void flash_write(const struct ar_attn_args *a, const struct fplan *f, long b, long kh,
-			long r, const float *o, const float *l)
+			long p0, long np, const float *o, const float *l)
 {
-	long p0 = r * f->P, np = lmin(f->P, a->Sq - p0);
-
 	for (long e = 0; e < f->ohe; e++)
 		for (long p = 0; p < np; p++) {
 			float *d = a->out + ((b * a->Sq + p0 + p) * a->heads + kh * f->ohe + e) * a->dv;
@@ -1137,10 +1142,12 @@ void ar_kernels_flash(const struct ar_attn_args *a, long Br, long Bc, float *scr
 #pragma omp parallel for schedule(dynamic, 1) if (f.items > 1)
 	for (long it = 0; it < f.items; it++) {
 		float *ws = scratch + f.per_thread * omp_get_thread_num();
-		long blk = it / f.splits, sp = it % f.splits;
+		long blk = it / (f.splits * f.sub), sp = it / f.sub % f.splits, su = it % f.sub;
 		long b = blk / blocks_per_b, kh = blk % blocks_per_b / f.R, r = blk % f.R;
 		long nt_b = block_tiles(a, &f, r, Bc);
 		long t0 = nt_b * sp / f.splits, t1 = nt_b * (sp + 1) / f.splits;
+		long p0 = r * f.P, np = lmin(f.P, a->Sq - p0);
+		long pa = p0 + np * su / f.sub, pn = p0 + np * (su + 1) / f.sub - pa;
 		float *o, *m, *l;
 
 		if (f.splits > 1) {
@@ -1151,14 +1158,15 @@ void ar_kernels_flash(const struct ar_attn_args *a, long Br, long Bc, float *scr
 			m = o + f.ohe * f.P * a->dv;
 		}
 		l = m + f.rows;
-		flash_item(a, &f, Bc, b, kh, r, t0, t1, ws, o, m, l);
-		if (f.splits == 1)
-			flash_write(a, &f, b, kh, r, o, l);
+		if (pn > 0)
+			flash_item(a, &f, Bc, b, kh, pa, pn, t0, t1, ws, o, m, l);
+		if (f.splits == 1 && pn > 0)
+			flash_write(a, &f, b, kh, pa, pn, o, l);
 	}
 	if (f.splits == 1)
 		return;
 	/* combine the key splits of each row block: weights e^{m_s − max m} */
-	long blocks = f.items / f.splits;
+	long blocks = f.items / f.splits; /* sub is 1 here */
 #pragma omp parallel for schedule(static) if (blocks > 1)
 	for (long blk = 0; blk < blocks; blk++) {
 		float *o0 = parts + blk * f.splits * f.part;
@@ -1178,7 +1186,7 @@ void ar_kernels_flash(const struct ar_attn_args *a, long Br, long Bc, float *scr
 				}
 			}
 		}
-		flash_write(a, &f, blk / (a->kh * f.R), blk / f.R % a->kh, r, o0, l0);
+		flash_write(a, &f, blk / (a->kh * f.R), blk / f.R % a->kh, r * f.P, np, o0, l0);
 	}
 }
 

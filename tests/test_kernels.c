@@ -270,6 +270,15 @@ static void test_kernels__flash_equals_naive(void **state)
 	check_attention(1, 24, 24, 2, 2, 8, 8, 16, 16, 1, 16, 16);
 	/* GHA-like: shared maps, fewer value heads than outputs */
 	check_attention(2, 1, 60, 2, 2, 8, 4, 16, 16, 0, 16, 16);
+	/* one key tile and one row block: shares of the block's positions go
+	 * to items of their own (causal and not, on 1, 2 and 4 threads) */
+	int old = ar_kernels_threads();
+	for (int nt = 1; nt <= 4; nt *= 2) {
+		ar_kernels_set_threads(nt);
+		check_attention(1, 40, 40, 4, 1, 4, 1, 16, 16, 1, 256, 64);
+		check_attention(1, 13, 30, 4, 1, 4, 1, 16, 32, 0, 256, 64);
+	}
+	ar_kernels_set_threads(old);
 }
 
 /* A key split in two parts (MLA: per-head no-RoPE key + one shared RoPE key)
