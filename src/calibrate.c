@@ -139,13 +139,14 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 
 /* FLOPs per second of the executor's decode attention kernel, counted as the
  * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
- * vector FLOPs.  One query against AR_CAL_KEYS_ATTN keys of each of
- * AR_CAL_COPIES_ATTN K/V caches in turn (from main memory), median of three
- * passes after a warm-up. */
-static double decode_attn_rate(struct ar_err *err, int *fail)
+ * vector FLOPs.  One query against S keys of AR_CAL_MAPS_ATTN maps over
+ * AR_CAL_KH_ATTN key heads of d, in each of `copies` K/V caches in turn
+ * (8 of 4096 keys at d 64: 67 MB, from main memory; one: from a cache),
+ * the median of `passes` after a warm-up. */
+static double decode_attn_rate(long S, long d, long copies, int passes, struct ar_err *err,
+			       int *fail)
 {
-	const long S = AR_CAL_KEYS_ATTN, kh = AR_CAL_KH_ATTN, d = AR_CAL_D_ATTN;
-	const long maps = AR_CAL_MAPS_ATTN, copies = AR_CAL_COPIES_ATTN;
+	const long kh = AR_CAL_KH_ATTN, maps = AR_CAL_MAPS_ATTN;
 	size_t per = (size_t)(S * kh * d); /* floats of one K (or V) cache */
 	struct ar_attn_args a = { .B = 1, .Sq = 1, .Sk = S, .maps = maps, .kh = kh,
 				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d,
@@ -156,8 +157,10 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 	float *q = malloc(sizeof(float) * (size_t)(maps * d));
 	float *out = malloc(sizeof(float) * (size_t)(maps * d));
 	float *scratch = NULL;
-	double ts[3];
+	double ts[16];
 
+	if (passes > 16)
+		passes = 16;
 	if (kv && q && out)
 		scratch = malloc(sizeof(float) * (ar_kernels_decode_attn_scratch(&a, 128) + 1));
 	if (!kv || !q || !out || !scratch) {
@@ -169,7 +172,7 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 	fill(q, maps * d);
 	a.q = q;
 	a.out = out;
-	for (int r = 0; r < 4; r++) { /* the first pass only warms up */
+	for (int r = 0; r <= passes; r++) { /* the first pass only warms up */
 		double t0 = now_s();
 		for (long i = 0; i < copies; i++) {
 			a.k1 = kv + (size_t)(2 * i) * per;
@@ -180,7 +183,7 @@ static double decode_attn_rate(struct ar_err *err, int *fail)
 			ts[r - 1] = (now_s() - t0) / copies;
 	}
 	free(kv); free(q); free(out); free(scratch);
-	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, 3);
+	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
 /* FLOPs per second of the executor's causal flash prefill, counted as the
@@ -347,7 +350,22 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	}
 
 	/* decode attention: the kernel's own rate over K/V from memory */
-	c->decode_attn_flops_per_s = decode_attn_rate(err, &fail);
+	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN,
+						      AR_CAL_COPIES_ATTN, 3, err, &fail);
+	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
+	 * costs a share of its own (the sum across lanes, the exponential)
+	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
+	 * d0 from the rates at 32 and 128, both rates stated for long heads */
+	double r32 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 32, 1, 9, err, &fail);
+	double r64 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 64, 1, 9, err, &fail);
+	double r128 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 128, 1, 9, err, &fail);
+	if (fail)
+		return -1;
+	double rho = r32 / r128, d0 = 128 * rho > 32 ? 4096 * (1 - rho) / (128 * rho - 32) : 1e4;
+	c->decode_attn_head_dim_half = fmin(1e4, fmax(0, d0));
+	double long_head = (AR_CAL_D_ATTN + c->decode_attn_head_dim_half) / AR_CAL_D_ATTN;
+	c->decode_attn_cached_flops_per_s = r64 * long_head;
+	c->decode_attn_flops_per_s *= long_head;
 	if (fail)
 		return -1;
 
@@ -530,9 +548,15 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of tiny ops in a chain: a norm of 128, an add of 128, a 1x64x64 product)\"}\n",
 		c->overhead_s, src);
 	if (c->decode_attn_flops_per_s > 0)
-		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn)\"}\n",
+		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn; stated for long heads)\"}\n",
 			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
 			AR_CAL_D_ATTN, AR_CAL_COPIES_ATTN);
+	if (c->decode_attn_cached_flops_per_s > 0)
+		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over one K/V cache of %d keys, held in a cache; stated for long heads)\"}\n",
+			c->decode_attn_cached_flops_per_s, src, AR_CAL_KEYS_ATTN_CACHED);
+	if (c->decode_attn_flops_per_s > 0)
+		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
+			c->decode_attn_head_dim_half, src);
 	if (c->prefill_attn_flops_per_s > 0)
 		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld)\"}\n",
 			c->prefill_attn_flops_per_s, src, AR_CAL_SEQ_PREFILL, AR_CAL_MAPS_ATTN,
@@ -691,6 +715,7 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	out->decode_attn_flops_per_s *= fm;
 	out->prefill_attn_flops_per_s *= fm;
 	out->exp_per_s *= fm;
+	out->decode_attn_cached_flops_per_s *= fm;
 	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
 		out->mem[i].bw_bytes_per_s *= ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i]);
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);

@@ -27,6 +27,9 @@ enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
  * COPIES_ATTN K/V caches in turn (8.4 MB each, 67 MB in all: main memory) */
 enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL_D_ATTN = 64,
        AR_CAL_COPIES_ATTN = 8 };
+/* ... and over one K/V cache of KEYS_ATTN_CACHED keys, held in a cache, at
+ * head dims 32, 64 and 128 */
+enum { AR_CAL_KEYS_ATTN_CACHED = 1024 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
@@ -58,6 +61,8 @@ struct ar_calib {
 	long eff_cached_cols;
 	double eff_cached_value[AR_CAL_MAX_SWEEP];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
+	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
+	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
 	int n_sweep;               /* read bandwidth by working set */

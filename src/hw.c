@@ -170,6 +170,17 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 	return 0;
 }
 
+double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, int cached)
+{
+	if (!decode)
+		return hw->prefill_attn_flops_per_s;
+	double r = cached && hw->decode_attn_cached_flops_per_s > 0 ? hw->decode_attn_cached_flops_per_s
+								     : hw->decode_attn_flops_per_s;
+	if (r > 0 && hw->decode_attn_head_dim_half > 0 && head_dim > 0)
+		r *= head_dim / (head_dim + hw->decode_attn_head_dim_half);
+	return r;
+}
+
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached)
 {
 	const struct ar_eff_point *p = hw->matrix_eff;
@@ -198,7 +209,9 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
-		"decode_attention_flops_per_s", "prefill_attention_flops_per_s", "exp_per_s", NULL
+		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
+		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half", "exp_per_s",
+		NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -305,6 +318,14 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "prefill_attention_flops_per_s")) &&
 	    sourced(doc, n, "prefill_attention_flops_per_s", 0, MAX_FLOPS,
 		    &hw->prefill_attn_flops_per_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "decode_attention_cached_flops_per_s")) &&
+	    sourced(doc, n, "decode_attention_cached_flops_per_s", 0, MAX_FLOPS,
+		    &hw->decode_attn_cached_flops_per_s, err))
+		return -1;
+	if ((n = ar_node_get(root, "decode_attention_head_dim_half")) &&
+	    sourced(doc, n, "decode_attention_head_dim_half", 1, 1e6, &hw->decode_attn_head_dim_half,
+		    err))
 		return -1;
 	if ((n = ar_node_get(root, "exp_per_s")) &&
 	    sourced(doc, n, "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s, err))
@@ -459,7 +480,7 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 		}
 		/* the measured kernel rates are compute rates too */
 		double *rates[] = { &hw->decode_attn_flops_per_s, &hw->prefill_attn_flops_per_s,
-				    &hw->exp_per_s };
+				    &hw->decode_attn_cached_flops_per_s, &hw->exp_per_s };
 		for (size_t r = 0; r < sizeof(rates) / sizeof(*rates); r++)
 			if (*rates[r] && set_value(rates[r], v, 1, 0, MAX_FLOPS, a, err))
 				return -1;

@@ -61,6 +61,15 @@ struct ar_hw {
 	/* optional `prefill_attention_flops_per_s`: the same for the prefill
 	 * flash op (causal, the tiles the graph counts) */
 	double prefill_attn_flops_per_s;
+	/* optional `decode_attention_cached_flops_per_s`: the decode kernel's
+	 * rate over K/V held in a cache (used when the graph's weights and KV
+	 * cache fit a level below main memory); 0 = the rate above serves both */
+	double decode_attn_cached_flops_per_s;
+	/* optional `decode_attention_head_dim_half`: d0 of the decode kernel's
+	 * rate at key head dimension d, rate·d/(d + d0) (each score has a cost
+	 * of its own beside its d multiply-adds: the sum across lanes, the
+	 * exponential); the rates above are then those of long heads.  0 = none */
+	double decode_attn_head_dim_half;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own
@@ -89,6 +98,12 @@ double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
  * matrix_efficiency) interpolated linearly in log(rows), held at its end
  * values outside it; 1 when the descriptor has no curve (or rows <= 0). */
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
+
+/* The rate of the flash op (FLOPs as the graph counts them) in the decode
+ * (decode != 0) or prefill phase, for key heads of head_dim elements, over
+ * K/V in a cache (cached != 0) or main memory; 0 when the descriptor
+ * declares none (the op then goes at the matrix and vector peaks). */
+double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, int cached);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

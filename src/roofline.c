@@ -52,7 +52,8 @@ static inline double vector_time(const struct ar_op *op, double vpeak_inv, int h
 static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw,
 			   int cached)
 {
-	double attn = ph == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s : hw->prefill_attn_flops_per_s;
+	double attn = op->id == AR_OP_FLASH
+		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k, cached) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
@@ -101,10 +102,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	unsigned mwidths = 0, vwidths = 0;
 	const double overhead = hw->overhead_s;
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
-	/* the flash op at the descriptor's measured attention kernel rate */
-	const double attn_rate = g->phase == AR_PHASE_DECODE ? hw->decode_attn_flops_per_s
-							     : hw->prefill_attn_flops_per_s;
-	const double attn_inv = attn_rate > 0 ? 1 / attn_rate : 0;
+	double attn_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0;
@@ -138,6 +136,14 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			       hw->name);
 	/* weights (with the KV cache) held by a level below main memory */
 	const int cached = n_cached > 0 && resident <= cap[n_cached - 1];
+	/* the flash op at the descriptor's measured attention kernel rate for
+	 * its phase, head dimension and where its K/V are */
+	for (int i = 0; i < g->n_ops; i++)
+		if (g->ops[i].id == AR_OP_FLASH) {
+			double rate = ar_hw_attention_rate(hw, g->phase == AR_PHASE_DECODE,
+							   (double)g->ops[i].shape.k, cached);
+			attn_inv = rate > 0 ? 1 / rate : 0;
+		}
 	for (int i = 0; curve && i < g->n_ops; i++)
 		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, cached);
 

@@ -36,6 +36,8 @@ static void made_up(struct ar_calib *c)
 	c->eff_value[0] = 0.125;
 	c->eff_value[1] = 0.9;
 	c->decode_attn_flops_per_s = 8e10;
+	c->decode_attn_cached_flops_per_s = 1.2e11;
+	c->decode_attn_head_dim_half = 40;
 	c->prefill_attn_flops_per_s = 1.6e11;
 	c->prefill_attn_tile = 1024;
 }
@@ -74,6 +76,8 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_int_equal(hw.n_matrix_eff, 2);
 	assert_close(hw.matrix_eff[0].value, 0.125, 1e-4, 0);
 	assert_close(hw.decode_attn_flops_per_s, 8e10, 1e-6, 0);
+	assert_close(hw.decode_attn_cached_flops_per_s, 1.2e11, 1e-6, 0);
+	assert_close(hw.decode_attn_head_dim_half, 40, 1e-4, 0);
 	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
 	free(text);
 }
@@ -103,6 +107,8 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.vector_flops_per_s[AR_DT_FP32], 2e11, 1e-12, 0);
 	assert_close(out.exp_per_s, 4e9, 1e-12, 0);
 	assert_close(out.decode_attn_flops_per_s, 6.4e10, 1e-12, 0);
+	assert_close(out.decode_attn_cached_flops_per_s, 0.96e11, 1e-12, 0);
+	assert_close(out.decode_attn_head_dim_half, 40, 0, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */
 	assert_close(out.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);

@@ -305,6 +305,20 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.prefill_attn_flops_per_s = 0;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 3e9 / 10e12 + 1e9 / 5e12, 1e-15, 0);
+	/* decode over K/V in the cache (resident 0.9 MB <= 1 MB) at the cached
+	 * rate, both scaled by d/(d + d0) for key heads of d = 32 with d0 = 96:
+	 * 4e12·32/128 = 1e12; in main memory 1e12·32/128 */
+	g.phase = AR_PHASE_DECODE;
+	g.ops[0].shape.k = 32;
+	hw.decode_attn_cached_flops_per_s = 4e12;
+	hw.decode_attn_head_dim_half = 96;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e9 / 1e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 1, 32, 0), 0.25e12, 1e-15, 0);
+	g.kv_cache_bytes = 3e5; /* 1.1 MB: main memory */
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e9 / 0.25e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 0, 32, 1), 0, 0, 0); /* prefill rate cleared above */
 }
 
 static void test_roofline__exponentials_at_their_own_rate(void **state)
