@@ -86,7 +86,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
  * prediction meets a measurement under the ceilings of its own moment. */
 struct ar_ceilings {
 	int n_mem;                               /* levels of the descriptor probed */
-	double matrix_flops_per_s;               /* a 256x512x512 product */
+	double matrix_flops_per_s;               /* a 512x1024x1024 product */
 	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i] (0: not probed) */
 	double overhead_s;                       /* the tiny-op chain of calibrate, cut short */
 };
