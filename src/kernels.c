@@ -31,17 +31,21 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 typedef int v8i __attribute__((vector_size(32)));
 #define LD8(p) (*(const v8u *)(p))
 
-/* out[r] = lane sum of the r-th of four vectors a, b, c, d: pairwise
- * shuffles and adds (lanes 0-3 and 4-7 hold two halves of each sum). */
-#define HSUM4(out, a, b, c, d)                                                        \
-	do {                                                                          \
-		const v8i ev_ = { 0, 8, 2, 10, 4, 12, 6, 14 }, od_ = { 1, 9, 3, 11, 5, 13, 7, 15 }; \
-		const v8i lo_ = { 0, 1, 8, 9, 4, 5, 12, 13 }, hi_ = { 2, 3, 10, 11, 6, 7, 14, 15 }; \
-		v8f ab_ = __builtin_shuffle(a, b, ev_) + __builtin_shuffle(a, b, od_);       \
-		v8f cd_ = __builtin_shuffle(c, d, ev_) + __builtin_shuffle(c, d, od_);       \
-		v8f h_ = __builtin_shuffle(ab_, cd_, lo_) + __builtin_shuffle(ab_, cd_, hi_); \
-		for (int r_ = 0; r_ < 4; r_++)                                                \
-			(out)[r_] = h_[r_] + h_[r_ + 4];                                      \
+/* r = the lane sums of acc[0..7], in order: three rounds of pairwise
+ * shuffles and adds (14 shuffles and 7 adds for eight sums) */
+#define HSUM8(r, acc)                                                                  \
+	do {                                                                           \
+		const v8i l1_ = { 0, 8, 1, 9, 4, 12, 5, 13 }, h1_ = { 2, 10, 3, 11, 6, 14, 7, 15 }; \
+		const v8i l2_ = { 0, 1, 8, 9, 4, 5, 12, 13 }, h2_ = { 2, 3, 10, 11, 6, 7, 14, 15 }; \
+		const v8i l3_ = { 0, 1, 2, 3, 8, 9, 10, 11 }, h3_ = { 4, 5, 6, 7, 12, 13, 14, 15 }; \
+		v8f t_[4], u_[2];                                                      \
+		for (int i_ = 0; i_ < 4; i_++)                                         \
+			t_[i_] = __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], l1_) + \
+				 __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], h1_);  \
+		for (int i_ = 0; i_ < 2; i_++)                                         \
+			u_[i_] = __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], l2_) +      \
+				 __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], h2_);       \
+		(r) = __builtin_shuffle(u_[0], u_[1], l3_) + __builtin_shuffle(u_[0], u_[1], h3_); \
 	} while (0)
 
 static int n_threads;
@@ -186,118 +190,73 @@ VEC static void small_m_rows(float *out, long ldo, const float *in, long ldi, co
 	}
 }
 
-/* s[i·ss] = q_i · k (add != 0: s[i·ss] += q_i · k) for n queries
- * q_i = q + i·qs of length len; four at a time, so that each element of k is
- * loaded once for four independent sums */
-VEC static void dots(float *s, long ss, const float *q, long qs, long n, const float *k, long len,
-		     int add)
-{
-	long i = 0;
+/* The product of M ≤ 8 rows with W stored transposed, (N, K), as the
+ * executor stores its weights: tiles of every input row against NJ weight
+ * rows (M·NJ ≤ 8 accumulators in registers), so that each weight element is
+ * loaded once for all M rows and each weight row streams contiguously.
+ * out[i·ldo + j] = in_i · w_j for j < NJ; the scalar tail of K after. */
+#define COLS_TILE(M_, NJ_)                                                             \
+	do {                                                                           \
+		v8f acc_[8];                                                           \
+		float h_[8];                                                           \
+		long c_ = 0;                                                           \
+		for (int a_ = 0; a_ < 8; a_++)                                         \
+			acc_[a_] = (v8f){ 0 };                                         \
+		for (; c_ + 8 <= K; c_ += 8) {                                         \
+			v8f w_[NJ_];                                                   \
+			if (pf_ && c_ % 16 == 0) /* the next tile's rows, a line at a time */ \
+				for (int j_ = 0; j_ < (NJ_); j_++)                     \
+					__builtin_prefetch(wt + ((NJ_) + j_) * ldw + c_); \
+			for (int j_ = 0; j_ < (NJ_); j_++)                             \
+				w_[j_] = LD8(wt + j_ * ldw + c_);                      \
+			for (int i_ = 0; i_ < (M_); i_++) {                            \
+				v8f x_ = LD8(in + i_ * ldi + c_);                      \
+				for (int j_ = 0; j_ < (NJ_); j_++)                     \
+					acc_[i_ * (NJ_) + j_] += x_ * w_[j_];          \
+			}                                                              \
+		}                                                                      \
+		v8f r_;                                                                \
+		HSUM8(r_, acc_);                                                       \
+		ST8(h_, r_);                                                           \
+		for (int i_ = 0; i_ < (M_); i_++)                                      \
+			for (int j_ = 0; j_ < (NJ_); j_++) {                           \
+				float t_ = h_[i_ * (NJ_) + j_];                        \
+				for (long k_ = c_; k_ < K; k_++)                       \
+					t_ += in[i_ * ldi + k_] * wt[j_ * ldw + k_];   \
+				o[i_ * ldo + j_] = t_;                                 \
+			}                                                              \
+	} while (0)
 
-	/* whole vectors: lane-wise accumulators, one combined horizontal sum */
-	for (; len % 8 == 0 && i + 4 <= n; i += 4) {
-		const float *q0 = q + i * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-		v8f a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0;
-		for (long c = 0; c < len; c += 8) {
-			v8f kv = LD8(k + c);
-			a0 += LD8(q0 + c) * kv;
-			a1 += LD8(q1 + c) * kv;
-			a2 += LD8(q2 + c) * kv;
-			a3 += LD8(q3 + c) * kv;
-		}
-		float h[4];
-		HSUM4(h, a0, a1, a2, a3);
-		for (int r = 0; r < 4; r++)
-			s[(i + r) * ss] = (add ? s[(i + r) * ss] : 0) + h[r];
-	}
-	for (; i + 4 <= n; i += 4) {
-		const float *q0 = q + i * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-		float s0 = add ? s[i * ss] : 0, s1 = add ? s[(i + 1) * ss] : 0;
-		float s2 = add ? s[(i + 2) * ss] : 0, s3 = add ? s[(i + 3) * ss] : 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-		for (long c = 0; c < len; c++) {
-			s0 += q0[c] * k[c];
-			s1 += q1[c] * k[c];
-			s2 += q2[c] * k[c];
-			s3 += q3[c] * k[c];
-		}
-		s[i * ss] = s0;
-		s[(i + 1) * ss] = s1;
-		s[(i + 2) * ss] = s2;
-		s[(i + 3) * ss] = s3;
-	}
-	for (; i < n; i++) {
-		const float *qi = q + i * qs;
-		float s0 = add ? s[i * ss] : 0;
-#pragma omp simd reduction(+ : s0)
-		for (long c = 0; c < len; c++)
-			s0 += qi[c] * k[c];
-		s[i * ss] = s0;
-	}
-}
+/* all nb columns in tiles of NJ_ (8/M_ weight rows), the last ones singly */
+#define COLS_ROWS(M_, NJ_)                                                             \
+	do {                                                                           \
+		long j = 0;                                                            \
+		for (; j + (NJ_) <= nb; j += (NJ_)) {                                  \
+			const float *wt = w + j * ldw;                                 \
+			float *o = out + j;                                            \
+			int pf_ = j + 2 * (NJ_) <= nb;                                 \
+			COLS_TILE(M_, NJ_);                                            \
+		}                                                                      \
+		for (; j < nb; j++) {                                                  \
+			const float *wt = w + j * ldw;                                 \
+			float *o = out + j;                                            \
+			int pf_ = 0;                                                   \
+			COLS_TILE(M_, 1);                                              \
+		}                                                                      \
+	} while (0)
 
-/* s0[j·ss] = q_j · x0 and s1[j·ss] = q_j · x1 for n rows q_j = q + j·qs of
- * length len: four rows at a time against both vectors, eight sums per pass */
-VEC static void dots2(float *s0, float *s1, long ss, const float *q, long qs, long n,
-		      const float *x0, const float *x1, long len)
-{
-	long j = 0;
-
-	for (; len % 8 == 0 && j + 4 <= n; j += 4) {
-		const float *q0 = q + j * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-		v8f a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-		for (long c = 0; c < len; c += 8) {
-			v8f u = LD8(x0 + c), v = LD8(x1 + c), w;
-			w = LD8(q0 + c); a0 += w * u; b0 += w * v;
-			w = LD8(q1 + c); a1 += w * u; b1 += w * v;
-			w = LD8(q2 + c); a2 += w * u; b2 += w * v;
-			w = LD8(q3 + c); a3 += w * u; b3 += w * v;
-		}
-		float ha[4], hb[4];
-		HSUM4(ha, a0, a1, a2, a3);
-		HSUM4(hb, b0, b1, b2, b3);
-		for (int r = 0; r < 4; r++) {
-			s0[(j + r) * ss] = ha[r];
-			s1[(j + r) * ss] = hb[r];
-		}
-	}
-	for (; j + 4 <= n; j += 4) {
-		const float *q0 = q + j * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-		float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
-		for (long c = 0; c < len; c++) {
-			a0 += q0[c] * x0[c];
-			a1 += q1[c] * x0[c];
-			a2 += q2[c] * x0[c];
-			a3 += q3[c] * x0[c];
-			b0 += q0[c] * x1[c];
-			b1 += q1[c] * x1[c];
-			b2 += q2[c] * x1[c];
-			b3 += q3[c] * x1[c];
-		}
-		s0[j * ss] = a0; s0[(j + 1) * ss] = a1; s0[(j + 2) * ss] = a2; s0[(j + 3) * ss] = a3;
-		s1[j * ss] = b0; s1[(j + 1) * ss] = b1; s1[(j + 2) * ss] = b2; s1[(j + 3) * ss] = b3;
-	}
-	if (j < n) {
-		dots(s0 + j * ss, ss, q + j * qs, qs, n - j, x0, len, 0);
-		dots(s1 + j * ss, ss, q + j * qs, qs, n - j, x1, len, 0);
-	}
-}
-
-/* the same with W stored transposed, (N, K): eight columns (weight rows) at
- * a time, scored against two output rows per pass (each weight element
- * loaded once for both) */
 VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, const float *w,
 			     long ldw, long M, long K, long nb)
 {
-	for (long j = 0; j < nb; j += 8) {
-		long n = lmin(8, nb - j);
-		long i = 0;
-		for (; i + 2 <= M; i += 2)
-			dots2(out + i * ldo + j, out + (i + 1) * ldo + j, 1, w + j * ldw, ldw, n,
-			      in + i * ldi, in + (i + 1) * ldi, K);
-		if (i < M)
-			dots(out + i * ldo + j, 1, w + j * ldw, ldw, n, in + i * ldi, K, 0);
+	switch (M) {
+	case 1: COLS_ROWS(1, 8); break;
+	case 2: COLS_ROWS(2, 4); break;
+	case 3: COLS_ROWS(3, 2); break;
+	case 4: COLS_ROWS(4, 2); break;
+	case 5: COLS_ROWS(5, 1); break;
+	case 6: COLS_ROWS(6, 1); break;
+	case 7: COLS_ROWS(7, 1); break;
+	default: COLS_ROWS(8, 1); break;
 	}
 }
 
@@ -1304,22 +1263,6 @@ static long ahead_keys(long row_floats)
 	return lmax(4, lmin(16, 40960 / (long)sizeof(float) / lmax(1, row_floats)));
 }
 
-/* r = the lane sums of acc[0..7], in order: three rounds of pairwise
- * shuffles and adds (14 shuffles and 7 adds for eight sums) */
-#define HSUM8(r, acc)                                                                  \
-	do {                                                                           \
-		const v8i l1_ = { 0, 8, 1, 9, 4, 12, 5, 13 }, h1_ = { 2, 10, 3, 11, 6, 14, 7, 15 }; \
-		const v8i l2_ = { 0, 1, 8, 9, 4, 5, 12, 13 }, h2_ = { 2, 3, 10, 11, 6, 7, 14, 15 }; \
-		const v8i l3_ = { 0, 1, 2, 3, 8, 9, 10, 11 }, h3_ = { 4, 5, 6, 7, 12, 13, 14, 15 }; \
-		v8f t_[4], u_[2];                                                      \
-		for (int i_ = 0; i_ < 4; i_++)                                         \
-			t_[i_] = __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], l1_) + \
-				 __builtin_shuffle((acc)[2 * i_], (acc)[2 * i_ + 1], h1_);  \
-		for (int i_ = 0; i_ < 2; i_++)                                         \
-			u_[i_] = __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], l2_) +      \
-				 __builtin_shuffle(t_[2 * i_], t_[2 * i_ + 1], h2_);       \
-		(r) = __builtin_shuffle(u_[0], u_[1], l3_) + __builtin_shuffle(u_[0], u_[1], h3_); \
-	} while (0)
 
 /* the cache lines of len floats at p (prefetched for reading) */
 INLINE void prefetch_span(const float *p, long len)
