@@ -337,11 +337,18 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, const struct 
 	ar_probe_run(probe, &seen[0]);
 	if (ar_exec_measure(ex, &g, 1, 1, sl->pass[pass].op_s, &t, err))
 		return -1;
+	/* the first run stands for the pass when it alone spans the pass's
+	 * share (the median over the passes is then one of three runs) */
 	double span = MIN_SPAN_S / PASSES;
-	if (t > 0 && t * reps < span)
-		reps = t * 64 < span ? 64 : (int)ceil(span / t);
-	if (ar_exec_measure(ex, &g, 0, reps, sl->pass[pass].op_s, &sl->pass[pass].total_s, err))
-		return -1;
+	reps = (reps + PASSES - 1) / PASSES;
+	sl->pass[pass].total_s = t;
+	if (t < span) {
+		if (t > 0 && t * reps < span)
+			reps = t * 64 < span ? 64 : (int)ceil(span / t);
+		if (ar_exec_measure(ex, &g, 0, reps, sl->pass[pass].op_s, &sl->pass[pass].total_s,
+				    err))
+			return -1;
+	}
 	ar_probe_run(probe, &seen[1]);
 	ar_ceilings_median(&now, seen, 2);
 	ar_calibrate_track(&tracked, hw, ref, &now);
