@@ -58,14 +58,15 @@ static const char usage_text[] =
 	"  calibrate [--output hw/host.yaml] [--threads N]\n"
 	"            measures this machine (matrix and vector peaks, bandwidth of each\n"
 	"            memory level, per-op overhead) and writes its hardware descriptor\n"
-	"  validate  [--model M ...] [--quick] [--attn flash|naive] [--hw H]\n"
+	"  validate  [--model M ...] [--quick] [--attn flash|naive] [--hw H] [--threads N]\n"
 	"            [--format table|json] [--output FILE]\n"
 	"            measured against predicted over a grid (six archs, in and over the\n"
 	"            last-level cache, two prefill and two decode lengths, batch 1 and 2);\n"
 	"            models are cut to 4 layers (--quick) or 8; without --hw it first\n"
 	"            calibrates this machine afresh (not written to hw/) with the threads\n"
-	"            of hw/host.yaml, so that ceilings and measurements are of one moment;\n"
-	"            run and validate use as many threads as H was calibrated with\n"
+	"            of hw/host.yaml (or --threads), so that ceilings and measurements\n"
+	"            are of one moment; run and validate use as many threads as H was\n"
+	"            calibrated with (validate: or --threads)\n"
 	"\n"
 	"M is a name in configs/ (gta-1b), a YAML path or a Hugging Face config.json;\n"
 	"H is a name in hw/ (h100-sxm) or a path.  LIST is comma-separated (1,8,32).\n"
@@ -925,14 +926,26 @@ static int cmd_validate(int argc, char **argv)
 	struct ar_validation v;
 	struct out out;
 	int quick = 0, n = 0, rc, have_hw;
+	long threads = 0;
 	char *rest[2 * MAX_LIST + 16];
 	int nrest = 0;
 
-	/* --quick takes no value; everything else goes to the common parser */
+	/* --quick takes no value, --threads is validate's own; everything else
+	 * goes to the common parser */
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
-		else if (nrest < (int)(sizeof(rest) / sizeof(*rest)))
+		else if (!strcmp(argv[i], "--threads")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", argv[i]);
+			if ((rc = parse_count("--threads", argv[++i], &threads)))
+				return rc;
+			if (threads < 1 || threads > 4096) {
+				fprintf(stderr, "attnroof: error: --threads must be between 1 and 4096, not %ld\n",
+					threads);
+				return 1;
+			}
+		} else if (nrest < (int)(sizeof(rest) / sizeof(*rest)))
 			rest[nrest++] = argv[i];
 		else
 			return usage_error("%s", "too many arguments");
@@ -944,15 +957,15 @@ static int cmd_validate(int argc, char **argv)
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
 	if (!o.n_hws) {
-		/* this machine now, with the threads hw/host.yaml was measured
-		 * with (every core without it): a shared host's ceilings drift by
-		 * tens of percent within the hour */
-		int threads = have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0;
-		if (calibrate_into(&hw, threads))
+		/* this machine now, with --threads, else the threads hw/host.yaml
+		 * was measured with (every core without it): a shared host's
+		 * ceilings drift by tens of percent within the hour */
+		int t = threads ? (int)threads : have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0;
+		if (calibrate_into(&hw, t))
 			return 1;
 	}
-	/* as many threads as the descriptor was measured with */
-	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0);
+	/* --threads, else as many as the descriptor was measured with */
+	ar_kernels_set_threads(threads ? (int)threads : hw.kind == AR_HW_CPU ? (int)hw.units : 0);
 	long layers = quick ? 4 : 8;
 	if (o.n_models) {
 		for (int i = 0; i < o.n_models; i++) {
