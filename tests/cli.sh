@@ -192,6 +192,8 @@ expect 0 "" validate --quick --model tests/data/good/tiny-gta.yaml --hw $H --for
 for v in '"static": {' '"predicted_static_s": ' '"drift": {"matrix": ' '"phase": "decode", "batch": 2, "seq": 1024'; do
 	contains "$v" "$tmp/v.json"
 done
+expect 1 "attnroof: error: --threads must be between 1 and 4096, not 0" validate --quick --threads 0
+expect 2 "attnroof: error: --threads needs a value" validate --quick --threads
 expect 0 "" plot measured --input "$tmp/v.json" --term dumb
 contains "measured" "$tmp/out"
 
