@@ -338,9 +338,18 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	c->matrix_flops_per_s = fmax(c->gemm_large_flops_per_s, c->gemm_model_flops_per_s);
 	/* efficiency by rows: products of m rows through model-sized weights
 	 * (8 MB each) that come from main memory as a model's do, as a fraction
-	 * of the peak: what the kernels make of few rows, stalls included */
+	 * of the peak: what the kernels make of few rows, stalls included.  The
+	 * weights in turn add up to four times the last-level cache (at least
+	 * AR_CAL_COPIES_EFF of them): a victim cache keeps part of a set twice
+	 * its size, and 2-row products read a 64 MB cycle 15 % faster than a
+	 * model's 98 MB head.  From 16 rows on products are bound by compute,
+	 * and two copies serve. */
+	double l3_nominal = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	int cold = (int)fmax(AR_CAL_COPIES_EFF,
+			     ceil(4 * l3_nominal / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
+	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
-		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, AR_CAL_COPIES_EFF,
+		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m < 16 ? cold : 2,
 					  5, err, &fail);
 		if (fail)
 			return -1;
@@ -350,15 +359,26 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	}
 
 	/* decode attention: the kernel's own rate over K/V from memory */
-	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN,
-						      AR_CAL_COPIES_ATTN, 3, err, &fail);
+	/* (its K/V caches in turn, four times the last-level cache in all) */
+	int cold_kv = (int)fmax(AR_CAL_COPIES_ATTN,
+				ceil(4 * l3_nominal / (8.0 * AR_CAL_KEYS_ATTN * AR_CAL_KH_ATTN * AR_CAL_D_ATTN)));
+	c->attn_copies = cold_kv;
+	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, cold_kv, 3,
+						      err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
 	 * d0 from the rates at 32 and 128, both rates stated for long heads */
-	double r32 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 32, 1, 9, err, &fail);
-	double r64 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 64, 1, 9, err, &fail);
-	double r128 = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, 128, 1, 9, err, &fail);
+	double r_d[3];
+	for (int i = 0; i < 3; i++) {
+		/* K/V caches in turn that fill half the last-level cache, as a
+		 * model's K/V there are (one alone would stay in a core's L2) */
+		long d = 32L << i;
+		double per = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * d;
+		int n = (int)fmax(1, floor(l3_nominal / 2 / per));
+		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, n, 9, err, &fail);
+	}
+	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
 	if (fail)
 		return -1;
 	double rho = r32 / r128, d0 = 128 * rho > 32 ? 4096 * (1 - rho) / (128 * rho - 32) : 1e4;
@@ -550,9 +570,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn; stated for long heads)\"}\n",
 			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
-			AR_CAL_D_ATTN, AR_CAL_COPIES_ATTN);
+			AR_CAL_D_ATTN, c->attn_copies);
 	if (c->decode_attn_cached_flops_per_s > 0)
-		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over one K/V cache of %d keys, held in a cache; stated for long heads)\"}\n",
+		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over K/V caches of %d keys in turn filling half the last-level cache; stated for long heads)\"}\n",
 			c->decode_attn_cached_flops_per_s, src, AR_CAL_KEYS_ATTN_CACHED);
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
@@ -566,7 +586,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	for (int i = 0; i < c->n_eff; i++)
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
-			AR_CAL_N_EFF, AR_CAL_COPIES_EFF);
+			AR_CAL_N_EFF, c->eff_rows[i] < 16 ? c->eff_copies : 2);
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)

@@ -14,8 +14,9 @@
 
 enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
 /* the model-shaped products of the matrix efficiency curve: rows m = 1, 2,
- * 4, ... 512 through K_EFF → N_EFF projections, COPIES_EFF weights in turn
- * (64 MB: beyond the caches, as a model's weights) */
+ * 4, ... 512 through K_EFF → N_EFF projections, weights in turn that add up
+ * to four times the last-level cache, at least COPIES_EFF of them (beyond
+ * the caches, as a model's weights) */
 enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
        AR_CAL_COPIES_EFF = 8 };
 /* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
@@ -23,12 +24,13 @@ enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
 enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
 
 /* the decode attention probe: one sequence of KEYS_ATTN keys, MAPS_ATTN maps
- * over KH_ATTN key heads of D_ATTN (a GQA shape, 4 maps per key head),
- * COPIES_ATTN K/V caches in turn (8.4 MB each, 67 MB in all: main memory) */
+ * over KH_ATTN key heads of D_ATTN (a GQA shape, 4 maps per key head), K/V
+ * caches of 8.4 MB in turn, at least COPIES_ATTN and four times the
+ * last-level cache in all (main memory) */
 enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL_D_ATTN = 64,
        AR_CAL_COPIES_ATTN = 8 };
-/* ... and over one K/V cache of KEYS_ATTN_CACHED keys, held in a cache, at
- * head dims 32, 64 and 128 */
+/* ... and over K/V caches of KEYS_ATTN_CACHED keys in turn that fill half
+ * the last-level cache, at head dims 32, 64 and 128 */
 enum { AR_CAL_KEYS_ATTN_CACHED = 1024 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
@@ -54,6 +56,8 @@ struct ar_calib {
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
 	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
+	int eff_copies;            /* weights in turn below 16 rows (4x the last-level cache) */
+	int attn_copies;           /* K/V caches in turn of the decode probe */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
 	/* the same through one weight matrix held in the last-level cache
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
