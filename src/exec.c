@@ -378,6 +378,11 @@ void *ar_exec_alloc(size_t bytes)
 static int check_model(const struct ar_model *m, long batch, long prefill, long capacity,
 		       struct ar_err *err)
 {
+	/* tied K/V and grouped latents (arXiv 2505.21487) are modelled, not run */
+	if (m->attn.tied || (m->attn.latent && m->attn.n_k != 1))
+		return ar_errf(err, NULL, 0, 0,
+			       "the executor runs MHA, GQA, MLA, GVA, GHA and GTA; '%s' is analysis only",
+			       m->attn.arch);
 	if (batch < 1 || prefill < 1 || capacity < prefill)
 		return ar_errf(err, NULL, 0, 0, "run needs batch >= 1 and 1 <= seq <= capacity");
 	if ((double)batch * capacity > 1e9 || (double)m->vocab * m->hidden > 4e9)

@@ -67,7 +67,8 @@ struct ar_exec {
 /* Bytes that ar_exec_init would allocate for model m (--tp 1) with
  * batch B, prefill of up to `prefill` positions, a KV cache of `capacity`
  * positions and the attention implementation attn; onchip sizes the flash
- * tiles (as ar_graph_build).  -1 with err for a model it cannot run. */
+ * tiles (as ar_graph_build).  -1 with err for a model it cannot run (tied
+ * K/V and more than one latent head are analysis only). */
 int ar_exec_size(struct ar_exec_plan *plan, const struct ar_model *m, long batch,
 		 long prefill, long capacity, enum ar_attn_impl attn, double onchip,
 		 struct ar_err *err);

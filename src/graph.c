@@ -11,7 +11,7 @@
 const char *const ar_op_names[AR_OP_COUNT] = {
 	"embed", "attn_norm",
 	"q_proj", "q_a_proj", "q_b_proj", "k_proj", "v_proj",
-	"kv_a_proj", "kv_b_proj", "rope", "q_absorb",
+	"kv_proj", "k_rope_proj", "kv_a_proj", "kv_b_proj", "rope", "q_absorb",
 	"qk", "softmax", "av", "flash_attn",
 	"out_absorb", "w_p", "v_b_proj", "direct_add", "g_proj",
 	"gate", "o_proj", "attn_allreduce", "attn_add",
@@ -25,7 +25,8 @@ _Static_assert(sizeof(ar_op_names) / sizeof(*ar_op_names) == AR_OP_COUNT, "op na
 static const enum ar_op_kind op_kinds[AR_OP_COUNT] = {
 	AR_KIND_EMBEDDING, AR_KIND_NORM,
 	AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL,
-	AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_ROPE, AR_KIND_MATMUL,
+	AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_ROPE,
+	AR_KIND_MATMUL,
 	AR_KIND_ATTENTION, AR_KIND_ATTENTION, AR_KIND_ATTENTION, AR_KIND_ATTENTION,
 	AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_MATMUL, AR_KIND_ELEMENTWISE, AR_KIND_MATMUL,
 	AR_KIND_ELEMENTWISE, AR_KIND_MATMUL, AR_KIND_COMM, AR_KIND_ELEMENTWISE,
@@ -89,19 +90,16 @@ int ar_workload_check(const struct ar_model *m, const struct ar_workload *wl,
 		return 0;
 	if (a->n_h % tp)
 		return ar_errf(err, NULL, 0, 0, "--tp %ld does not divide the %ld heads", tp, a->n_h);
-	if (!a->latent) {
-		if (a->n_q % tp)
-			return ar_errf(err, NULL, 0, 0,
-				       "--tp %ld does not divide the %ld attention maps (n_q)", tp, a->n_q);
-		if ((a->n_k >= tp ? a->n_k % tp : tp % a->n_k))
-			return ar_errf(err, NULL, 0, 0,
-				       "--tp %ld and the %ld key heads: one must divide the other",
-				       tp, a->n_k);
-		if ((a->n_v >= tp ? a->n_v % tp : tp % a->n_v))
-			return ar_errf(err, NULL, 0, 0,
-				       "--tp %ld and the %ld value heads: one must divide the other",
-				       tp, a->n_v);
-	}
+	if (!a->latent && a->n_q % tp)
+		return ar_errf(err, NULL, 0, 0,
+			       "--tp %ld does not divide the %ld attention maps (n_q)", tp, a->n_q);
+	/* key heads (latent heads) are split, or each device holds whole ones */
+	if ((a->n_k >= tp ? a->n_k % tp : tp % a->n_k))
+		return ar_errf(err, NULL, 0, 0, "--tp %ld and the %ld %s heads: one must divide the other",
+			       tp, a->n_k, a->latent ? "latent" : "key");
+	if (!a->latent && (a->n_v >= tp ? a->n_v % tp : tp % a->n_v))
+		return ar_errf(err, NULL, 0, 0,
+			       "--tp %ld and the %ld value heads: one must divide the other", tp, a->n_v);
 	if (m->intermediate % tp)
 		return ar_errf(err, NULL, 0, 0, "--tp %ld does not divide the MLP width %ld",
 			       tp, m->intermediate);
@@ -122,11 +120,12 @@ void ar_model_shard(struct ar_model *out, const struct ar_model *m, long tp)
 	out->intermediate /= tp;
 	out->moe.intermediate /= tp;
 	out->vocab = (m->vocab + tp - 1) / tp;
-	if (a->latent)
-		return; /* the latent is replicated on every device */
-	a->n_q /= tp;
+	/* key and value heads (latent heads) fewer than tp are replicated, as is
+	 * the RoPE key that tied and latent archs share across heads */
 	a->n_k = a->n_k >= tp ? a->n_k / tp : 1;
 	a->n_v = a->n_v >= tp ? a->n_v / tp : 1;
+	if (!a->latent)
+		a->n_q /= tp;
 }
 
 /* ---- parameters ---- */
@@ -143,16 +142,18 @@ static double attn_params(const struct ar_model *m)
 	double H = (double)m->hidden, p = 0, b = m->attn_bias;
 
 	if (a->latent) {
-		double qd = (double)a->n_h * (a->d_nope + a->d_rope);
+		double qd = (double)a->n_h * (a->d_nope + a->d_rope), lat = (double)a->n_k * a->d_c;
 		p += a->q_rank ? H * a->q_rank + a->q_rank + (double)a->q_rank * qd : H * qd;
-		p += H * (a->d_c + a->d_rope) + a->d_c;             /* kv_a + its norm */
-		p += (double)a->d_c * a->n_h * (a->d_nope + a->d_v); /* kv_b */
+		p += H * (lat + a->d_rope) + lat;                    /* kv_a + the latents' norms */
+		/* kv_b: each of n_k latent heads d_c → (n_h/n_k)·(d_nope + d_v) */
+		p += (double)a->d_c * a->n_h * (a->d_nope + a->d_v);
 		p += (double)a->n_h * a->d_v * H + (m->o_bias ? H : 0);
 		return p;
 	}
-	double nq = (double)a->n_q * a->d_k, nk = (double)a->n_k * a->d_k;
-	double nv = (double)a->n_v * a->d_v, hd = (double)a->n_h * a->d_h;
-	p += (H + b) * (nq + nk + nv);
+	double nq = (double)a->n_q * a->d_k, hd = (double)a->n_h * a->d_h;
+	/* the K/V projections (tied: the states and the shared RoPE key) make
+	 * exactly what is cached */
+	p += (H + b) * (nq + ar_model_kv_elems(m));
 	double o_in = a->decoder != AR_DEC_NONE ? hd
 		    : (a->av == AR_AV_PER_MAP ? (double)a->n_q * a->d_v : (double)a->n_h * a->d_v);
 	if (a->decoder == AR_DEC_LINEAR)
@@ -302,7 +303,8 @@ struct aspec {
 	double dk;       /* dim of a key (incl. a part shared by all key heads) */
 	double dk_shared;
 	double vh, dv;   /* value heads and dim */
-	int v_tied;      /* V is read from K's storage (MLA's latent) */
+	int v_tied;      /* V is K's storage: a latent, or a tied state whose first
+			  * dk − dk_shared elements are the key's own part */
 	double av;       /* AV products per position: maps (per map) or heads (per head) */
 	int cached;      /* K/V come from the cache (else from activations) */
 };
@@ -341,17 +343,37 @@ static void naive_attention(struct ctx *c, const struct aspec *s)
 	op->bytes[AR_B_ACT_OUT] = B * s->Sq * s->av * s->dv * c->a;
 }
 
-/* Flash tiles from the on-chip memory M of one compute unit: half holds the K
- * tile and the V tiles of every value head its key head serves (Bc keys):
- * Bc = ⌊(M/2) / ((d_k + vpk·d_v)·kv)⌋; half the Q tile and the fp32 output
- * accumulator of each row's av/maps value products (Br rows):
- * Br = ⌊(M/2) / (d_k·a + (av/maps)·d_v·4)⌋.  Both at least 16. */
+/* Elements a key head's tile holds per key position: its key and the values
+ * of the vpk = max(1, vh/kh) value heads it serves, d_k + vpk·d_v; where V is
+ * K's storage, the key's own part widened to d_v, plus the shared part:
+ * max(d_k − d_shared, d_v) + d_shared. */
+static double tile_elems(const struct aspec *s)
+{
+	if (s->v_tied)
+		return fmax(s->dk - s->dk_shared, s->dv) + s->dk_shared;
+	return s->dk + fmax(1, s->vh / s->kh) * s->dv;
+}
+
+/* Elements of K and V per key position, each read once: every key head's own
+ * part, the shared part once, and the values; where V is K's storage, a
+ * head's own part is the wider of its key part and its value. */
+static double kv_elems_once(const struct aspec *s)
+{
+	if (s->v_tied)
+		return s->kh * fmax(s->dk - s->dk_shared, s->dv) + s->dk_shared;
+	return s->kh * (s->dk - s->dk_shared) + s->dk_shared + s->vh * s->dv;
+}
+
+/* Flash tiles from the on-chip memory M of one compute unit: half holds the
+ * K/V tile of one key head (Bc keys): Bc = ⌊(M/2) / (tile_elems·kv)⌋; half
+ * the Q tile and the fp32 output accumulator of each row's av/maps value
+ * products (Br rows): Br = ⌊(M/2) / (d_k·a + (av/maps)·d_v·4)⌋.  Both at
+ * least 16. */
 static void tiles(struct ctx *c, const struct aspec *s, double *Br, double *Bc)
 {
 	double half = c->onchip / 2, kvb = s->cached ? c->kv : c->a;
-	double vpk = s->v_tied ? 0 : fmax(1, s->vh / s->kh); /* value heads per key head */
 	double r = floor(half / (s->dk * c->a + s->av / s->maps * s->dv * 4));
-	double k = floor(half / ((s->dk + vpk * s->dv) * kvb));
+	double k = floor(half / (tile_elems(s) * kvb));
 
 	*Br = r < 16 ? 16 : r;
 	*Bc = k < 16 ? 16 : k;
@@ -459,11 +481,8 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	op->bytes[AR_B_ACT_IN] = B * s->Sq * s->maps * s->dk * c->a;
 	op->bytes[AR_B_ACT_OUT] = B * s->Sq * s->av * s->dv * c->a;
 	/* first touch of K and V; the rest of the tile loads are re-reads */
-	double kelems = s->kh * (s->dk - s->dk_shared) + s->dk_shared;
-	double velems = s->v_tied ? 0 : s->vh * s->dv;
-	double first = B * s->Sk * (kelems + velems) * kvb;
-	double vpk = s->v_tied ? 0 : fmax(1, s->vh / s->kh);
-	double loaded = B * s->kh * keys_loaded * (s->dk + vpk * s->dv) * kvb;
+	double first = B * s->Sk * kv_elems_once(s) * kvb;
+	double loaded = B * s->kh * keys_loaded * tile_elems(s) * kvb;
 	op->reread_footprint_bytes = first;
 	op->bytes[kcls] += first;
 	op->bytes[AR_B_REREAD] = loaded > first ? loaded - first : 0;
@@ -493,15 +512,26 @@ static void attn_standard(struct ctx *c)
 	int b = m->attn_bias;
 
 	matmul(c, AR_OP_Q_PROJ, L, T, H, (double)at->n_q * at->d_k, 1, b);
-	to_cache(c, matmul(c, AR_OP_K_PROJ, L, T, H, (double)at->n_k * at->d_k, 1, b));
-	to_cache(c, matmul(c, AR_OP_V_PROJ, L, T, H, (double)at->n_v * at->d_v, 1, b));
-	rope(c, (double)at->n_q * at->d_k, (double)at->n_k * at->d_k);
+	if (at->tied) {
+		/* the n_k tied states (d_v) and the one RoPE key (d_rope) go to the
+		 * cache; only the last d_rope of each query and the RoPE key rotate */
+		to_cache(c, matmul(c, AR_OP_KV_PROJ, L, T, H, (double)at->n_k * at->d_v, 1, b));
+		to_cache(c, matmul(c, AR_OP_K_ROPE_PROJ, L, T, H, (double)at->d_rope, 1, b));
+		rope(c, (double)at->n_q * at->d_rope, (double)at->d_rope);
+	} else {
+		to_cache(c, matmul(c, AR_OP_K_PROJ, L, T, H, (double)at->n_k * at->d_k, 1, b));
+		to_cache(c, matmul(c, AR_OP_V_PROJ, L, T, H, (double)at->n_v * at->d_v, 1, b));
+		rope(c, (double)at->n_q * at->d_k, (double)at->n_k * at->d_k);
+	}
 
+	/* tied: each key is [state[0, d_k − d_rope) | the shared RoPE key], its
+	 * value the whole state */
 	struct aspec s = {
 		.Sq = c->g->phase == AR_PHASE_PREFILL ? c->S : 1, .Sk = c->S,
 		.causal = c->g->phase == AR_PHASE_PREFILL,
 		.maps = (double)at->n_q, .kh = (double)at->n_k, .dk = (double)at->d_k,
-		.vh = (double)at->n_v, .dv = (double)at->d_v,
+		.dk_shared = at->tied ? (double)at->d_rope : 0,
+		.vh = (double)at->n_v, .dv = (double)at->d_v, .v_tied = at->tied,
 		.av = at->av == AR_AV_PER_MAP ? (double)at->n_q : (double)at->n_h,
 		.cached = 1,
 	};
@@ -532,6 +562,7 @@ static void attn_latent(struct ctx *c)
 	const struct ar_attn *at = &m->attn;
 	double H = (double)m->hidden, T = c->T, L = c->L, nh = (double)at->n_h;
 	double dq = (double)(at->d_nope + at->d_rope), dc = (double)at->d_c;
+	double nc = (double)at->n_k; /* latent heads, each serving nh/nc query heads */
 	int decode = c->g->phase == AR_PHASE_DECODE;
 
 	if (at->q_rank) {
@@ -540,25 +571,28 @@ static void attn_latent(struct ctx *c)
 	} else {
 		matmul(c, AR_OP_Q_PROJ, L, T, H, nh * dq, 1, 0);
 	}
-	/* the latent c (d_c) and the shared RoPE key (d_rope) go to the cache */
-	to_cache(c, matmul(c, AR_OP_KV_A_PROJ, L, T, H, dc + at->d_rope, 1, 0));
+	/* the latents c (n_c·d_c) and the shared RoPE key (d_rope) go to the cache */
+	to_cache(c, matmul(c, AR_OP_KV_A_PROJ, L, T, H, nc * dc + at->d_rope, 1, 0));
 	rope(c, nh * at->d_rope, (double)at->d_rope);
 
 	if (decode && at->absorb) {
-		/* q_nope·W_UK per head, attention over the latent, then ·W_UV per head */
+		/* q_nope·W_UK per head, attention of each head over its group's
+		 * latent (key [c_j | k_rope], value c_j), then ·W_UV per head */
 		matmul(c, AR_OP_Q_ABSORB, L, T, (double)at->d_nope, dc, nh, 0);
 		struct aspec s = {
-			.Sq = 1, .Sk = c->S, .maps = nh, .kh = 1, .dk = dc + at->d_rope,
-			.vh = 1, .dv = dc, .v_tied = 1, .av = nh, .cached = 1,
+			.Sq = 1, .Sk = c->S, .maps = nh, .kh = nc, .dk = dc + at->d_rope,
+			.dk_shared = (double)at->d_rope, .vh = nc, .dv = dc, .v_tied = 1, .av = nh,
+			.cached = 1,
 		};
 		attention(c, &s);
 		matmul(c, AR_OP_OUT_ABSORB, L, T, dc, (double)at->d_v, nh, 0);
 	} else {
 		/* decompress K_nope and V: the new tokens (prefill) or, without
-		 * absorption, the whole cache at every decode step */
+		 * absorption, the whole cache at every decode step; latent head j
+		 * gives its group's heads, d_c → (n_h/n_c)·(d_nope + d_v) */
 		double rows = decode ? c->B * c->S : T;
 		struct ar_op *op = matmul(c, AR_OP_KV_B_PROJ, L, rows, dc,
-					  nh * (at->d_nope + at->d_v), 1, 0);
+					  nh / nc * (at->d_nope + at->d_v), nc, 0);
 		if (decode) {
 			op->bytes[AR_B_KV_READ] = op->bytes[AR_B_ACT_IN] / c->a * c->kv;
 			op->bytes[AR_B_ACT_IN] = 0;

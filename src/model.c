@@ -225,10 +225,16 @@ static long *param_slot(struct ar_attn *a, int i)
 	return slots[i];
 }
 
-/* Default of parameter i when neither arch nor config sets it, as an expression. */
+/* Default of parameter i when neither arch nor config sets it, as an expression.
+ * A latent arch has one latent head (n_k) unless it says otherwise. */
 static const char *const param_defaults[NPARAM] = {
 	"n_h", "n_q", "d_h", "n_k", "d_h", "0", "0", "d_h", "0"
 };
+
+static const char *param_default(const struct ar_attn *a, int i)
+{
+	return a->latent && !strcmp(param_names[i], "n_k") ? "1" : param_defaults[i];
+}
 
 static int pick_enum(const struct ar_doc *doc, const struct ar_node *n, const char *what,
 		     const char *const *names, int count, int *out, struct ar_err *err)
@@ -259,7 +265,7 @@ static int load_arch_header(struct ar_attn *a, const struct ar_doc *doc, struct 
 {
 	static const char *const keys[] = {
 		"name", "label", "expressivity", "description", "av", "decoder", "latent",
-		"absorb", "n_q", "n_k", "d_k", "n_v", "d_v", "d_c", "d_rope", "d_nope",
+		"tied", "absorb", "n_q", "n_k", "d_k", "n_v", "d_v", "d_c", "d_rope", "d_nope",
 		"q_rank", NULL
 	};
 	const struct ar_node *r = doc->root, *n;
@@ -297,6 +303,8 @@ static int load_arch_header(struct ar_attn *a, const struct ar_doc *doc, struct 
 	}
 	if ((n = ar_node_get(r, "latent")) && ar_node_bool(doc, n, "latent", &a->latent, err))
 		return -1;
+	if ((n = ar_node_get(r, "tied")) && ar_node_bool(doc, n, "tied", &a->tied, err))
+		return -1;
 	a->absorb = 1;
 	if ((n = ar_node_get(r, "absorb")) && ar_node_bool(doc, n, "absorb", &a->absorb, err))
 		return -1;
@@ -325,7 +333,8 @@ static int eval_params(struct ar_model *m, const struct ar_doc *cfg, const struc
 			if (eval_node(d, n, param_names[i], syms, ns, slot, err))
 				return -1;
 		} else {
-			struct ar_node tmp = { .kind = AR_NODE_SCALAR, .value = param_defaults[i] };
+			struct ar_node tmp = { .kind = AR_NODE_SCALAR,
+					       .value = param_default(&m->attn, i) };
 			if (eval_node(arch, &tmp, param_names[i], syms, ns, slot, err))
 				return -1;
 		}
@@ -724,11 +733,18 @@ int ar_model_check(const struct ar_model *m, struct ar_err *err)
 {
 	const struct ar_attn *a = &m->attn;
 
+	if (a->latent && a->tied)
+		return ar_errf(err, NULL, 0, 0, "an arch is latent or tied, not both");
 	if (a->latent) {
 		if (a->d_c < 1)
 			return ar_errf(err, NULL, 0, 0, "an MLA arch needs d_c >= 1");
 		if (a->d_nope + a->d_rope < 1 || a->d_v < 1)
 			return ar_errf(err, NULL, 0, 0, "an MLA arch needs d_nope + d_rope >= 1 and d_v >= 1");
+		/* each latent head serves n_h / n_k query heads */
+		if (a->n_k < 1 || a->n_h % a->n_k)
+			return ar_errf(err, NULL, 0, 0,
+				       "n_h (%ld) is not divisible by the latent heads (n_k = %ld)",
+				       a->n_h, a->n_k);
 		return 0;
 	}
 	if (a->n_q < 1 || a->n_k < 1 || a->n_v < 1 || a->d_k < 1 || a->d_v < 1)
@@ -751,6 +767,22 @@ int ar_model_check(const struct ar_model *m, struct ar_err *err)
 		return ar_errf(err, NULL, 0, 0,
 			       "maps applied per group (av: per_map) with n_q (%ld) < n_h (%ld) need a decoder",
 			       a->n_q, a->n_h);
+	if (a->tied) {
+		/* one state per key head: V is all of it, K its first d_k − d_rope
+		 * elements followed by the shared RoPE key */
+		if (a->n_v != a->n_k)
+			return ar_errf(err, NULL, 0, 0,
+				       "a tied arch caches one state per key head: n_v (%ld) must equal n_k (%ld)",
+				       a->n_v, a->n_k);
+		if (a->d_rope < 1 || a->d_rope > a->d_k)
+			return ar_errf(err, NULL, 0, 0,
+				       "a tied arch needs 1 <= d_rope <= d_k (d_rope %ld, d_k %ld)",
+				       a->d_rope, a->d_k);
+		if (a->d_k - a->d_rope > a->d_v)
+			return ar_errf(err, NULL, 0, 0,
+				       "the tied key's unrotated part d_k - d_rope (%ld) is wider than the tied state d_v (%ld)",
+				       a->d_k - a->d_rope, a->d_v);
+	}
 	if (a->decoder == AR_DEC_GATED) {
 		long out = a->n_h * a->d_h / a->n_q;
 		if ((a->n_h * a->d_h) % a->n_q || out % a->d_v)
@@ -766,6 +798,8 @@ double ar_model_kv_elems(const struct ar_model *m)
 	const struct ar_attn *a = &m->attn;
 
 	if (a->latent)
-		return (double)(a->d_c + a->d_rope);
+		return (double)a->n_k * a->d_c + (double)a->d_rope;
+	if (a->tied)
+		return (double)a->n_k * a->d_v + (double)a->d_rope;
 	return (double)a->n_k * a->d_k + (double)a->n_v * a->d_v;
 }

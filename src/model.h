@@ -1,6 +1,8 @@
 /* Models: dimensions plus one attention descriptor (struct ar_attn) that covers
- * MHA, GQA, MLA, GVA, GHA and GTA.  Loaded from configs/NAME.yaml (which names
- * an archs/NAME.yaml) or from a Hugging Face config.json.  No costs here. */
+ * MHA, GQA, MLA, GVA, GHA and GTA, and the grouped-tied and grouped latent
+ * attention of arXiv 2505.21487 (archs gta-tied, gla).  Loaded from
+ * configs/NAME.yaml (which names an archs/NAME.yaml) or from a Hugging Face
+ * config.json.  No costs here. */
 #ifndef AR_MODEL_H
 #define AR_MODEL_H
 
@@ -36,12 +38,14 @@ struct ar_attn {
 	char expressivity[16];  /* "Strong", "Moderate", "Weak" */
 	long n_h, d_h;          /* output heads and head dim (from the model) */
 	long n_q;               /* attention maps per token (query groups) */
-	long n_k, d_k;          /* cached key heads and their dim */
+	long n_k, d_k;          /* cached key heads and their dim; latent: n_c latent heads */
 	long n_v, d_v;          /* cached value heads / latent groups n_c, and dim (d_l) */
 	enum ar_av av;
 	enum ar_decoder decoder;
-	int latent;             /* MLA: cache d_c + d_rope per token instead of K and V */
-	long d_c, d_rope, d_nope, q_rank; /* MLA latent, RoPE and no-RoPE dims; q LoRA rank (0 none) */
+	int latent;             /* MLA/GLA: cache n_k latent heads of d_c + one RoPE key d_rope */
+	int tied;               /* tied KV: n_k states of d_v serve as V and as K's first
+				 * d_k − d_rope; one RoPE key of d_rope shared by all heads */
+	long d_c, d_rope, d_nope, q_rank; /* latent, RoPE and no-RoPE dims; q LoRA rank (0 none) */
 	int absorb;             /* MLA decode with weight absorption */
 };
 
@@ -90,8 +94,8 @@ int ar_model_with_arch(struct ar_model *out, const struct ar_model *base,
  * the loaders and after edits such as tensor-parallel sharding. */
 int ar_model_check(const struct ar_model *m, struct ar_err *err);
 
-/* Cached KV elements per token per layer: n_k·d_k + n_v·d_v, or d_c + d_rope
- * for MLA. */
+/* Cached KV elements per token per layer: n_k·d_k + n_v·d_v; n_k·d_v + d_rope
+ * when tied; n_k·d_c + d_rope when latent (MLA: n_k = 1). */
 double ar_model_kv_elems(const struct ar_model *m);
 
 /* Find the data file for `name` in dir ("hw", "archs", "configs"): a path is

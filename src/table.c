@@ -109,6 +109,20 @@ static const struct kind kinds[] = {
 	    "n_q maps read the cached K (d_h) and latent C (d_l), so the term is "
 	    "n_q (d_h + d_l) N, as in the prefill form." },
 	  1u << AR_TERM_ATTN | 1u << AR_TERM_DECODE },
+	/* arXiv 2505.21487, which prints no such table: exact forms only */
+	{ "gta-tied",
+	  { "(n_k*d_h + d_rope)*N", "2*n_h*d_h*N^2", "2*N*H^2 + (n_k*d_h + d_rope)*N*H",
+	    "2*N*H^2 + (n_k*d_h + d_rope)*N*H + 2*n_h*d_h*N^2",
+	    "2*H^2 + (n_k*d_h + d_rope)*H + 2*n_h*d_h*N" },
+	  { NULL }, { NULL }, 0 },
+	{ "gla",
+	  { "(n_c*d_c + d_rope)*N", "n_h*(d_nope + d_rope + d_v)*N^2",
+	    "((n_c*d_c + d_rope)*H + n_h*(d_nope + d_rope)*H + n_h*d_c*(d_nope + d_v) + H^2)*N",
+	    "((n_c*d_c + d_rope)*H + n_h*(d_nope + d_rope)*H + n_h*d_c*(d_nope + d_v) + H^2)*N"
+	    " + n_h*(d_nope + d_rope + d_v)*N^2",
+	    "(n_c*d_c + d_rope)*H + n_h*(d_nope + d_rope)*H + n_h*d_c*(d_nope + d_v) + H^2"
+	    " + n_h*(2*d_c + d_rope)*N" },
+	  { NULL }, { NULL }, 0 },
 };
 enum { N_KINDS = sizeof(kinds) / sizeof(*kinds) };
 
@@ -135,14 +149,16 @@ enum { N_FSYMS = sizeof(fsyms) / sizeof(*fsyms) };
 
 /* Value of symbol i for model m at length N.  GTA's latent value is n_c = n_v
  * groups of d_l = d_v (App. B.1 also calls them n_v and d_c); MLA has no d_l
- * and Table 4's d_l in its row is read as d_c. */
+ * and Table 4's d_l in its row is read as d_c.  A latent arch's n_c latent
+ * heads are its n_k (1 for MLA). */
 static double sym_value(int i, const struct ar_model *m, double N)
 {
 	const struct ar_attn *a = &m->attn;
 	double lat = a->latent ? (double)a->d_c : (double)a->d_v;
+	double n_c = a->latent ? (double)a->n_k : (double)a->n_v;
 	double v[N_FSYMS] = {
 		(double)m->hidden, N, (double)a->n_h, (double)a->d_h, (double)a->n_q,
-		(double)a->n_k, (double)a->d_k, (double)a->n_v, (double)a->d_v, (double)a->n_v,
+		(double)a->n_k, (double)a->d_k, (double)a->n_v, (double)a->d_v, n_c,
 		lat, lat, (double)a->d_rope, (double)a->d_nope, (double)a->q_rank,
 	};
 	return v[i];
@@ -420,26 +436,30 @@ static void generic_forms(const struct ar_attn *a, char out[AR_TERM_COUNT][384])
 	char lin[160], att[64], dec[320];
 
 	if (a->latent) {
+		/* the cached width: one latent (MLA) or n_c latent heads */
+		const char *c = a->n_k == 1 ? "d_c + d_rope" : "n_c*d_c + d_rope";
 		char q[80];
 		snprintf(q, sizeof(q), "%s", a->q_rank ? "q_rank*(H + n_h*(d_nope + d_rope))"
 						       : "H*n_h*(d_nope + d_rope)");
-		snprintf(out[AR_TERM_KV], 384, "(d_c + d_rope)*N");
+		snprintf(out[AR_TERM_KV], 384, "(%s)*N", c);
 		snprintf(att, sizeof(att), "n_h*(d_nope + d_rope + d_v)");
-		snprintf(lin, sizeof(lin), "%s + H*(d_c + d_rope) + n_h*d_c*(d_nope + d_v) + n_h*d_v*H", q);
+		snprintf(lin, sizeof(lin), "%s + H*(%s) + n_h*d_c*(d_nope + d_v) + n_h*d_v*H", q, c);
 		if (a->absorb)
 			snprintf(dec, sizeof(dec), "%s + n_h*(2*d_c + d_rope)*N", lin);
 		else
 			snprintf(dec, sizeof(dec),
-				 "%s + H*(d_c + d_rope) + n_h*d_v*H + (n_h*d_c*(d_nope + d_v) + %s)*N",
-				 q, att);
+				 "%s + H*(%s) + n_h*d_v*H + (n_h*d_c*(d_nope + d_v) + %s)*N",
+				 q, c, att);
 	} else {
 		const char *o = a->decoder == AR_DEC_GATED ? " + d_v*n_h*d_h + 2*n_h*d_h*H"
 			      : a->decoder == AR_DEC_LINEAR ? " + n_h*d_v*d_h + n_h*d_h*H"
 			      : a->av == AR_AV_PER_MAP ? " + n_q*d_v*H" : " + n_h*d_v*H";
-		snprintf(out[AR_TERM_KV], 384, "(n_k*d_k + n_v*d_v)*N");
+		/* what is cached is what the K/V projections make */
+		const char *kv = a->tied ? "n_k*d_v + d_rope" : "n_k*d_k + n_v*d_v";
+		snprintf(out[AR_TERM_KV], 384, "(%s)*N", kv);
 		snprintf(att, sizeof(att), "%s",
 			 a->av == AR_AV_PER_MAP ? "n_q*(d_k + d_v)" : "(n_q*d_k + n_h*d_v)");
-		snprintf(lin, sizeof(lin), "H*(n_q*d_k + n_k*d_k + n_v*d_v)%s", o);
+		snprintf(lin, sizeof(lin), "H*(n_q*d_k + %s)%s", kv, o);
 		snprintf(dec, sizeof(dec), "%s + %s*N", lin, att);
 	}
 	snprintf(out[AR_TERM_ATTN], 384, "%s*N^2", att);
@@ -675,13 +695,18 @@ static void dims_line(FILE *f, const struct ar_table_row *r, const char *indent)
 {
 	const struct ar_attn *a = &r->model.attn;
 
+	fprintf(f, "%s", indent);
+	if (a->latent && a->n_k != 1)
+		fprintf(f, "n_c = %ld, ", a->n_k);
 	if (a->latent)
-		fprintf(f, "%sd_c = %ld, d_rope = %ld, d_nope = %ld, d_v = %ld, q_rank = %ld, %s",
-			indent, a->d_c, a->d_rope, a->d_nope, a->d_v, a->q_rank,
+		fprintf(f, "d_c = %ld, d_rope = %ld, d_nope = %ld, d_v = %ld, q_rank = %ld, %s",
+			a->d_c, a->d_rope, a->d_nope, a->d_v, a->q_rank,
 			a->absorb ? "absorbed decode" : "no absorption");
 	else
-		fprintf(f, "%sn_q = %ld, n_k = %ld, d_k = %ld, n_v = %ld, d_v = %ld", indent,
-			a->n_q, a->n_k, a->d_k, a->n_v, a->d_v);
+		fprintf(f, "n_q = %ld, n_k = %ld, d_k = %ld, n_v = %ld, d_v = %ld", a->n_q, a->n_k,
+			a->d_k, a->n_v, a->d_v);
+	if (a->tied)
+		fprintf(f, ", d_rope = %ld, K/V tied", a->d_rope);
 }
 
 static void md_cell(FILE *f, const struct ar_cell *c)

@@ -48,9 +48,36 @@ for v in '"arch": "mha"' '"arch": "gqa"' '"arch": "gta"' '"arch": "mla"' '"arch"
 	'"kv_elems_per_token_layer": 192, "attn_macs_per_n2": 960, "linear_macs_per_n": 4096000'; do
 	contains "$v" "$tmp/out"
 done
+for v in '"arch": "gta-tied"' '"arch": "gla"' \
+	'"kv_elems_per_token_layer": 352, "attn_macs_per_n2": 2560, "linear_macs_per_n": 3727360' \
+	'"kv_elems_per_token_layer": 288, "attn_macs_per_n2": 3200, "linear_macs_per_n": 4792320'; do
+	contains "$v" "$tmp/out"
+done
+expect 0 "" table --model gla-1b
+contains '| GLA | (n_c d_c + d_rope) N = 288 N |' "$tmp/out"
 expect 0 "" table --format latex
 contains '\toprule' "$tmp/out"
 expect 2 "attnroof: error: --format must be md, csv, json or latex, not 'xml'" table --format xml
+
+# arXiv 2505.21487's variants: caches per token, per device under --tp (the
+# paper's XL model: GTA-4 1152 / 640 / 384 B, GLA-2 1152 / 640 / 640 B)
+expect 0 "" analyze --model gta-tied-1b --hw h100-sxm --batch 8 --seq 2048 --format json
+contains '"kv_elems_per_token_layer": 352, "kv_bytes_per_token": 38016,' "$tmp/out"
+expect 0 "" analyze --model gla-1b --hw h100-sxm --batch 8 --seq 2048 --attn naive --format json
+contains '"kv_elems_per_token_layer": 288, "kv_bytes_per_token": 31104,' "$tmp/out"
+for c in "xl-gta4-tied 1 1152" "xl-gta4-tied 2 640" "xl-gta4-tied 4 384" \
+	"xl-gla2 1 1152" "xl-gla2 2 640" "xl-gla2 4 640"; do
+	set -- $c
+	expect 0 "" analyze --model tests/data/good/$1.yaml --hw h100-sxm --batch 1 --seq 1 --tp $2 --format json
+	contains "\"kv_cache_bytes\": $3," "$tmp/out"
+done
+expect 0 "" sweep --model gta-tied-1b --model gla-1b --hw h100-sxm --batch 1,8 --seq 1024,4096
+expect 0 "" size --model gla-1b --hw rtx3060 --context 32768 --format json
+contains '"kv_bytes_per_token": 31104' "$tmp/out"
+expect 1 "attnroof: error: the executor runs MHA, GQA, MLA, GVA, GHA and GTA; 'gta-tied' is analysis only" \
+	run --model configs/gta-tied-1b.yaml --batch 1 --seq 16
+expect 1 "attnroof: error: the executor runs MHA, GQA, MLA, GVA, GHA and GTA; 'gla' is analysis only" \
+	run --model gla-1b --batch 1 --seq 16
 
 # plots: error cases, then a quick text plot
 expect 2 "attnroof: error: plot needs a kind: roofline, latency, speedup, kv or measured" plot

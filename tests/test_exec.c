@@ -1,8 +1,8 @@
 /* The executor on tiny models of every arch: the plain kernels count exactly
  * the FLOPs the op graph states, the optimised run equals the plain run, the
  * KV cache and weights it allocates equal the graph's bytes, a run that does
- * not fit is refused before allocating, and GTA equals a plain per-head
- * implementation of its definition. */
+ * not fit or an analysis-only arch is refused before allocating, and GTA
+ * equals a plain per-head implementation of its definition. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -242,6 +242,31 @@ static void test_exec__refuses_what_does_not_fit(void **state)
 	assert_null(ex.arena);
 }
 
+/* Tied K/V and several latent heads are analysis only: refused by name
+ * before anything is allocated. */
+static void test_exec__refuses_analysis_only_archs(void **state)
+{
+	static const char *const only[] = { "gta-tied", "gla" };
+	struct ar_err err = { 0 };
+	struct ar_model m;
+	struct ar_exec ex;
+	struct ar_exec_plan plan;
+	char want[160];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		tiny(&m, only[i], 2);
+		snprintf(want, sizeof(want),
+			 "the executor runs MHA, GQA, MLA, GVA, GHA and GTA; '%s' is analysis only", only[i]);
+		assert_int_equal(ar_exec_size(&plan, &m, 1, 16, 16, AR_ATTN_FLASH, ONCHIP, &err), -1);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(ar_exec_init(&ex, &m, 1, 16, 16, AR_ATTN_NAIVE, ONCHIP, 1, 0, &err), -1);
+		assert_string_equal(err.msg, want);
+		assert_null(ex.arena);
+		assert_null(ex.layers);
+	}
+}
+
 static void rms(double *o, const double *x, long C)
 {
 	double ss = 0;
@@ -370,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_exec__bytes_equal_graph),
 		cmocka_unit_test(test_exec__moe_matches_graph),
 		cmocka_unit_test(test_exec__refuses_what_does_not_fit),
+		cmocka_unit_test(test_exec__refuses_analysis_only_archs),
 		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
 	};
 	ar_kernels_set_threads(2);

@@ -139,6 +139,25 @@ static const struct dims archs5[] = {
 	{ "tiny-gta.yaml", 2, 1, 16, 1, 32, 2, 1, 1 },
 };
 
+/* Every op outside the attention block (no biases on the MLP of the tiny
+ * models): T tokens this phase, B sequences; w, a bytes per element. */
+static void check_outside_attention(const struct ar_graph *g, double B, double T, double w,
+				    double a)
+{
+	check(g, AR_OP_EMBED, (struct want){ 1, 0, 0, fmin(T, V) * H * w, 0, T * H * a, 0, 0, 0 });
+	check(g, AR_OP_ATTN_NORM, (struct want){ L, 0, 4 * T * H, H * w, T * H * a, T * H * a, 0, 0, 0 });
+	check(g, AR_OP_ATTN_ADD, (struct want){ L, 0, T * H, 0, 2 * T * H * a, T * H * a, 0, 0, 0 });
+	check(g, AR_OP_MLP_NORM, (struct want){ L, 0, 4 * T * H, H * w, T * H * a, T * H * a, 0, 0, 0 });
+	check(g, AR_OP_GATE_PROJ, (struct want){ L, 2 * T * H * I, 0, H * I * w, T * H * a, T * I * a, 0, 0, 0 });
+	check(g, AR_OP_UP_PROJ, (struct want){ L, 2 * T * H * I, 0, H * I * w, T * H * a, T * I * a, 0, 0, 0 });
+	check(g, AR_OP_MLP_ACT, (struct want){ L, 0, 5 * T * I, 0, 2 * T * I * a, T * I * a, 0, 0, 0 });
+	check(g, AR_OP_DOWN_PROJ, (struct want){ L, 2 * T * I * H, 0, I * H * w, T * I * a, T * H * a, 0, 0, 0 });
+	check(g, AR_OP_MLP_ADD, (struct want){ L, 0, T * H, 0, 2 * T * H * a, T * H * a, 0, 0, 0 });
+	/* logits for the last position of each sequence */
+	check(g, AR_OP_FINAL_NORM, (struct want){ 1, 0, 4 * B * H, H * w, B * H * a, B * H * a, 0, 0, 0 });
+	check(g, AR_OP_LM_HEAD, (struct want){ 1, 2 * B * H * V, 0, H * V * w, B * H * a, B * V * a, 0, 0, 0 });
+}
+
 /* Every op outside attention: the same for naive and flash graphs.  T tokens
  * this phase, B sequences; w, a, kv bytes per element. */
 static void check_common(const struct ar_graph *g, const struct dims *d, double B, double T,
@@ -148,8 +167,7 @@ static void check_common(const struct ar_graph *g, const struct dims *d, double 
 	double nv = (double)d->nv, dv = (double)d->dv, b = d->bias;
 	double o_in = d->gated ? HD : d->av * dv;
 
-	check(g, AR_OP_EMBED, (struct want){ 1, 0, 0, fmin(T, V) * H * w, 0, T * H * a, 0, 0, 0 });
-	check(g, AR_OP_ATTN_NORM, (struct want){ L, 0, 4 * T * H, H * w, T * H * a, T * H * a, 0, 0, 0 });
+	check_outside_attention(g, B, T, w, a);
 	check(g, AR_OP_Q_PROJ, (struct want){ L, 2 * T * H * nq * dk, b * T * nq * dk,
 					       (H * nq * dk + b * nq * dk) * w, T * H * a,
 					       T * nq * dk * a, 0, 0, 0 });
@@ -179,16 +197,8 @@ static void check_common(const struct ar_graph *g, const struct dims *d, double 
 	}
 	check(g, AR_OP_O_PROJ, (struct want){ L, 2 * T * o_in * H, 0, o_in * H * w, T * o_in * a,
 					       T * H * a, 0, 0, 0 });
-	check(g, AR_OP_ATTN_ADD, (struct want){ L, 0, T * H, 0, 2 * T * H * a, T * H * a, 0, 0, 0 });
-	check(g, AR_OP_MLP_NORM, (struct want){ L, 0, 4 * T * H, H * w, T * H * a, T * H * a, 0, 0, 0 });
-	check(g, AR_OP_GATE_PROJ, (struct want){ L, 2 * T * H * I, 0, H * I * w, T * H * a, T * I * a, 0, 0, 0 });
-	check(g, AR_OP_UP_PROJ, (struct want){ L, 2 * T * H * I, 0, H * I * w, T * H * a, T * I * a, 0, 0, 0 });
-	check(g, AR_OP_MLP_ACT, (struct want){ L, 0, 5 * T * I, 0, 2 * T * I * a, T * I * a, 0, 0, 0 });
-	check(g, AR_OP_DOWN_PROJ, (struct want){ L, 2 * T * I * H, 0, I * H * w, T * I * a, T * H * a, 0, 0, 0 });
-	check(g, AR_OP_MLP_ADD, (struct want){ L, 0, T * H, 0, 2 * T * H * a, T * H * a, 0, 0, 0 });
-	/* logits for the last position of each sequence */
-	check(g, AR_OP_FINAL_NORM, (struct want){ 1, 0, 4 * B * H, H * w, B * H * a, B * H * a, 0, 0, 0 });
-	check(g, AR_OP_LM_HEAD, (struct want){ 1, 2 * B * H * V, 0, H * V * w, B * H * a, B * V * a, 0, 0, 0 });
+	assert_null(find(g, AR_OP_KV_PROJ));
+	assert_null(find(g, AR_OP_K_ROPE_PROJ));
 }
 
 /* QKᵀ, softmax and A·V materialised: Sq query positions over Sk keys. */
@@ -330,6 +340,7 @@ static void test_graph__kv_write_is_tokens_times_kv_elems(void **state)
 		{ "tiny-mha.yaml", 2 * 4 * 16 }, { "tiny-gqa.yaml", 2 * 2 * 16 },
 		{ "tiny-gva.yaml", 16 + 4 * 16 }, { "tiny-gha.yaml", 16 + 2 * 16 },
 		{ "tiny-gta.yaml", 16 + 32 }, { "tiny-mla.yaml", 32 + 8 },
+		{ "tiny-gta-tied.yaml", 2 * 16 + 4 }, { "tiny-gla.yaml", 2 * 24 + 8 },
 	};
 
 	(void)state;
@@ -555,6 +566,254 @@ static void test_graph__mla_decompressed_decode_and_prefill(void **state)
 					   0, 0, 0 });
 }
 
+/* ---- grouped-tied and grouped latent attention (arXiv 2505.21487) ---- */
+
+/* tiny-gta-tied: 4 query heads over n_k 2 tied states of d_v 16; each key is
+ * the state's first d_k − d_rope = 12 elements and the shared RoPE key of 4. */
+static void check_tied_projections(const struct ar_graph *g, double B, double T, double w,
+				   double a, double kv)
+{
+	check_outside_attention(g, B, T, w, a);
+	check(g, AR_OP_Q_PROJ, (struct want){ L, 2 * T * H * 64, 0, H * 64 * w, T * H * a, T * 64 * a, 0, 0, 0 });
+	/* the tied states (2·16) and the RoPE key (4) go to the cache */
+	check(g, AR_OP_KV_PROJ, (struct want){ L, 2 * T * H * 32, 0, H * 32 * w, T * H * a, 0, 0,
+						T * 32 * kv, 0 });
+	check(g, AR_OP_K_ROPE_PROJ, (struct want){ L, 2 * T * H * 4, 0, H * 4 * w, T * H * a, 0, 0,
+						    T * 4 * kv, 0 });
+	/* only the last 4 of each of the 4 queries and the RoPE key rotate */
+	check(g, AR_OP_ROPE, (struct want){ L, 0, 3 * T * (4 * 4 + 4), 0, T * 20 * a, T * 20 * a, 0, 0, 0 });
+	check(g, AR_OP_O_PROJ, (struct want){ L, 2 * T * 64 * H, 0, 64 * H * w, T * 64 * a, T * H * a, 0, 0, 0 });
+	assert_null(find(g, AR_OP_K_PROJ));
+	assert_null(find(g, AR_OP_V_PROJ));
+}
+
+static void test_graph__tied_naive_every_op(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(3, 40, AR_ATTN_NAIVE, 8, 16, 4, 1);
+	double B = 3, S = 40, w = 1, a = 2, kv = 0.5;
+
+	(void)state;
+	load(&m, "tiny-gta-tied.yaml");
+	assert_true(m.attn.tied);
+	for (int p = 0; p < AR_PHASE_COUNT; p++) {
+		double Sq = p == AR_PHASE_PREFILL ? S : 1, T = B * Sq, scores = B * 4 * Sq * S;
+		build(&g, &m, &wl, 0, (enum ar_phase)p);
+		check_tied_projections(&g, B, T, w, a, kv);
+		/* QKᵀ as GQA's; reads the keys' own parts 2·12 and the RoPE key 4 */
+		check(&g, AR_OP_QK, (struct want){ L, 2 * scores * 16, 0, 0, B * Sq * 4 * 16 * a,
+						   scores * a, B * S * (2 * 12 + 4) * kv, 0, 0 });
+		check(&g, AR_OP_SOFTMAX, (struct want){ L, 0, 5 * scores, 0, scores * a, scores * a, 0, 0, 0 });
+		/* A·V per head over the whole states (2·16) */
+		check(&g, AR_OP_AV, (struct want){ L, 2 * scores * 16, 0, 0, scores * a,
+						   B * Sq * 4 * 16 * a, B * S * 2 * 16 * kv, 0, 0 });
+		assert_int_equal(g.n_ops, 19);
+	}
+}
+
+static void test_graph__tied_flash_reads_the_states_once(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(2, 100, AR_ATTN_FLASH, 16, 16, 8, 1);
+	double B = 2, S = 100, a = 2, kv = 1;
+
+	(void)state;
+	load(&m, "tiny-gta-tied.yaml");
+	/* decode: a tile holds max(12, 16) + 4 = 20 elements per key: Bc =
+	 * min(100, ⌊2048/20⌋); Br = ⌊2048/(16·2 + 16·4)⌋ = 21.  GQA's FLOPs; the
+	 * cache (2·16 + 4 per key) is read once, the second key head re-reads
+	 * the shared RoPE key (4) */
+	build(&g, &m, &wl, 4096, AR_PHASE_DECODE);
+	check_tied_projections(&g, B, B, 2, a, kv);
+	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * 32, 5 * B * 4 * S, 0, B * 4 * 16 * a,
+					       B * 4 * 16 * a, B * S * 36 * kv, 0, B * S * 4 * kv });
+	assert_int_equal(g.tile_rows, 21);
+	assert_int_equal(g.tile_cols, 100);
+	assert_int_equal(g.n_ops, 17);
+	/* prefill at 2048 B on chip: Br = max(16, ⌊1024/96⌋) = 16 rows, 8 positions
+	 * of the 2 maps sharing a key head; Bc = ⌊1024/20⌋ = 51.  Blocks end at 8,
+	 * 16, ..., 96, 100: 6 load 51 keys, 7 load 100: 1006 keys; positions ×
+	 * keys = 8·(6·51 + 6·100) + 4·100 = 7648 */
+	build(&g, &m, &wl, 2048, AR_PHASE_PREFILL);
+	check_tied_projections(&g, B, B * S, 2, a, kv);
+	assert_int_equal(g.tile_rows, 16);
+	assert_int_equal(g.tile_cols, 51);
+	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * 7648 * 32, 5 * B * 4 * 7648, 0,
+					       B * S * 4 * 16 * a, B * S * 4 * 16 * a, B * S * 36 * kv, 0,
+					       B * (2 * 1006 * 20 - S * 36) * kv });
+}
+
+/* tiny-gla: 2 latent heads of d_c 24, each serving 2 of the 4 heads; RoPE key
+ * 8; q heads of d_nope 8 + d_rope 8; d_v 16. */
+static void check_gla_projections(const struct ar_graph *g, double B, double T, double w,
+				  double a, double kv)
+{
+	check_outside_attention(g, B, T, w, a);
+	check(g, AR_OP_Q_PROJ, (struct want){ L, 2 * T * H * 64, 0, H * 64 * w, T * H * a, T * 64 * a, 0, 0, 0 });
+	/* both latents (2·24) and the RoPE key (8) go to the cache */
+	check(g, AR_OP_KV_A_PROJ, (struct want){ L, 2 * T * H * 56, 0, H * 56 * w, T * H * a, 0, 0,
+						  T * 56 * kv, 0 });
+	check(g, AR_OP_ROPE, (struct want){ L, 0, 3 * T * (4 * 8 + 8), 0, T * 40 * a, T * 40 * a, 0, 0, 0 });
+	check(g, AR_OP_O_PROJ, (struct want){ L, 2 * T * 64 * H, 0, 64 * H * w, T * 64 * a, T * H * a, 0, 0, 0 });
+}
+
+static void test_graph__gla_absorbed_decode(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(3, 40, AR_ATTN_NAIVE, 8, 16, 4, 1);
+	double B = 3, S = 40, T = 3, w = 1, a = 2, kv = 0.5;
+
+	(void)state;
+	load(&m, "tiny-gla.yaml");
+	assert_true(m.attn.latent);
+	assert_true(m.attn.absorb);
+	assert_int_equal(m.attn.n_k, 2);
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	check_gla_projections(&g, B, T, w, a, kv);
+	/* q_nope·W_UK: 4 products of d_nope 8 → d_c 24 */
+	check(&g, AR_OP_Q_ABSORB, (struct want){ L, 2 * T * 8 * 24 * 4, 0, 4 * 8 * 24 * w,
+						  T * 4 * 8 * a, T * 4 * 24 * a, 0, 0, 0 });
+	/* 4 maps over 2 latent keys of 24 + 8 (the 8 shared): the scores read
+	 * 2·24 + 8; A·V per head over its group's latent (24) */
+	check(&g, AR_OP_QK, (struct want){ L, 2 * B * 4 * S * 32, 0, 0, B * 4 * 32 * a, B * 4 * S * a,
+					   B * S * 56 * kv, 0, 0 });
+	check(&g, AR_OP_SOFTMAX, (struct want){ L, 0, 5 * B * 4 * S, 0, B * 4 * S * a, B * 4 * S * a, 0, 0, 0 });
+	check(&g, AR_OP_AV, (struct want){ L, 2 * B * 4 * S * 24, 0, 0, B * 4 * S * a, B * 4 * 24 * a,
+					   B * S * 48 * kv, 0, 0 });
+	check(&g, AR_OP_OUT_ABSORB, (struct want){ L, 2 * T * 24 * 16 * 4, 0, 4 * 24 * 16 * w,
+						    T * 4 * 24 * a, T * 4 * 16 * a, 0, 0, 0 });
+	assert_null(find(&g, AR_OP_KV_B_PROJ));
+	assert_int_equal(g.n_ops, 20);
+
+	/* flash (B 2, S 100, 8-bit KV, 4096 B on chip): Br = max(16, ⌊2048/(32·2 +
+	 * 24·4)⌋), Bc = ⌊2048/(24 + 8)⌋ = 64; the cache (56 per key) is read once,
+	 * the second latent head's tiles re-read the RoPE key (8) */
+	wl = workload(2, 100, AR_ATTN_FLASH, 16, 16, 8, 1);
+	B = 2, S = 100, kv = 1;
+	build(&g, &m, &wl, 4096, AR_PHASE_DECODE);
+	check_gla_projections(&g, B, B, 2, a, kv);
+	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * (32 + 24), 5 * B * 4 * S, 0,
+					       B * 4 * 32 * a, B * 4 * 24 * a, B * S * 56 * kv, 0,
+					       B * S * 8 * kv });
+	assert_int_equal(g.tile_rows, 16);
+	assert_int_equal(g.tile_cols, 64);
+}
+
+static void test_graph__gla_decompresses_per_latent_head(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(3, 40, AR_ATTN_NAIVE, 8, 16, 4, 1);
+	double B = 3, S = 40, T = 120, w = 1, a = 2, kv = 0.5;
+	double kelems = 4 * 8 + 8; /* per-head no-RoPE keys + the shared RoPE key */
+
+	(void)state;
+	load(&m, "tiny-gla.yaml");
+	/* prefill: 2 products of d_c 24 → 2 heads·(d_nope 8 + d_v 16) */
+	build(&g, &m, &wl, 0, AR_PHASE_PREFILL);
+	check_gla_projections(&g, B, T, w, a, kv);
+	check(&g, AR_OP_KV_B_PROJ, (struct want){ L, 2 * T * 24 * 48 * 2, 0, 2 * 24 * 48 * w,
+						   T * 2 * 24 * a, T * 2 * 48 * a, 0, 0, 0 });
+	check(&g, AR_OP_QK, (struct want){ L, 2 * B * 4 * S * S * 16, 0, 0,
+					   B * S * 4 * 16 * a + B * S * kelems * a, B * 4 * S * S * a,
+					   0, 0, 0 });
+	check(&g, AR_OP_AV, (struct want){ L, 2 * B * 4 * S * S * 16, 0, 0,
+					   B * 4 * S * S * a + B * S * 4 * 16 * a, B * S * 4 * 16 * a,
+					   0, 0, 0 });
+	assert_null(find(&g, AR_OP_Q_ABSORB));
+	/* decode without absorption decompresses the cached latents (2·24 per key) */
+	m.attn.absorb = 0;
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	check(&g, AR_OP_KV_B_PROJ, (struct want){ L, 2 * B * S * 24 * 48 * 2, 0, 2 * 24 * 48 * w, 0,
+						   B * S * 2 * 48 * a, B * S * 48 * kv, 0, 0 });
+	check(&g, AR_OP_QK, (struct want){ L, 2 * B * 4 * S * 16, 0, 0,
+					   B * 4 * 16 * a + B * S * kelems * a, B * 4 * S * a, 0, 0, 0 });
+	/* flash prefill (B 2, S 100, 16-bit activations, 4096 B on chip): one map
+	 * per head, Br = ⌊2048/(16·2 + 16·4)⌋ = 21, Bc = ⌊2048/((16 + 16)·2)⌋ = 32;
+	 * blocks end at 21, 42, 63, 84, 100 and load 32, 64, 64, 96, 100 keys
+	 * (356); positions × keys = 21·256 + 16·100 = 6976 */
+	m.attn.absorb = 1;
+	wl = workload(2, 100, AR_ATTN_FLASH, 16, 16, 8, 1);
+	B = 2, S = 100;
+	build(&g, &m, &wl, 4096, AR_PHASE_PREFILL);
+	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * 6976 * 32, 5 * B * 4 * 6976, 0,
+					       B * S * 4 * 16 * a + B * S * (kelems + 4 * 16) * a,
+					       B * S * 4 * 16 * a, 0, 0,
+					       B * (4 * 356 * 32 - S * (kelems + 4 * 16)) * a });
+}
+
+static void test_graph__tied_and_gla_params_and_shards(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(3, 40, AR_ATTN_NAIVE, 16, 16, 16, 2);
+	double T = 3, a = 2;
+
+	(void)state;
+	/* per layer: q 64·64, kv 64·32, k_rope 64·4, o 64·64, MLP 3·64·128, norms
+	 * 2·64; untied embeddings 2·100·64, final norm 64 */
+	load(&m, "tiny-gta-tied.yaml");
+	assert_close(ar_model_params(&m), 2 * (4096 + 2048 + 256 + 4096 + 24576 + 128) + 12800 + 64, 0, 0);
+	/* one device of 2: half the heads and states; the RoPE key on both */
+	assert_close(ar_model_params_sharded(&m, 2),
+		     2 * (2048 + 1024 + 256 + 2048 + 12288 + 128) + 6400 + 64, 0, 0);
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	check(&g, AR_OP_KV_PROJ, (struct want){ L, 2 * T * H * 16, 0, H * 16 * a, T * H * a, 0, 0, T * 16 * a, 0 });
+	check(&g, AR_OP_K_ROPE_PROJ, (struct want){ L, 2 * T * H * 4, 0, H * 4 * a, T * H * a, 0, 0, T * 4 * a, 0 });
+	assert_close(g.kv_cache_bytes, L * 3 * 40 * (16 + 4) * a, 1e-15, 0);
+
+	/* q 64·4·16, kv_a 64·56 + the latents' norms 48, kv_b 2·24·(2·24), o 64·64 */
+	load(&m, "tiny-gla.yaml");
+	assert_close(ar_model_params(&m), 2 * (4096 + 3584 + 48 + 2304 + 4096 + 24576 + 128) + 12800 + 64, 0, 0);
+	/* 2 devices: one latent head each; 4 devices: a latent head per device,
+	 * duplicated, serving its one query head */
+	assert_close(ar_model_params_sharded(&m, 2),
+		     2 * (2048 + 2048 + 24 + 1152 + 2048 + 12288 + 128) + 6400 + 64, 0, 0);
+	assert_close(ar_model_params_sharded(&m, 4),
+		     2 * (1024 + 2048 + 24 + 576 + 1024 + 6144 + 128) + 3200 + 64, 0, 0);
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	check(&g, AR_OP_KV_A_PROJ, (struct want){ L, 2 * T * H * 32, 0, H * 32 * a, T * H * a, 0, 0, T * 32 * a, 0 });
+	check(&g, AR_OP_QK, (struct want){ L, 2 * 3 * 2 * 40 * 32, 0, 0, 3 * 2 * 32 * a, 3 * 2 * 40 * a,
+					   3 * 40 * 32 * a, 0, 0 });
+	assert_close(g.kv_cache_bytes, L * 3 * 40 * (24 + 8) * a, 1e-15, 0);
+	wl.tp = 4;
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	assert_close(g.kv_cache_bytes, L * 3 * 40 * (24 + 8) * a, 1e-15, 0);
+}
+
+static void test_graph__op_order_tied_and_gla(void **state)
+{
+	static const enum ar_op_id tied[] = {
+		AR_OP_EMBED, AR_OP_ATTN_NORM, AR_OP_Q_PROJ, AR_OP_KV_PROJ, AR_OP_K_ROPE_PROJ,
+		AR_OP_ROPE, AR_OP_FLASH, AR_OP_O_PROJ, AR_OP_ATTN_ADD, AR_OP_MLP_NORM,
+		AR_OP_GATE_PROJ, AR_OP_UP_PROJ, AR_OP_MLP_ACT, AR_OP_DOWN_PROJ, AR_OP_MLP_ADD,
+		AR_OP_FINAL_NORM, AR_OP_LM_HEAD,
+	};
+	static const enum ar_op_id gla[] = {
+		AR_OP_EMBED, AR_OP_ATTN_NORM, AR_OP_Q_PROJ, AR_OP_KV_A_PROJ, AR_OP_ROPE,
+		AR_OP_Q_ABSORB, AR_OP_FLASH, AR_OP_OUT_ABSORB, AR_OP_O_PROJ, AR_OP_ATTN_ADD,
+		AR_OP_MLP_NORM, AR_OP_GATE_PROJ, AR_OP_UP_PROJ, AR_OP_MLP_ACT, AR_OP_DOWN_PROJ,
+		AR_OP_MLP_ADD, AR_OP_FINAL_NORM, AR_OP_LM_HEAD,
+	};
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(1, 8, AR_ATTN_FLASH, 16, 16, 16, 1);
+
+	(void)state;
+	load(&m, "tiny-gta-tied.yaml");
+	build(&g, &m, &wl, 4096, AR_PHASE_DECODE);
+	check_order(&g, tied, sizeof(tied) / sizeof(*tied));
+	assert_string_equal(ar_op_names[AR_OP_KV_PROJ], "kv_proj");
+	assert_string_equal(ar_op_names[AR_OP_K_ROPE_PROJ], "k_rope_proj");
+	assert_int_equal(ar_op_kind(AR_OP_K_ROPE_PROJ), AR_KIND_MATMUL);
+	load(&m, "tiny-gla.yaml");
+	build(&g, &m, &wl, 4096, AR_PHASE_DECODE);
+	check_order(&g, gla, sizeof(gla) / sizeof(*gla));
+}
+
 /* ---- mixture of experts ---- */
 
 static void test_graph__moe_routes_tokens_and_reads_touched_experts(void **state)
@@ -676,6 +935,12 @@ static void test_graph__tensor_parallel_rejects_bad_degrees(void **state)
 	wl.tp = 4;
 	assert_int_equal(ar_workload_check(&m, &wl, &err), -1);
 	assert_string_equal(err.msg, "--tp 4 does not divide the 2 attention maps (n_q)");
+	/* latent heads are split or duplicated whole */
+	load(&m, "tiny-gla.yaml");
+	m.attn.n_k = 3;
+	wl.tp = 2;
+	assert_int_equal(ar_workload_check(&m, &wl, &err), -1);
+	assert_string_equal(err.msg, "--tp 2 and the 3 latent heads: one must divide the other");
 }
 
 /* ---- the GTA paper's numbers (Table 4, gta-paper.md §2.5 and §4) ---- */
@@ -763,6 +1028,37 @@ static void test_graph__paper_table5_caches(void **state)
 	}
 }
 
+/* arXiv 2505.21487 Tables 5/15: KV bytes per token per layer per device (bf16)
+ * for the XL model (d_h 128, h_q 16), each arch at its file's defaults. */
+static void test_graph__paper_kv_bytes_per_token_by_tp(void **state)
+{
+	static const struct { const char *arch; double bytes[3]; } cases[] = {
+		{ "mha", { 8192, 4096, 2048 } },    { "gqa", { 2048, 1024, 512 } },
+		{ "gta-tied", { 1152, 640, 384 } }, { "gla", { 1152, 640, 640 } },
+		{ "mla", { 1152, 1152, 1152 } },
+	};
+	const char *root = getenv("ATTNROOF_DATA");
+	struct ar_model xl, m;
+	struct ar_err err = { 0 };
+	char path[1024];
+
+	(void)state;
+	load(&xl, "xl-gta4-tied.yaml");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(path, sizeof(path), "%s/archs/%s.yaml", root && *root ? root : ".", cases[i].arch);
+		if (ar_model_with_arch(&m, &xl, path, &err)) {
+			print_error("%s: %s\n", path, err.msg);
+			fail();
+		}
+		for (int t = 0; t < 3; t++) {
+			struct ar_workload wl = workload(1, 1, AR_ATTN_FLASH, 16, 16, 16, 1L << t);
+			struct ar_graph g;
+			build(&g, &m, &wl, 4096, AR_PHASE_DECODE);
+			assert_close(g.kv_layer_bytes, cases[i].bytes[t], 0, 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,12 +1072,19 @@ int main(void)
 		cmocka_unit_test(test_graph__flash_prefill_skips_masked_tiles),
 		cmocka_unit_test(test_graph__mla_projections_and_absorbed_decode),
 		cmocka_unit_test(test_graph__mla_decompressed_decode_and_prefill),
+		cmocka_unit_test(test_graph__tied_naive_every_op),
+		cmocka_unit_test(test_graph__tied_flash_reads_the_states_once),
+		cmocka_unit_test(test_graph__gla_absorbed_decode),
+		cmocka_unit_test(test_graph__gla_decompresses_per_latent_head),
+		cmocka_unit_test(test_graph__tied_and_gla_params_and_shards),
+		cmocka_unit_test(test_graph__op_order_tied_and_gla),
 		cmocka_unit_test(test_graph__moe_routes_tokens_and_reads_touched_experts),
 		cmocka_unit_test(test_graph__tensor_parallel_shards_and_allreduce),
 		cmocka_unit_test(test_graph__tensor_parallel_gta),
 		cmocka_unit_test(test_graph__tensor_parallel_rejects_bad_degrees),
 		cmocka_unit_test(test_graph__paper_table4_for_the_1b_models),
 		cmocka_unit_test(test_graph__paper_table5_caches),
+		cmocka_unit_test(test_graph__paper_kv_bytes_per_token_by_tp),
 	};
 	return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }

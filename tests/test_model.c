@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "model.h"
@@ -195,8 +196,65 @@ static void test_model__with_arch_takes_the_arch_defaults(void **state)
 	assert_close(ar_model_kv_elems(&m), 192, 0, 0);
 	snprintf(path, sizeof(path), "%s/archs/mla.yaml", root());
 	assert_int_equal(ar_model_with_arch(&m, &base, path, &err), 0);
-	/* mla.yaml: d_c = 4·d_h, d_rope = d_h/2 */
+	/* mla.yaml: one latent head, d_c = 4·d_h, d_rope = d_h/2 */
+	assert_int_equal(m.attn.n_k, 1);
 	assert_close(ar_model_kv_elems(&m), 4 * 64 + 32, 0, 0);
+	/* arXiv 2505.21487's variants at n_h 20, d_h 64: gta-tied.yaml has GQA's
+	 * n_h/4 key heads, tied states of d_h and a RoPE key of d_h/2; gla.yaml 2
+	 * latent heads of 2·d_h, a RoPE key of d_h/2, q heads of d_h + d_rope */
+	static const struct {
+		const char *arch;
+		int tied, latent;
+		long n_k, n_v, d_c, d_rope, d_nope, d_v;
+		double kv;
+	} v[] = {
+		{ "gta-tied", 1, 0, 5, 5, 0, 32, 64, 64, 5 * 64 + 32 },
+		{ "gla", 0, 1, 2, 2, 128, 32, 64, 64, 2 * 128 + 32 },
+	};
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/archs/%s.yaml", root(), v[i].arch);
+		assert_int_equal(ar_model_with_arch(&m, &base, path, &err), 0);
+		assert_int_equal(m.attn.tied, v[i].tied);
+		assert_int_equal(m.attn.latent, v[i].latent);
+		assert_int_equal(m.attn.n_q, 20);
+		assert_int_equal(m.attn.n_k, v[i].n_k);
+		assert_int_equal(m.attn.n_v, v[i].n_v);
+		assert_int_equal(m.attn.d_k, 64);
+		assert_int_equal(m.attn.d_c, v[i].d_c);
+		assert_int_equal(m.attn.d_rope, v[i].d_rope);
+		assert_int_equal(m.attn.d_nope, v[i].d_nope);
+		assert_int_equal(m.attn.d_v, v[i].d_v);
+		assert_close(ar_model_kv_elems(&m), v[i].kv, 0, 0);
+	}
+}
+
+/* A latent arch that names no n_k has one latent head; the configs at the
+ * 1B shape give the caches their comments state. */
+static void test_model__latent_heads_default_to_one(void **state)
+{
+	static const char arch[] = "name: lat\nlatent: true\nd_c: 4 * d_h\nd_rope: d_h / 2\n";
+	char path[] = "/tmp/attnroof-test-XXXXXX", text[512];
+	struct ar_model m;
+	struct ar_err err = { 0 };
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, arch, strlen(arch)), (int)strlen(arch));
+	close(fd);
+	snprintf(text, sizeof(text), "name: x\narch: %s\nlayers: 1\nhidden: 64\nheads: 4\n"
+		 "intermediate: 128\nvocab: 100\n", path);
+	assert_int_equal(ar_model_parse(&m, "mem.yaml", text, strlen(text), &err), 0);
+	unlink(path);
+	assert_int_equal(m.attn.n_k, 1);
+	assert_close(ar_model_kv_elems(&m), 64 + 8, 0, 0);
+	load_path(&m, "configs", "gta-tied-1b.yaml");
+	assert_close(ar_model_kv_elems(&m), 352, 0, 0);
+	load_path(&m, "configs", "gla-1b.yaml");
+	assert_close(ar_model_kv_elems(&m), 288, 0, 0);
+	load_path(&m, "configs", "mla-500m.yaml");
+	assert_int_equal(m.attn.n_k, 1);
 }
 
 /* ---- Hugging Face config.json ---- */
@@ -353,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_model__published_param_counts),
 		cmocka_unit_test(test_model__arch_defaults_and_overrides),
 		cmocka_unit_test(test_model__with_arch_takes_the_arch_defaults),
+		cmocka_unit_test(test_model__latent_heads_default_to_one),
 		cmocka_unit_test(test_model__hf_llama),
 		cmocka_unit_test(test_model__hf_llama_head_dim_bias_and_mha),
 		cmocka_unit_test(test_model__hf_gta_authors_config),

@@ -101,6 +101,59 @@ static void test_table__other_models(void **state)
 	}
 }
 
+/* Rows of arXiv 2505.21487's variants: exact forms only (no printed table) */
+static void test_table__tied_and_gla_rows(void **state)
+{
+	struct ar_model base;
+	struct ar_err err = { 0 };
+	int n = 0;
+
+	(void)state;
+	build("gta-1b");
+	/* gta-tied: 5 tied states of 64 + the RoPE key 32; GQA's attention;
+	 * linear 2 H² + (n_k d_h + d_rope) H */
+	const struct ar_table_row *r = row("gta-tied");
+	assert_string_equal(r->cell[AR_TERM_KV].exact, "(n_k*d_h + d_rope)*N");
+	assert_close(r->cell[AR_TERM_KV].c[1], 5 * 64 + 32, 0, 0);
+	assert_close(r->cell[AR_TERM_ATTN].c[2], 2 * 20 * 64, 0, 0);
+	assert_close(r->cell[AR_TERM_LINEAR].c[1], 2 * 1280.0 * 1280 + 352 * 1280, 0, 0);
+	assert_close(r->cell[AR_TERM_DECODE].c[1], 2 * 20 * 64, 0, 0);
+	for (int t = 0; t < AR_TERM_COUNT; t++)
+		assert_false(r->cell[t].show_paper);
+	/* gla: 2 latents of 128 + 32; q 20·(64 + 32), kv_b 20·128·(64 + 64);
+	 * absorbed decode n_h (2 d_c + d_rope) N, half of MLA's d_c = 4 d_h */
+	r = row("gla");
+	assert_string_equal(r->cell[AR_TERM_KV].exact, "(n_c*d_c + d_rope)*N");
+	assert_close(r->cell[AR_TERM_KV].c[1], 2 * 128 + 32, 0, 0);
+	assert_close(r->cell[AR_TERM_ATTN].c[2], 20 * (64 + 32 + 64), 0, 0);
+	assert_close(r->cell[AR_TERM_LINEAR].c[1],
+		     288 * 1280 + 20 * 96 * 1280 + 20 * 128 * 128 + 1280.0 * 1280, 0, 0);
+	assert_close(r->cell[AR_TERM_DECODE].c[1], 20 * (2 * 128 + 32), 0, 0);
+	assert_close(row("mla")->cell[AR_TERM_DECODE].c[1], 20 * (2 * 256 + 32), 0, 0);
+
+	/* dimensions the short forms do not fit: the forms built from the
+	 * descriptor (fill_row asserts that they equal the op graph) */
+	build("deepseek-v2-lite"); /* n_h·d_h = 3072, H = 2048 */
+	r = row("gta-tied");
+	assert_string_equal(r->cell[AR_TERM_KV].exact, "(n_k*d_h + d_rope)*N");
+	assert_close(r->cell[AR_TERM_KV].c[1], 4 * 192 + 96, 0, 0);
+	assert_string_equal(r->cell[AR_TERM_LINEAR].exact, "(H*(n_q*d_k + n_k*d_v + d_rope) + n_h*d_v*H)*N");
+	assert_close(r->cell[AR_TERM_LINEAR].c[1], 2048.0 * (3072 + 864) + 3072.0 * 2048, 0, 0);
+	/* a GLA model of its own with a query latent and no absorption */
+	assert_int_equal(ar_model_open(&base, "gla-1b", &err), 0);
+	base.attn.q_rank = 256;
+	base.attn.absorb = 0;
+	assert_int_equal(ar_table_find_archs(paths, AR_TABLE_MAX_ROWS, &n, &err), 0);
+	assert_int_equal(ar_table_build(&table, &base, paths, n, &err), 0);
+	r = row("gla");
+	assert_int_equal(r->own, 1);
+	assert_non_null(strstr(r->cell[AR_TERM_DECODE].exact, "H*(n_c*d_c + d_rope)"));
+	/* q 256·(1280 + 20·96), kv_a 288·1280, o 20·64·1280; every step
+	 * decompresses 20·128·128 per key and attends with 20·(64 + 32 + 64) */
+	assert_close(r->cell[AR_TERM_DECODE].c[0], 256 * 3200 + 288 * 1280 + 1280.0 * 1280, 0, 0);
+	assert_close(r->cell[AR_TERM_DECODE].c[1], 20 * 128 * 128 + 20 * 160, 0, 0);
+}
+
 static void test_formula__eval_and_render(void **state)
 {
 	struct ar_model m;
@@ -202,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_table__gta_1b_matches_the_paper),
 		cmocka_unit_test(test_table__errata_are_shown_with_a_note),
 		cmocka_unit_test(test_table__other_models),
+		cmocka_unit_test(test_table__tied_and_gla_rows),
 		cmocka_unit_test(test_formula__eval_and_render),
 		cmocka_unit_test(test_measured__fixture_and_errors),
 		cmocka_unit_test(test_plot__speedup_data),
