@@ -91,7 +91,8 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 struct ar_ceilings {
 	int n_mem;                               /* levels of the descriptor probed */
 	double matrix_flops_per_s;               /* a 512x1024x1024 product */
-	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i] (0: not probed) */
+	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i]: main memory only
+						  * (0: not probed) */
 	double overhead_s;                       /* the tiny-op chain of calibrate, cut short */
 };
 
@@ -108,7 +109,8 @@ struct ar_probe {
  * ar_probe_release frees the buffers (a zeroed probe is fine). */
 int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err);
 void ar_probe_release(struct ar_probe *p);
-/* Measure the ceilings now (about 3 ms plus one read of the main-memory set). */
+/* Measure the ceilings now (a product of about a GFLOP, one read of the
+ * main-memory set, a chain of tiny ops: 5-10 ms). */
 void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out);
 /* The element-wise median of n ceilings (n <= 16). */
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
