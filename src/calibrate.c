@@ -189,11 +189,12 @@ static double decode_attn_rate(long S, long d, long copies, int passes, struct a
 /* FLOPs per second of the executor's causal flash prefill, counted as the
  * graph counts the prefill flash op (matrix 2·pairs·(d_k + d_v) and vector
  * 5·pairs per key head over the computed tiles).  The decode probe's maps and
- * heads, AR_CAL_SEQ_PREFILL positions, tiles sized from onchip bytes per core
- * as the graph sizes them; median of three passes after a warm-up. */
-static double prefill_attn_rate(double onchip, long *tile, struct ar_err *err, int *fail)
+ * key heads at head dim d, AR_CAL_SEQ_PREFILL positions, tiles sized from
+ * onchip bytes per core as the graph sizes them; median of three passes after
+ * a warm-up. */
+static double prefill_attn_rate(double onchip, long d, long *tile, struct ar_err *err, int *fail)
 {
-	const long S = AR_CAL_SEQ_PREFILL, kh = AR_CAL_KH_ATTN, d = AR_CAL_D_ATTN;
+	const long S = AR_CAL_SEQ_PREFILL, kh = AR_CAL_KH_ATTN;
 	const long maps = AR_CAL_MAPS_ATTN, g = maps / kh;
 	/* graph.c's tiles: half the on-chip memory for the Q tile and its fp32
 	 * accumulators, half for the K and V tiles, at least 16 */
@@ -511,11 +512,22 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 		}
 	}
 
-	/* causal flash prefill, its tiles sized from the on-chip memory per core */
-	c->prefill_attn_flops_per_s = prefill_attn_rate(c->onchip_bytes, &c->prefill_attn_tile, err,
-							 &fail);
+	/* causal flash prefill, its tiles sized from the on-chip memory per core,
+	 * at head dims 32, 64 and 128: the rate at d is rate·d/(d + d0) as in
+	 * decode (its products' inner dimension is the head dim), stated for
+	 * long heads */
+	long tile_d[3];
+	double rp[3];
+	for (int i = 0; i < 3; i++)
+		rp[i] = prefill_attn_rate(c->onchip_bytes, 32L << i, &tile_d[i], err, &fail);
 	if (fail)
 		return -1;
+	double rho_p = rp[0] / rp[2];
+	double d0p = 128 * rho_p > 32 ? 4096 * (1 - rho_p) / (128 * rho_p - 32) : 1e4;
+	c->prefill_attn_head_dim_half = fmin(1e4, fmax(0, d0p));
+	c->prefill_attn_tile = tile_d[1];
+	c->prefill_attn_flops_per_s =
+		rp[1] * (AR_CAL_D_ATTN + c->prefill_attn_head_dim_half) / AR_CAL_D_ATTN;
 
 	/* 5. per-op overhead (op_chain) */
 	c->overhead_s = op_chain(67);
@@ -583,10 +595,13 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->decode_attn_head_dim_half, src);
-	if (c->prefill_attn_flops_per_s > 0)
-		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld)\"}\n",
+	if (c->prefill_attn_flops_per_s > 0) {
+		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld; stated for long heads)\"}\n",
 			c->prefill_attn_flops_per_s, src, AR_CAL_SEQ_PREFILL, AR_CAL_MAPS_ATTN,
 			AR_CAL_KH_ATTN, AR_CAL_D_ATTN, c->prefill_attn_tile, c->prefill_attn_tile);
+		fprintf(f, "prefill_attention_head_dim_half: {value: %.4g, source: \"%s (from the prefill rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
+			c->prefill_attn_head_dim_half, src);
+	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++)

@@ -68,6 +68,7 @@ struct ar_calib {
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
+	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];

@@ -70,6 +70,9 @@ struct ar_hw {
 	 * of its own beside its d multiply-adds: the sum across lanes, the
 	 * exponential); the rates above are then those of long heads.  0 = none */
 	double decode_attn_head_dim_half;
+	/* optional `prefill_attention_head_dim_half`: the same d0 for the
+	 * prefill rate; 0 = none */
+	double prefill_attn_head_dim_half;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own

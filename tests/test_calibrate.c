@@ -39,6 +39,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_cached_flops_per_s = 1.2e11;
 	c->decode_attn_head_dim_half = 40;
 	c->prefill_attn_flops_per_s = 1.6e11;
+	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_tile = 1024;
 }
 
@@ -79,6 +80,9 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_cached_flops_per_s, 1.2e11, 1e-6, 0);
 	assert_close(hw.decode_attn_head_dim_half, 40, 1e-4, 0);
 	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
+	assert_close(hw.prefill_attn_head_dim_half, 16, 1e-4, 0);
+	/* the prefill rate at head dim 48: 1.6e11 · 48 / 64 */
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0), 1.2e11, 1e-6, 0);
 	free(text);
 }
 
