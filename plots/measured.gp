@@ -1,5 +1,6 @@
 # Measured against predicted time (from `attnroof validate --format json`),
-# one colour per model and phase, with the line of perfect prediction and ±2×.
+# one colour per arch and filled circles for prefill, triangles for decode
+# (columns 5 and 6 of the data), with the line of perfect prediction and ±2×.
 # Variables: datadir, nser, has_summary, median_err, p90_err.
 width = 900; height = 800
 load dir.'/common.gp'
@@ -20,4 +21,5 @@ set xrange [lo:hi]
 set yrange [lo:hi]
 plot x title 'predicted = measured' lc rgb '#333333' lw 2, \
      2*x title '±2×' lc rgb '#999999' dt 2, x/2 notitle lc rgb '#999999' dt 2, \
-     for [s=0:nser-1] datadir.'/measured.dat' index s using 1:2 with points pt 7 ps 1.3 lc (s+1)
+     for [s=0:nser-1] datadir.'/measured.dat' index s using 1:2:5:6 with points \
+         pt variable ps 1.3 lc variable

@@ -91,6 +91,10 @@ int ar_measured_load(struct ar_measured *m, const char *path, struct ar_err *err
 		}
 		if (ar_node_str(&doc, n, "model", p->model, sizeof(p->model), err))
 			goto cleanup;
+		snprintf(p->arch, sizeof(p->arch), "%.15s", p->model);
+		if ((n = ar_node_get(e, "arch")) &&
+		    ar_node_str(&doc, n, "arch", p->arch, sizeof(p->arch), err))
+			goto cleanup;
 		if (!(n = ar_node_get(e, "phase"))) {
 			ar_node_errf(&doc, e, err, "missing required key 'phase'");
 			goto cleanup;
@@ -442,7 +446,10 @@ static int data_kv(const struct ar_plot *p, struct ar_analysis *an, const char *
 	return 0;
 }
 
-/* Measured: per (model, phase) block "measured_ms predicted_ms batch seq". */
+/* Measured: per (arch, phase) block "measured_ms predicted_ms batch seq
+ * point_type colour"
+ * (one colour per arch, one point shape per phase: the models of an arch at
+ * different sizes sit apart on the axes). */
 static int data_measured(const struct ar_plot *p, const char *dir, char *vars, size_t n,
 			 struct ar_err *err)
 {
@@ -458,22 +465,30 @@ static int data_measured(const struct ar_plot *p, const char *dir, char *vars, s
 		ar_measured_release(&m);
 		return -1;
 	}
-	/* series in order of first appearance */
+	/* series in order of first appearance; columns 5 and 6 are the point
+	 * type (prefill 7, decode 9) and the colour (one per arch) */
+	char archs[16][16];
+	int n_arch = 0;
 	for (int i = 0; i < m.n_points; i++) {
-		int seen = 0;
+		int seen = 0, colour = 0;
+		while (colour < n_arch && strcmp(archs[colour], m.points[i].arch))
+			colour++;
+		if (colour == n_arch && n_arch < 16)
+			snprintf(archs[n_arch++], sizeof(archs[0]), "%s", m.points[i].arch);
 		for (int j = 0; j < i && !seen; j++)
-			seen = !strcmp(m.points[j].model, m.points[i].model) &&
+			seen = !strcmp(m.points[j].arch, m.points[i].arch) &&
 			       m.points[j].phase == m.points[i].phase;
 		if (seen)
 			continue;
-		block_title(f, first, "%s %s", m.points[i].model, ar_phase_names[m.points[i].phase]);
+		block_title(f, first, "%s %s", m.points[i].arch, ar_phase_names[m.points[i].phase]);
 		first = 0;
 		nser++;
 		for (int j = i; j < m.n_points; j++)
-			if (!strcmp(m.points[j].model, m.points[i].model) &&
+			if (!strcmp(m.points[j].arch, m.points[i].arch) &&
 			    m.points[j].phase == m.points[i].phase)
-				fprintf(f, "%.6g %.6g %ld %ld\n", m.points[j].measured_s * 1e3,
-					m.points[j].predicted_s * 1e3, m.points[j].batch, m.points[j].seq);
+				fprintf(f, "%.6g %.6g %ld %ld %d %d\n", m.points[j].measured_s * 1e3,
+					m.points[j].predicted_s * 1e3, m.points[j].batch, m.points[j].seq,
+					m.points[i].phase == AR_PHASE_PREFILL ? 7 : 9, colour % 16 + 1);
 	}
 	var_num(vars, n, "nser", nser);
 	var_num(vars, n, "has_summary", m.has_summary);

@@ -41,6 +41,7 @@ struct ar_plot {
 /* One point of `attnroof validate --format json`. */
 struct ar_measured_point {
 	char model[64];
+	char arch[16];          /* "arch" (the label, e.g. GQA); the model's name when absent */
 	enum ar_phase phase;
 	long batch, seq;
 	double predicted_s, measured_s;
@@ -54,7 +55,8 @@ struct ar_measured {
 };
 
 /* Load {"summary": {"median_abs_err", "p90_abs_err"}, "points": [{"model",
- * "phase", "batch", "seq", "predicted_s", "measured_s", ...}]} from path.
+ * optional "arch", "phase", "batch", "seq", "predicted_s", "measured_s",
+ * ...}]} from path.
  * Unknown keys are ignored; times must be > 0.  m need not be initialised;
  * release it in both cases.  -1 with err at the offending node. */
 int ar_measured_load(struct ar_measured *m, const char *path, struct ar_err *err);
