@@ -139,7 +139,9 @@ static void sgemm(const float *a, long lda, const float *b, long ldb, int transb
 		    (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-enum { SMALL_M = 8 };
+/* products of up to SMALL_M rows (SMALL_M_T with the weights stored (N, K))
+ * go to the executor's own kernels */
+enum { SMALL_M = 8, SMALL_M_T = 16, SMALL_M_BLOCK = 32 };
 
 enum { SMALL_COLS = 4096, SMALL_K = 4 };
 
@@ -190,7 +192,7 @@ VEC static void small_m_rows(float *out, long ldo, const float *in, long ldi, co
 	}
 }
 
-/* The product of M ≤ 8 rows with W stored transposed, (N, K), as the
+/* The product of M ≤ 8 rows (more in blocks of 8) with W stored (N, K), as the
  * executor stores its weights: tiles of every input row against NJ weight
  * rows (M·NJ ≤ 8 accumulators in registers), so that each weight element is
  * loaded once for all M rows and each weight row streams contiguously.
@@ -248,6 +250,17 @@ VEC static void small_m_rows(float *out, long ldo, const float *in, long ldi, co
 VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, const float *w,
 			     long ldw, long M, long K, long nb)
 {
+	if (M > 8) {
+		/* blocks of SMALL_M_BLOCK weight rows, every 8 input rows against
+		 * each block while it is in the core's L2: the weights still come
+		 * from memory once */
+		for (long j0 = 0; j0 < nb; j0 += SMALL_M_BLOCK)
+			for (long i0 = 0; i0 < M; i0 += 8)
+				small_m_cols(out + i0 * ldo + j0, ldo, in + i0 * ldi, ldi,
+					     w + j0 * ldw, ldw, lmin(8, M - i0), K,
+					     lmin(SMALL_M_BLOCK, nb - j0));
+		return;
+	}
 	switch (M) {
 	case 1: COLS_ROWS(1, 8); break;
 	case 2: COLS_ROWS(2, 4); break;
@@ -298,7 +311,7 @@ void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi,
 	/* a row times one matrix goes to BLAS's matrix-vector kernel (below),
 	 * which streams a large matrix at the read bandwidth; other products of
 	 * a few rows to the executor's own */
-	if (M <= SMALL_M && (M > 1 || groups > 1)) {
+	if (M <= (transw ? SMALL_M_T : SMALL_M) && (M > 1 || groups > 1)) {
 		matmul_small_m(out, ldo, so, in, ldi, si, w, ldw, sw, transw, bias, M, K, N, groups);
 		return;
 	}

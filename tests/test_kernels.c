@@ -52,17 +52,22 @@ static void test_kernels__matmul_matches_ref(void **state)
 		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1);
 		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, NULL, 1, K, N, 1, NULL);
 		assert_rel(a, b, N);
-		/* a few rows (decode at batch > 1): the small-M path */
-		ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1);
-		ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, 3, K, N, 1, NULL);
-		assert_rel(a, b, 3 * N);
+		/* a few rows (decode at batch > 1): the small-M path, in blocks of
+		 * 8 rows and 32 weight rows from 9 rows on (N = 70: two whole
+		 * blocks and a part), BLAS past 16 */
+		for (long rows = 2; rows <= 17; rows++) {
+			ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, bias, rows, K, N, 1);
+			ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, rows, K, N, 1,
+					      NULL);
+			assert_rel(a, b, rows * N);
+		}
 		/* a few rows of each of G groups (per-head decode products): one
 		 * and three rows, on 1, 2 and 4 threads (items of blocks of
 		 * columns within groups) */
 		int old_threads = ar_kernels_threads();
 		for (int nt = 1; nt <= 4; nt *= 2) {
 			ar_kernels_set_threads(nt);
-			for (long rows = 1; rows <= 3; rows += 2) {
+			for (long rows = 1; rows <= 13; rows += rows < 3 ? 2 : 10) {
 				ar_kernels_matmul(a, N, rows * N, in, K, rows * K, w, ldw, K * N, trans, bias,
 						  rows, K, N, G);
 				ar_kernels_matmul_ref(b, N, rows * N, in, K, rows * K, w, ldw, K * N, trans,
@@ -73,7 +78,7 @@ static void test_kernels__matmul_matches_ref(void **state)
 		ar_kernels_set_threads(old_threads);
 		free(in); free(w); free(bias); free(a); free(b);
 		/* the small-M path over several column strips and a K remainder */
-		long m2 = 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
+		long m2 = trans ? 13 : 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
 		in = malloc(sizeof(float) * m2 * k2);
 		w = malloc(sizeof(float) * k2 * n2);
 		a = malloc(sizeof(float) * m2 * n2);
