@@ -186,15 +186,22 @@ static double decode_attn_rate(long S, long d, long copies, int passes, struct a
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
+double ar_calibrate_half(double q, double a, double b)
+{
+	/* a/(a + h) = q·b/(b + h)  =>  h = a·b·(1 − q)/(q·b − a) */
+	return q * b > a ? a * b * (1 - q) / (q * b - a) : 1e4;
+}
+
 /* FLOPs per second of the executor's causal flash prefill, counted as the
  * graph counts the prefill flash op (matrix 2·pairs·(d_k + d_v) and vector
  * 5·pairs per key head over the computed tiles).  The decode probe's maps and
- * key heads at head dim d, AR_CAL_SEQ_PREFILL positions, tiles sized from
- * onchip bytes per core as the graph sizes them; median of three passes after
- * a warm-up. */
-static double prefill_attn_rate(double onchip, long d, long *tile, struct ar_err *err, int *fail)
+ * key heads at head dim d, S positions, tiles sized from onchip bytes per
+ * core as the graph sizes them; median of `passes` (at most 15) after a
+ * warm-up. */
+static double prefill_attn_rate(double onchip, long S, long d, int passes, long *tile,
+				struct ar_err *err, int *fail)
 {
-	const long S = AR_CAL_SEQ_PREFILL, kh = AR_CAL_KH_ATTN;
+	const long kh = AR_CAL_KH_ATTN;
 	const long maps = AR_CAL_MAPS_ATTN, g = maps / kh;
 	/* graph.c's tiles: half the on-chip memory for the Q tile and its fp32
 	 * accumulators, half for the K and V tiles, at least 16 */
@@ -209,8 +216,9 @@ static double prefill_attn_rate(double onchip, long d, long *tile, struct ar_err
 	float *kv = malloc(sizeof(float) * (size_t)(2 * S * kh * d));
 	float *out = malloc(sizeof(float) * (size_t)(S * maps * d));
 	float *scratch = malloc(sizeof(float) * (ar_kernels_flash_scratch(&a, Br, Bc) + 1));
-	double ts[3], pairs, keys;
+	double ts[15], pairs, keys;
 
+	passes = passes < 1 ? 1 : passes > 15 ? 15 : passes;
 	*tile = t;
 	if (!q || !kv || !out || !scratch) {
 		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the prefill attention probe");
@@ -223,7 +231,7 @@ static double prefill_attn_rate(double onchip, long d, long *tile, struct ar_err
 	a.k1 = kv;
 	a.v = kv + S * kh * d;
 	a.out = out;
-	for (int r = 0; r < 4; r++) { /* the first pass only warms up */
+	for (int r = 0; r <= passes; r++) { /* the first pass only warms up */
 		double t0 = now_s();
 		ar_kernels_flash(&a, Br, Bc, scratch);
 		if (r > 0)
@@ -232,7 +240,7 @@ static double prefill_attn_rate(double onchip, long d, long *tile, struct ar_err
 	free(q); free(kv); free(out); free(scratch);
 	ar_flash_causal_tiles(S, S, Br / g < 1 ? 1 : Br / g, Bc, &pairs, &keys);
 	pairs *= (double)g;
-	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / median_of(ts, 3);
+	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
 static double cache_size(int name, int index, const char *fallback_level)
@@ -343,14 +351,16 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	 * weights in turn add up to four times the last-level cache (at least
 	 * AR_CAL_COPIES_EFF of them): a victim cache keeps part of a set twice
 	 * its size, and 2-row products read a 64 MB cycle 15 % faster than a
-	 * model's 98 MB head.  From 16 rows on products are bound by compute,
-	 * and two copies serve. */
+	 * model's 98 MB head.  Up to 64 rows BLAS's packing of the weights
+	 * still waits on main memory (16 rows through two copies the cache held
+	 * read 0.69 of the peak where a model's cold 16-row products reach
+	 * 0.52); from 128 rows on two copies serve. */
 	double l3_nominal = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
 	int cold = (int)fmax(AR_CAL_COPIES_EFF,
 			     ceil(4 * l3_nominal / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
-		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m < 16 ? cold : 2,
+		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= 64 ? cold : 2,
 					  m < 256 ? 9 : 5, err, &fail);
 		if (fail)
 			return -1;
@@ -388,8 +398,7 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
 	if (fail)
 		return -1;
-	double rho = r32 / r128, d0 = 128 * rho > 32 ? 4096 * (1 - rho) / (128 * rho - 32) : 1e4;
-	c->decode_attn_head_dim_half = fmin(1e4, fmax(0, d0));
+	c->decode_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(r32 / r128, 32, 128)));
 	double long_head = (AR_CAL_D_ATTN + c->decode_attn_head_dim_half) / AR_CAL_D_ATTN;
 	c->decode_attn_cached_flops_per_s = r64 * long_head;
 	c->decode_attn_flops_per_s *= long_head;
@@ -514,20 +523,27 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 
 	/* causal flash prefill, its tiles sized from the on-chip memory per core,
 	 * at head dims 32, 64 and 128: the rate at d is rate·d/(d + d0) as in
-	 * decode (its products' inner dimension is the head dim), stated for
-	 * long heads */
-	long tile_d[3];
+	 * decode (its products' inner dimension is the head dim); and at
+	 * AR_CAL_SEQ_PREFILL_SHORT positions, head dim 64: the rate at S
+	 * positions is rate·S/(S + s0).  Stated for long heads and sequences */
+	long tile_d[3], tile_s;
 	double rp[3];
 	for (int i = 0; i < 3; i++)
-		rp[i] = prefill_attn_rate(c->onchip_bytes, 32L << i, &tile_d[i], err, &fail);
+		rp[i] = prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL, 32L << i, 3, &tile_d[i],
+					  err, &fail);
+	double r_short = fail ? 0
+		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_SHORT, AR_CAL_D_ATTN, 15,
+				    &tile_s, err, &fail);
 	if (fail)
 		return -1;
-	double rho_p = rp[0] / rp[2];
-	double d0p = 128 * rho_p > 32 ? 4096 * (1 - rho_p) / (128 * rho_p - 32) : 1e4;
-	c->prefill_attn_head_dim_half = fmin(1e4, fmax(0, d0p));
+	c->prefill_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(rp[0] / rp[2], 32, 128)));
+	c->prefill_attn_seq_half = fmin(1e4, fmax(0, ar_calibrate_half(r_short / rp[1],
+								       AR_CAL_SEQ_PREFILL_SHORT,
+								       AR_CAL_SEQ_PREFILL)));
 	c->prefill_attn_tile = tile_d[1];
-	c->prefill_attn_flops_per_s =
-		rp[1] * (AR_CAL_D_ATTN + c->prefill_attn_head_dim_half) / AR_CAL_D_ATTN;
+	c->prefill_attn_flops_per_s = rp[1] *
+		(AR_CAL_D_ATTN + c->prefill_attn_head_dim_half) / AR_CAL_D_ATTN *
+		(AR_CAL_SEQ_PREFILL + c->prefill_attn_seq_half) / AR_CAL_SEQ_PREFILL;
 
 	/* 5. per-op overhead (op_chain) */
 	c->overhead_s = op_chain(67);
@@ -596,18 +612,22 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->decode_attn_head_dim_half, src);
 	if (c->prefill_attn_flops_per_s > 0) {
-		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld; stated for long heads)\"}\n",
+		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld; stated for long heads and sequences)\"}\n",
 			c->prefill_attn_flops_per_s, src, AR_CAL_SEQ_PREFILL, AR_CAL_MAPS_ATTN,
 			AR_CAL_KH_ATTN, AR_CAL_D_ATTN, c->prefill_attn_tile, c->prefill_attn_tile);
 		fprintf(f, "prefill_attention_head_dim_half: {value: %.4g, source: \"%s (from the prefill rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->prefill_attn_head_dim_half, src);
+		if (c->prefill_attn_seq_half > 0)
+			fprintf(f, "prefill_attention_seq_half: {value: %.4g, source: \"%s (from the prefill rates at %d and %d positions, head dim %d: rate x S / (S + s0))\"}\n",
+				c->prefill_attn_seq_half, src, AR_CAL_SEQ_PREFILL_SHORT,
+				AR_CAL_SEQ_PREFILL, AR_CAL_D_ATTN);
 	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++)
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
-			AR_CAL_N_EFF, c->eff_rows[i] < 16 ? c->eff_copies : 2);
+			AR_CAL_N_EFF, c->eff_rows[i] <= 64 ? c->eff_copies : 2);
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)

@@ -35,7 +35,7 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
-enum { AR_CAL_SEQ_PREFILL = 1024 };
+enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128 };
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */
@@ -69,6 +69,7 @@ struct ar_calib {
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
+	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
@@ -78,6 +79,11 @@ struct ar_calib {
 /* Measure this machine with `threads` threads (0: every core).  Takes well
  * under a minute.  -1 with err when memory for the probes is missing. */
 int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
+
+/* The half-rate point h of a rate that goes as x/(x + h), from its ratio
+ * q = rate(a)/rate(b) at a < b: a·b·(1 − q)/(q·b − a); 1e4 where q·b <= a
+ * (the reading does not fit the form). */
+double ar_calibrate_half(double q, double a, double b);
 
 /* Write c as a hardware descriptor named `name`.  0, or -1 on a stream error. */
 int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name);

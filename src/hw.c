@@ -170,12 +170,15 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 	return 0;
 }
 
-double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, int cached)
+double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
+			    int cached)
 {
 	if (!decode) {
 		double p = hw->prefill_attn_flops_per_s;
 		if (p > 0 && hw->prefill_attn_head_dim_half > 0 && head_dim > 0)
 			p *= head_dim / (head_dim + hw->prefill_attn_head_dim_half);
+		if (p > 0 && hw->prefill_attn_seq_half > 0 && rows > 0)
+			p *= rows / (rows + hw->prefill_attn_seq_half);
 		return p;
 	}
 	double r = cached && hw->decode_attn_cached_flops_per_s > 0 ? hw->decode_attn_cached_flops_per_s
@@ -215,7 +218,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
 		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
 		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
-		"prefill_attention_head_dim_half", "exp_per_s", NULL
+		"prefill_attention_head_dim_half", "prefill_attention_seq_half", "exp_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -334,6 +337,9 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "prefill_attention_head_dim_half")) &&
 	    sourced(doc, n, "prefill_attention_head_dim_half", 1, 1e6,
 		    &hw->prefill_attn_head_dim_half, err))
+		return -1;
+	if ((n = ar_node_get(root, "prefill_attention_seq_half")) &&
+	    sourced(doc, n, "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half, err))
 		return -1;
 	if ((n = ar_node_get(root, "exp_per_s")) &&
 	    sourced(doc, n, "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s, err))

@@ -73,6 +73,11 @@ struct ar_hw {
 	/* optional `prefill_attention_head_dim_half`: the same d0 for the
 	 * prefill rate; 0 = none */
 	double prefill_attn_head_dim_half;
+	/* optional `prefill_attention_seq_half`: s0 of the prefill rate at S
+	 * query positions, rate·S/(S + s0) (every query row has a cost of its
+	 * own beside its keys: loading it, rescaling and writing its output);
+	 * the prefill rate is then that of long sequences.  0 = none */
+	double prefill_attn_seq_half;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own
@@ -106,7 +111,8 @@ double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
  * (decode != 0) or prefill phase, for key heads of head_dim elements, over
  * K/V in a cache (cached != 0) or main memory; 0 when the descriptor
  * declares none (the op then goes at the matrix and vector peaks). */
-double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, int cached);
+double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
+			    int cached);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

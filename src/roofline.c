@@ -53,7 +53,8 @@ static double compute_time(const struct ar_op *op, enum ar_phase ph, const struc
 			   int cached)
 {
 	double attn = op->id == AR_OP_FLASH
-		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k, cached) : 0;
+		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k,
+				       (double)op->shape.m, cached) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
@@ -137,11 +138,12 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	/* weights (with the KV cache) held by a level below main memory */
 	const int cached = n_cached > 0 && resident <= cap[n_cached - 1];
 	/* the flash op at the descriptor's measured attention kernel rate for
-	 * its phase, head dimension and where its K/V are */
+	 * its phase, head dimension, query rows and where its K/V are */
 	for (int i = 0; i < g->n_ops; i++)
 		if (g->ops[i].id == AR_OP_FLASH) {
 			double rate = ar_hw_attention_rate(hw, g->phase == AR_PHASE_DECODE,
-							   (double)g->ops[i].shape.k, cached);
+							   (double)g->ops[i].shape.k,
+							   (double)g->ops[i].shape.m, cached);
 			attn_inv = rate > 0 ? 1 / rate : 0;
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)

@@ -40,6 +40,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_head_dim_half = 40;
 	c->prefill_attn_flops_per_s = 1.6e11;
 	c->prefill_attn_head_dim_half = 16;
+	c->prefill_attn_seq_half = 32;
 	c->prefill_attn_tile = 1024;
 }
 
@@ -81,9 +82,30 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_head_dim_half, 40, 1e-4, 0);
 	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
 	assert_close(hw.prefill_attn_head_dim_half, 16, 1e-4, 0);
-	/* the prefill rate at head dim 48: 1.6e11 · 48 / 64 */
-	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0), 1.2e11, 1e-6, 0);
+	assert_close(hw.prefill_attn_seq_half, 32, 1e-4, 0);
+	/* the prefill rate at head dim 48, 96 query rows: 1.6e11 · 48/64 · 96/128 */
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 0), 0.9e11, 1e-6, 0);
+	/* rows unknown (0): no sequence factor */
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0, 0), 1.2e11, 1e-6, 0);
+	/* decode ignores the rows: 8e10 · 48/88 */
+	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0), 8e10 * 48 / 88, 1e-6, 0);
 	free(text);
+}
+
+/* h from two readings of a rate that goes as x/(x + h) */
+static void test_calibrate__half_point_from_two_rates(void **state)
+{
+	(void)state;
+	/* h = 40: rate(32)/rate(128) = (32/72)/(128/168) = 7/12 */
+	assert_close(ar_calibrate_half(7.0 / 12, 32, 128), 40, 1e-12, 0);
+	/* s0 = 39 from 128 and 1024 positions */
+	double q = (128.0 / 167) / (1024.0 / 1063);
+	assert_close(ar_calibrate_half(q, 128, 1024), 39, 1e-12, 0);
+	/* equal rates: no per-row cost */
+	assert_close(ar_calibrate_half(1, 128, 1024), 0, 0, 0);
+	/* a short rate at or below a/b of the long one does not fit the form */
+	assert_close(ar_calibrate_half(0.125, 128, 1024), 1e4, 0, 0);
+	assert_close(ar_calibrate_half(0.01, 32, 128), 1e4, 0, 0);
 }
 
 static void test_calibrate__tracking_scales_by_ratios(void **state)
@@ -114,6 +136,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.decode_attn_cached_flops_per_s, 0.96e11, 1e-12, 0);
 	assert_close(out.decode_attn_head_dim_half, 40, 0, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
+	assert_close(out.prefill_attn_seq_half, 32, 0, 0);
 	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */
 	assert_close(out.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);
 	assert_close(out.mem[1].bw_bytes_per_s, 2e11, 1e-12, 0);
@@ -182,6 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calibrate__descriptor_reads_back),
+		cmocka_unit_test(test_calibrate__half_point_from_two_rates),
 		cmocka_unit_test(test_calibrate__tracking_scales_by_ratios),
 		cmocka_unit_test(test_calibrate__median_of_ceilings),
 		cmocka_unit_test(test_calibrate__probes_read_main_memory),
