@@ -467,7 +467,7 @@ static int data_measured(const struct ar_plot *p, const char *dir, char *vars, s
 	}
 	/* series in order of first appearance; columns 5 and 6 are the point
 	 * type (prefill 7, decode 9) and the colour (one per arch) */
-	char archs[16][16];
+	char archs[16][16], ptypes[512] = "", colours[512] = "";
 	int n_arch = 0;
 	for (int i = 0; i < m.n_points; i++) {
 		int seen = 0, colour = 0;
@@ -483,6 +483,11 @@ static int data_measured(const struct ar_plot *p, const char *dir, char *vars, s
 		block_title(f, first, "%s %s", m.points[i].arch, ar_phase_names[m.points[i].phase]);
 		first = 0;
 		nser++;
+		/* the series' shape and colour again, for the key's samples */
+		size_t lp = strlen(ptypes), lc = strlen(colours);
+		snprintf(ptypes + lp, sizeof(ptypes) - lp, "%s%d", lp ? " " : "",
+			 m.points[i].phase == AR_PHASE_PREFILL ? 7 : 9);
+		snprintf(colours + lc, sizeof(colours) - lc, "%s%d", lc ? " " : "", colour % 16 + 1);
 		for (int j = i; j < m.n_points; j++)
 			if (!strcmp(m.points[j].arch, m.points[i].arch) &&
 			    m.points[j].phase == m.points[i].phase)
@@ -491,6 +496,8 @@ static int data_measured(const struct ar_plot *p, const char *dir, char *vars, s
 					m.points[i].phase == AR_PHASE_PREFILL ? 7 : 9, colour % 16 + 1);
 	}
 	var_num(vars, n, "nser", nser);
+	var_str(vars, n, "ptypes", ptypes);
+	var_str(vars, n, "colours", colours);
 	var_num(vars, n, "has_summary", m.has_summary);
 	var_num(vars, n, "median_err", m.median_abs_err);
 	var_num(vars, n, "p90_err", m.p90_abs_err);
