@@ -404,6 +404,15 @@ static void col_range(long C, long b, long nb, long *lo, long *hi)
 	*hi = b == nb - 1 ? C : C * (b + 1) / nb / 16 * 16;
 }
 
+/* the sum of row t's partial sums from nb column blocks */
+static inline float part_total(const float *part, long t, long nb)
+{
+	float s = 0;
+	for (long k = 0; k < nb; k++)
+		s += part[t * SPLIT_MAX + k];
+	return s;
+}
+
 VEC static float sumsq_vec(const float *x, long n)
 {
 	float ss = 0;
@@ -439,10 +448,7 @@ void ar_kernels_rmsnorm(float *out, const float *in, const float *w, long T, lon
 			part[t * SPLIT_MAX + b] = sumsq_vec(in + t * C + lo, hi - lo);
 #pragma omp barrier
 		for (long t = 0; t < T; t++) {
-			float ss = 0;
-			for (long k = 0; k < nb; k++)
-				ss += part[t * SPLIT_MAX + k];
-			float r = 1.0f / sqrtf(ss / (float)C + eps);
+			float r = 1.0f / sqrtf(part_total(part, t, nb) / (float)C + eps);
 			scale_mul_vec(out + t * C + lo, in + t * C + lo, r, w + lo, hi - lo);
 		}
 	}
@@ -528,21 +534,14 @@ void ar_kernels_layernorm(float *out, const float *in, const float *w, const flo
 			part[t * SPLIT_MAX + k] = sum_f(in + t * C + lo, hi - lo);
 #pragma omp barrier
 		float mean[SPLIT_MAX];
-		for (long t = 0; t < T; t++) {
-			float s = 0;
-			for (long j = 0; j < nb; j++)
-				s += part[t * SPLIT_MAX + j];
-			mean[t] = s / (float)C;
-		}
+		for (long t = 0; t < T; t++)
+			mean[t] = part_total(part, t, nb) / (float)C;
 #pragma omp barrier
 		for (long t = 0; t < T; t++)
 			part[t * SPLIT_MAX + k] = sumsq_dev(in + t * C + lo, mean[t], hi - lo);
 #pragma omp barrier
 		for (long t = 0; t < T; t++) {
-			float ss = 0;
-			for (long j = 0; j < nb; j++)
-				ss += part[t * SPLIT_MAX + j];
-			float r = 1.0f / sqrtf(ss / (float)C + eps);
+			float r = 1.0f / sqrtf(part_total(part, t, nb) / (float)C + eps);
 			ln_apply(out + t * C + lo, in + t * C + lo, mean[t], r, w + lo, b + lo, hi - lo);
 		}
 	}

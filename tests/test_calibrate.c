@@ -44,24 +44,32 @@ static void made_up(struct ar_calib *c)
 	c->prefill_attn_tile = 1024;
 }
 
-static void test_calibrate__descriptor_reads_back(void **state)
+/* c written as hw/host.yaml is, and read back */
+static void descriptor_of(struct ar_hw *hw, const struct ar_calib *c)
 {
-	struct ar_calib c;
-	struct ar_hw hw;
 	struct ar_err err = { 0 };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	(void)state;
-	made_up(&c);
 	assert_non_null(f);
-	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
+	assert_int_equal(ar_calibrate_write_yaml(f, c, "host"), 0);
 	assert_int_equal(fclose(f), 0);
-	if (ar_hw_parse(&hw, "host", text, len, &err)) {
+	if (ar_hw_parse(hw, "host", text, len, &err)) {
 		print_error("%s:%d:%d: %s\n", err.path, err.line, err.col, err.msg);
 		fail();
 	}
+	free(text);
+}
+
+static void test_calibrate__descriptor_reads_back(void **state)
+{
+	struct ar_calib c;
+	struct ar_hw hw;
+
+	(void)state;
+	made_up(&c);
+	descriptor_of(&hw, &c);
 	assert_string_equal(hw.name, "host");
 	assert_int_equal(hw.kind, AR_HW_CPU);
 	assert_close(hw.matrix_flops_per_s[AR_DT_FP32], 2e11, 1e-6, 0);
@@ -89,7 +97,6 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0, 0), 1.2e11, 1e-6, 0);
 	/* decode ignores the rows: 8e10 · 48/88 */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0), 8e10 * 48 / 88, 1e-6, 0);
-	free(text);
 }
 
 /* h from two readings of a rate that goes as x/(x + h) */
@@ -112,17 +119,10 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 {
 	struct ar_calib c;
 	struct ar_hw base, out;
-	struct ar_err err = { 0 };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
 
 	(void)state;
 	made_up(&c);
-	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(ar_hw_parse(&base, "host", text, len, &err), 0);
-	free(text);
+	descriptor_of(&base, &c);
 	struct ar_ceilings ref = { .n_mem = 3, .matrix_flops_per_s = 1e11,
 				   .bw_bytes_per_s = { 4e10, 1e11, 0 }, .overhead_s = 2e-6 };
 	struct ar_ceilings now = { .n_mem = 3, .matrix_flops_per_s = 0.8e11,

@@ -92,6 +92,20 @@ static void test_kernels__matmul_matches_ref(void **state)
 	}
 }
 
+/* SwiGLU, GELU and the sigmoid gate against their plain kernels */
+static void exp_kernels_match_ref(float *a, float *b, const float *x, const float *y, long n)
+{
+	ar_kernels_swiglu(a, x, y, n);
+	ar_kernels_swiglu_ref(b, x, y, n, NULL);
+	assert_rel(a, b, n);
+	ar_kernels_gelu(a, x, n);
+	ar_kernels_gelu_ref(b, x, n, NULL);
+	assert_rel(a, b, n);
+	ar_kernels_gate(a, x, y, n);
+	ar_kernels_gate_ref(b, x, y, n, NULL);
+	assert_rel(a, b, n);
+}
+
 static void test_kernels__elementwise_match_ref(void **state)
 {
 	enum { T = 9, C = 300, N = T * C };
@@ -109,15 +123,7 @@ static void test_kernels__elementwise_match_ref(void **state)
 	ar_kernels_layernorm(a, x, w, bb, T, C, 1e-5f);
 	ar_kernels_layernorm_ref(b, x, w, bb, T, C, 1e-5f, NULL);
 	assert_rel(a, b, N);
-	ar_kernels_swiglu(a, x, y, N);
-	ar_kernels_swiglu_ref(b, x, y, N, NULL);
-	assert_rel(a, b, N);
-	ar_kernels_gelu(a, x, N);
-	ar_kernels_gelu_ref(b, x, N, NULL);
-	assert_rel(a, b, N);
-	ar_kernels_gate(a, x, y, N);
-	ar_kernels_gate_ref(b, x, y, N, NULL);
-	assert_rel(a, b, N);
+	exp_kernels_match_ref(a, b, x, y, N);
 	ar_kernels_add(a, x, y, N);
 	ar_kernels_add_ref(b, x, y, N, NULL);
 	assert_rel(a, b, N);
@@ -125,15 +131,7 @@ static void test_kernels__elementwise_match_ref(void **state)
 	 * clamped (±88): saturated, never Inf or NaN */
 	for (long i = 0; i < N; i++)
 		x[i] *= 120;
-	ar_kernels_swiglu(a, x, y, N);
-	ar_kernels_swiglu_ref(b, x, y, N, NULL);
-	assert_rel(a, b, N);
-	ar_kernels_gelu(a, x, N);
-	ar_kernels_gelu_ref(b, x, N, NULL);
-	assert_rel(a, b, N);
-	ar_kernels_gate(a, x, y, N);
-	ar_kernels_gate_ref(b, x, y, N, NULL);
-	assert_rel(a, b, N);
+	exp_kernels_match_ref(a, b, x, y, N);
 	rnd(x, N, 4);
 	/* fewer rows than threads: the norms and the embedding split every row
 	 * into column blocks (1 and 3 rows on 4 threads; C 300 is no multiple
