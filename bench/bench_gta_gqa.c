@@ -1,11 +1,13 @@
 /* The GTA paper's claim on real kernels: GTA-1B-shaped against GQA-1B-shaped
  * layers at long context on this CPU, measured by the executor and predicted
- * by the roofline model on hw/host.yaml for the same runs.  Fewer layers than
- * the real models (4) keep it quick; the per-layer shapes and the head are
- * the real ones.  Speed-up = GQA time / GTA time. */
+ * by the roofline model for the same runs from this machine calibrated at
+ * the start.  Fewer layers than the real models (4) keep it quick; the
+ * per-layer shapes and the head are the real ones.  Speed-up = GQA time /
+ * GTA time. */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_host.h"
 #include "exec.h"
 #include "graph.h"
 #include "hw.h"
@@ -71,18 +73,15 @@ static void compare(const struct ar_hw *hw, enum ar_phase ph, long B, long S)
 
 int main(void)
 {
-	struct ar_err err = { 0 };
 	struct ar_hw hw;
-	char path[512];
 
 	ar_kernels_set_threads(0);
-	if (ar_resolve("hw", "host", path, sizeof(path), &err) || ar_hw_load(&hw, path, &err)) {
-		fprintf(stderr, "bench_gta_gqa: needs hw/host.yaml (run attnroof calibrate)\n");
-		return 0;
-	}
+	bench_host(&hw);
 	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0); /* as calibrated */
-	printf("GTA-1B vs GQA-1B shapes, %d layers, fp32, flash attention, %d threads, predictions on %s\n",
-	       LAYERS, ar_kernels_threads(), hw.name);
+	printf("GTA-1B vs GQA-1B shapes, %d layers, fp32, flash attention, %d threads, predictions on "
+	       "this host calibrated now (matrix %.1f GFLOP/s, DRAM %.1f GB/s)\n", LAYERS,
+	       ar_kernels_threads(), hw.matrix_flops_per_s[AR_DT_FP32] / 1e9,
+	       hw.mem[0].bw_bytes_per_s / 1e9);
 	compare(&hw, AR_PHASE_PREFILL, 1, 2048);
 	compare(&hw, AR_PHASE_PREFILL, 1, 4096);
 	compare(&hw, AR_PHASE_DECODE, 1, 16384);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_host.h"
 #include "calibrate.h"
 #include "exec.h"
 #include "graph.h"
@@ -34,33 +35,6 @@ static void die(const struct ar_err *err)
 	ar_err_format(err, buf, sizeof(buf));
 	fprintf(stderr, "%s\n", buf);
 	exit(1);
-}
-
-/* This machine's ceilings measured now, as `attnroof calibrate` would write
- * them (with the threads of hw/host.yaml when it exists, every core else): a
- * shared host's ceilings drift within the hour, so the kernels are held
- * against ceilings of the same moment. */
-static int host(struct ar_hw *hw)
-{
-	struct ar_err err = { 0 };
-	char path[512], *text = NULL;
-	size_t len = 0;
-	struct ar_calib c;
-	struct ar_hw saved;
-	int threads = 0;
-	FILE *f;
-
-	if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 &&
-	    ar_hw_load(&saved, path, &err) == 0 && saved.kind == AR_HW_CPU)
-		threads = (int)saved.units;
-	if (ar_calibrate_run(&c, threads, &err))
-		die(&err);
-	if (!(f = open_memstream(&text, &len)) || ar_calibrate_write_yaml(f, &c, "host") || fclose(f))
-		return -1;
-	if (ar_hw_parse(hw, "host (calibrated now)", text, len, &err))
-		die(&err);
-	free(text);
-	return 0;
 }
 
 static void gemm(const struct ar_hw *hw, long M, long K, long N)
@@ -155,8 +129,7 @@ int main(void)
 	struct ar_hw hw;
 
 	ar_kernels_set_threads(0);
-	if (host(&hw))
-		return 1;
+	bench_host(&hw);
 	ar_kernels_set_threads(hw.kind == AR_HW_CPU ? (int)hw.units : 0); /* as calibrated */
 	printf("ceilings (%s): matrix %.1f GFLOP/s, DRAM %.2f GB/s, %d threads\n", hw.name,
 	       hw.matrix_flops_per_s[AR_DT_FP32] / 1e9, hw.mem[0].bw_bytes_per_s / 1e9,

@@ -551,6 +551,25 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 	return 0;
 }
 
+int ar_calibrate_descriptor(struct ar_hw *hw, const struct ar_calib *c, const char *label,
+			    struct ar_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return ar_errf(err, NULL, 0, 0, "out of memory");
+	int ok = ar_calibrate_write_yaml(f, c, "host") == 0;
+	if (fclose(f) || !ok) {
+		free(text);
+		return ar_errf(err, NULL, 0, 0, "out of memory");
+	}
+	int rc = ar_hw_parse(hw, label, text, len, err);
+	free(text);
+	return rc;
+}
+
 int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 {
 	char src[160];

@@ -88,6 +88,11 @@ double ar_calibrate_half(double q, double a, double b);
 /* Write c as a hardware descriptor named `name`.  0, or -1 on a stream error. */
 int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name);
 
+/* hw = the descriptor c makes, as ar_calibrate_write_yaml writes it and the
+ * loader reads it back (named `label` in messages).  -1 with err on failure. */
+int ar_calibrate_descriptor(struct ar_hw *hw, const struct ar_calib *c, const char *label,
+			    struct ar_err *err);
+
 /* ---- ceilings that drift ----
  * On a shared machine other tenants move the ceilings within seconds (the
  * matrix rate when a neighbour shares a core, main memory's bandwidth when

@@ -864,33 +864,17 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 {
 	struct ar_calib c;
 	struct ar_err err = { 0 };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	int rc = 1;
 
-	if (ar_calibrate_run(&c, threads, &err)) {
+	if (ar_calibrate_run(&c, threads, &err) ||
+	    ar_calibrate_descriptor(hw, &c, "host (calibrated now)", &err)) {
 		report(&err);
 		return 1;
 	}
-	if (!(f = open_memstream(&text, &len))) {
-		fprintf(stderr, "attnroof: error: out of memory\n");
-		return 1;
-	}
-	int ok = ar_calibrate_write_yaml(f, &c, "host") == 0;
-	if (fclose(f) || !ok)
-		fprintf(stderr, "attnroof: error: out of memory\n");
-	else if (ar_hw_parse(hw, "host (calibrated now)", text, len, &err))
-		report(&err);
-	else
-		rc = 0;
-	free(text);
-	if (!rc)
-		fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
-			"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
-			c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9,
-			c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s);
-	return rc;
+	fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
+		"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
+		c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9,
+		c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s);
+	return 0;
 }
 
 static int cmd_calibrate(int argc, char **argv)
