@@ -36,6 +36,9 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024 };
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128 };
+/* calibrations at most, until main memory reads the same at the start and
+ * the end (within 20 %) */
+enum { AR_CAL_ATTEMPTS = 3 };
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */
@@ -52,6 +55,9 @@ struct ar_calib {
 	double level_bytes[AR_CAL_MAX_LEVELS];
 	double level_bw[AR_CAL_MAX_LEVELS];
 	double dram_read_bw, dram_gemv_bw; /* main memory: plain read, 1-row product */
+	double dram_read_bw_end;   /* the plain read again after every other probe */
+	int attempts;              /* calibrations run until the two reads agreed (at most
+				    * AR_CAL_ATTEMPTS) */
 	double onchip_bytes;       /* per core: its L2 */
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
 	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */

@@ -833,6 +833,12 @@ fail_quiet:
 	return 1;
 }
 
+/* The summary's note when calibration had to run again. */
+static const char *again(const struct ar_calib *c)
+{
+	return c->attempts > 1 ? "; calibrated again: main memory read differently at the end" : "";
+}
+
 /* Calibrate into `path` (temporary file, then rename) and print a summary. */
 static int calibrate_to(const char *path, int threads, int quiet)
 {
@@ -851,10 +857,10 @@ static int calibrate_to(const char *path, int threads, int quiet)
 		return 1;
 	if (!quiet)
 		printf("%s: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, exp %.2f G/s, "
-		       "DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n",
+		       "DRAM %.1f GB/s, overhead %.1f us (%.1f s%s)\n",
 		       path && strcmp(path, "-") ? path : "host", c.threads, c.matrix_flops_per_s / 1e9,
 		       c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9, c.level_bw[0] / 1e9,
-		       c.overhead_s * 1e6, c.wall_s);
+		       c.overhead_s * 1e6, c.wall_s, again(&c));
 	return 0;
 }
 
@@ -871,9 +877,9 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 		return 1;
 	}
 	fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
-		"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s)\n", c.threads,
+		"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s%s)\n", c.threads,
 		c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9,
-		c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s);
+		c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s, again(&c));
 	return 0;
 }
 

@@ -18,6 +18,8 @@ static void made_up(struct ar_calib *c)
 	c->matrix_flops_per_s = 2e11;
 	c->fma_flops_per_s = c->vector_flops_per_s = 2.5e11;
 	c->exp_per_s = 5e9;
+	c->dram_read_bw = c->dram_gemv_bw = c->dram_read_bw_end = 5e10;
+	c->attempts = 1;
 	c->softmax_flops_per_s = 2e10;
 	c->n_levels = 3;
 	const char *names[] = { "DRAM", "L3", "L2" };
@@ -106,6 +108,40 @@ static void test_calibrate__half_point_from_two_rates(void **state)
 	/* a short rate at or below a/b of the long one does not fit the form */
 	assert_close(ar_calibrate_half(0.125, 128, 1024), 1e4, 0, 0);
 	assert_close(ar_calibrate_half(0.01, 32, 128), 1e4, 0, 0);
+}
+
+/* The descriptor's comment says whether main memory read the same after the
+ * other probes, and how many calibrations that took */
+static void test_calibrate__comment_tells_the_state_check(void **state)
+{
+	struct ar_calib c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	made_up(&c);
+	for (int k = 0; k < 3; k++) {
+		if (k == 1)
+			c.attempts = 2;
+		if (k == 2) {
+			c.attempts = AR_CAL_ATTEMPTS;
+			c.dram_read_bw_end = 8.5e10; /* 1.7x the first read */
+		}
+		assert_non_null(f = open_memstream(&text, &len));
+		assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
+		assert_int_equal(fclose(f), 0);
+		const char *want[] = {
+			"#   read again after the other probes: 5e+10 B/s (agrees).\n",
+			"#   read again after the other probes: 5e+10 B/s (agrees, calibration 2 of 2 after the machine changed state during the others).\n",
+			"#   read again after the other probes: 8.5e+10 B/s (still off: the machine kept changing state; the last calibration is kept, calibration 3 of 3 after the machine changed state during the others).\n",
+		};
+		if (!strstr(text, want[k])) {
+			print_error("missing: %s\nin:\n%s", want[k], text);
+			fail();
+		}
+		free(text);
+	}
 }
 
 static void test_calibrate__tracking_scales_by_ratios(void **state)
@@ -199,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calibrate__descriptor_reads_back),
 		cmocka_unit_test(test_calibrate__half_point_from_two_rates),
+		cmocka_unit_test(test_calibrate__comment_tells_the_state_check),
 		cmocka_unit_test(test_calibrate__tracking_scales_by_ratios),
 		cmocka_unit_test(test_calibrate__median_of_ceilings),
 		cmocka_unit_test(test_calibrate__probes_read_main_memory),
