@@ -495,10 +495,11 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		}
 	free(buf);
 
-	/* 4. the matrix efficiency curve again, through one weight matrix that
-	 * stays in the last-level cache (at most a third of its usable capacity),
-	 * as a small model's weights do: what few rows attain when the weights
-	 * do not come from main memory.  Where the weights live matters only
+	/* 4. the matrix efficiency curve again, through weight matrices that
+	 * stay in the last-level cache (a third of its usable capacity in all,
+	 * in turn: one alone would stay in the cores' L2, where a model's
+	 * weights are not), as a small model's weights do: what few rows attain
+	 * when the weights do not come from main memory.  Where the weights live matters only
 	 * while a product is bound by reading them: m rows do m/2 FLOPs per fp32
 	 * weight byte, so below m = 2·peak / main memory bandwidth.  From there
 	 * on, and wherever the cached reading is the lower (the machine's noise:
@@ -507,12 +508,14 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double m_bound = 2 * c->matrix_flops_per_s / c->level_bw[0];
 	long cols = (long)fmin(AR_CAL_N_EFF_CACHED, llc / 3 / (4.0 * AR_CAL_K_EFF_CACHED)) / 64 * 64;
 	if (cols >= 64 && c->n_eff > 0) {
+		int copies = (int)fmax(2, floor(llc / 3 / (4.0 * AR_CAL_K_EFF_CACHED * cols)));
 		c->eff_cached_cols = cols;
+		c->eff_cached_copies = copies;
 		for (int i = 0; i < c->n_eff; i++) {
 			double m = c->eff_rows[i], e = c->eff_value[i];
 			if (m < m_bound) {
-				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, 1, 9, err,
-							  &fail);
+				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, copies,
+							  9, err, &fail);
 				if (fail)
 					return -1;
 				e = fmax(e, fmin(1.0, r / c->matrix_flops_per_s));
@@ -687,9 +690,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)
-		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency and %.0fx%dx%ld products through one weight matrix held in the last-level cache / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
+		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency and %.0fx%dx%ld products through %d weight matrices in turn held in the last-level cache / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_cached_value[i]), src, c->eff_rows[i],
-			AR_CAL_K_EFF_CACHED, c->eff_cached_cols);
+			AR_CAL_K_EFF_CACHED, c->eff_cached_cols, c->eff_cached_copies);
 	return ferror(f) ? -1 : 0;
 }
 

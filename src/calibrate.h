@@ -69,6 +69,7 @@ struct ar_calib {
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
 	int n_eff_cached;
 	long eff_cached_cols;
+	int eff_cached_copies;     /* weight matrices in turn (a third of the cache in all) */
 	double eff_cached_value[AR_CAL_MAX_SWEEP];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
