@@ -143,10 +143,10 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
  * AR_CAL_KH_ATTN key heads of d, in each of `copies` K/V caches in turn
  * (8 of 4096 keys at d 64: 67 MB, from main memory; one: from a cache),
  * the median of `passes` after a warm-up. */
-static double decode_attn_rate(long S, long d, long copies, int passes, struct ar_err *err,
-			       int *fail)
+static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
+			       struct ar_err *err, int *fail)
 {
-	const long kh = AR_CAL_KH_ATTN, maps = AR_CAL_MAPS_ATTN;
+	const long maps = AR_CAL_MAPS_ATTN;
 	size_t per = (size_t)(S * kh * d); /* floats of one K (or V) cache */
 	struct ar_attn_args a = { .B = 1, .Sq = 1, .Sk = S, .maps = maps, .kh = kh,
 				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d,
@@ -380,8 +380,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	int cold_kv = (int)fmax(AR_CAL_COPIES_ATTN,
 				ceil(4 * l3_nominal / (8.0 * AR_CAL_KEYS_ATTN * AR_CAL_KH_ATTN * AR_CAL_D_ATTN)));
 	c->attn_copies = cold_kv;
-	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, cold_kv, 3,
-						      err, &fail);
+	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
+						      cold_kv, 3, err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
@@ -393,13 +393,29 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		long d = 32L << i;
 		double per = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * d;
 		int n = (int)fmax(1, floor(l3_nominal / 2 / per));
-		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, n, 9, err, &fail);
+		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, AR_CAL_KH_ATTN, n, 9, err,
+					  &fail);
 	}
+	/* ... and with one map per key head (the 8 maps over 8 key heads, head
+	 * dim 64): every K/V row read has a cost of its own that the maps and
+	 * value heads using it divide, so that the rate at I FLOPs per K/V
+	 * element read is rate·I/(I + I0); I0 from the two probes' intensities
+	 * (g maps per key head: g·(4d + 5)/(2d)), the rates stated for high
+	 * intensity */
+	double per1 = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
+	double r_g1 = fail ? 0
+		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
+				   (int)fmax(1, floor(l3_nominal / 2 / per1)), 9, err, &fail);
 	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
 	if (fail)
 		return -1;
+	const double i1 = (4.0 * AR_CAL_D_ATTN + 5) / (2.0 * AR_CAL_D_ATTN),
+		     i_probe = i1 * AR_CAL_MAPS_ATTN / AR_CAL_KH_ATTN;
 	c->decode_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(r32 / r128, 32, 128)));
-	double long_head = (AR_CAL_D_ATTN + c->decode_attn_head_dim_half) / AR_CAL_D_ATTN;
+	c->decode_attn_intensity_half =
+		fmin(1e4, fmax(0, ar_calibrate_half(r_g1 / r64, i1, i_probe)));
+	double long_head = (AR_CAL_D_ATTN + c->decode_attn_head_dim_half) / AR_CAL_D_ATTN *
+			   (i_probe + c->decode_attn_intensity_half) / i_probe;
 	c->decode_attn_cached_flops_per_s = r64 * long_head;
 	c->decode_attn_flops_per_s *= long_head;
 	if (fail)
@@ -661,15 +677,19 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of tiny ops in a chain: a norm of 128, an add of 128, a 1x64x64 product)\"}\n",
 		c->overhead_s, src);
 	if (c->decode_attn_flops_per_s > 0)
-		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn; stated for long heads)\"}\n",
+		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn; stated for long heads and high intensity)\"}\n",
 			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
 			AR_CAL_D_ATTN, c->attn_copies);
 	if (c->decode_attn_cached_flops_per_s > 0)
-		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over K/V caches of %d keys in turn filling half the last-level cache; stated for long heads)\"}\n",
+		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over K/V caches of %d keys in turn filling half the last-level cache; stated for long heads and high intensity)\"}\n",
 			c->decode_attn_cached_flops_per_s, src, AR_CAL_KEYS_ATTN_CACHED);
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->decode_attn_head_dim_half, src);
+	if (c->decode_attn_flops_per_s > 0 && c->decode_attn_intensity_half > 0)
+		fprintf(f, "decode_attention_intensity_half: {value: %.4g, source: \"%s (from the cached rates at %d maps over %d and over %d key heads, head dim %d: rate x I / (I + I0) at I FLOPs per K/V element read)\"}\n",
+			c->decode_attn_intensity_half, src, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
+			AR_CAL_MAPS_ATTN, AR_CAL_D_ATTN);
 	if (c->prefill_attn_flops_per_s > 0) {
 		fprintf(f, "prefill_attention_flops_per_s: {value: %.6g, source: \"%s (causal flash prefill of %d positions, %d maps over %d key heads of %d, tiles %ldx%ld; stated for long heads and sequences)\"}\n",
 			c->prefill_attn_flops_per_s, src, AR_CAL_SEQ_PREFILL, AR_CAL_MAPS_ATTN,

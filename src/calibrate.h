@@ -74,6 +74,7 @@ struct ar_calib {
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
+	double decode_attn_intensity_half;     /* I0: at I FLOPs per K/V element, rate·I/(I + I0) */
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */

@@ -230,7 +230,7 @@ static inline struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 	op->link_bytes = 0;
 	op->mbits = c->mbits;
 	op->vbits = g->wl.abits;
-	op->reread_footprint_bytes = 0;
+	op->reread_footprint_bytes = op->attn_intensity = 0;
 	return op;
 }
 
@@ -484,6 +484,7 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	double first = B * s->Sk * kv_elems_once(s) * kvb;
 	double loaded = B * s->kh * keys_loaded * tile_elems(s) * kvb;
 	op->reread_footprint_bytes = first;
+	op->attn_intensity = (op->mflops + op->vflops) / (B * s->Sk * kv_elems_once(s));
 	op->bytes[kcls] += first;
 	op->bytes[AR_B_REREAD] = loaded > first ? loaded - first : 0;
 }

@@ -171,7 +171,7 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 }
 
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
-			    int cached)
+			    double intensity, int cached)
 {
 	if (!decode) {
 		double p = hw->prefill_attn_flops_per_s;
@@ -185,6 +185,8 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
 								     : hw->decode_attn_flops_per_s;
 	if (r > 0 && hw->decode_attn_head_dim_half > 0 && head_dim > 0)
 		r *= head_dim / (head_dim + hw->decode_attn_head_dim_half);
+	if (r > 0 && hw->decode_attn_intensity_half > 0 && intensity > 0)
+		r *= intensity / (intensity + hw->decode_attn_intensity_half);
 	return r;
 }
 
@@ -218,7 +220,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
 		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
 		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
-		"prefill_attention_head_dim_half", "prefill_attention_seq_half", "exp_per_s", NULL
+		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
+		"decode_attention_intensity_half", "exp_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -337,6 +340,10 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "prefill_attention_head_dim_half")) &&
 	    sourced(doc, n, "prefill_attention_head_dim_half", 1, 1e6,
 		    &hw->prefill_attn_head_dim_half, err))
+		return -1;
+	if ((n = ar_node_get(root, "decode_attention_intensity_half")) &&
+	    sourced(doc, n, "decode_attention_intensity_half", 1, 1e6,
+		    &hw->decode_attn_intensity_half, err))
 		return -1;
 	if ((n = ar_node_get(root, "prefill_attention_seq_half")) &&
 	    sourced(doc, n, "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half, err))

@@ -78,6 +78,12 @@ struct ar_hw {
 	 * own beside its keys: loading it, rescaling and writing its output);
 	 * the prefill rate is then that of long sequences.  0 = none */
 	double prefill_attn_seq_half;
+	/* optional `decode_attention_intensity_half`: I0 of the decode rate at
+	 * I FLOPs per K/V element read, rate·I/(I + I0) (each key and value row
+	 * read costs its own share, which the maps and value heads that use it
+	 * divide: MHA has one map per key head, GQA four); the decode rates are
+	 * then those of high intensity.  0 = none */
+	double decode_attn_intensity_half;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own
@@ -112,7 +118,7 @@ double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
  * K/V in a cache (cached != 0) or main memory; 0 when the descriptor
  * declares none (the op then goes at the matrix and vector peaks). */
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
-			    int cached);
+			    double intensity, int cached);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

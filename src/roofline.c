@@ -54,7 +54,7 @@ static double compute_time(const struct ar_op *op, enum ar_phase ph, const struc
 {
 	double attn = op->id == AR_OP_FLASH
 		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k,
-				       (double)op->shape.m, cached) : 0;
+				       (double)op->shape.m, op->attn_intensity, cached) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
@@ -143,7 +143,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		if (g->ops[i].id == AR_OP_FLASH) {
 			double rate = ar_hw_attention_rate(hw, g->phase == AR_PHASE_DECODE,
 							   (double)g->ops[i].shape.k,
-							   (double)g->ops[i].shape.m, cached);
+							   (double)g->ops[i].shape.m,
+							   g->ops[i].attn_intensity, cached);
 			attn_inv = rate > 0 ? 1 / rate : 0;
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)

@@ -40,6 +40,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_flops_per_s = 8e10;
 	c->decode_attn_cached_flops_per_s = 1.2e11;
 	c->decode_attn_head_dim_half = 40;
+	c->decode_attn_intensity_half = 2;
 	c->prefill_attn_flops_per_s = 1.6e11;
 	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_seq_half = 32;
@@ -87,11 +88,15 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.prefill_attn_head_dim_half, 16, 1e-4, 0);
 	assert_close(hw.prefill_attn_seq_half, 32, 1e-4, 0);
 	/* the prefill rate at head dim 48, 96 query rows: 1.6e11 · 48/64 · 96/128 */
-	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 0), 0.9e11, 1e-6, 0);
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 4, 0), 0.9e11, 1e-6, 0);
 	/* rows unknown (0): no sequence factor */
-	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0, 0), 1.2e11, 1e-6, 0);
-	/* decode ignores the rows: 8e10 · 48/88 */
-	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0), 8e10 * 48 / 88, 1e-6, 0);
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0, 4, 0), 1.2e11, 1e-6, 0);
+	/* decode ignores the rows; 2 FLOPs per K/V element at I0 = 2: 8e10 · 48/88 · 2/4 */
+	assert_close(hw.decode_attn_intensity_half, 2, 1e-4, 0);
+	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
+	/* intensity unknown (0): no such factor; prefill has none */
+	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);
+	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 1, 0), 0.9e11, 1e-6, 0);
 }
 
 /* h from two readings of a rate that goes as x/(x + h) */
@@ -164,6 +169,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.decode_attn_flops_per_s, 6.4e10, 1e-12, 0);
 	assert_close(out.decode_attn_cached_flops_per_s, 0.96e11, 1e-12, 0);
 	assert_close(out.decode_attn_head_dim_half, 40, 0, 0);
+	assert_close(out.decode_attn_intensity_half, 2, 0, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.prefill_attn_seq_half, 32, 0, 0);
 	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */

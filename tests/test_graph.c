@@ -398,10 +398,14 @@ static void test_graph__flash_decode_reads_kv_once_per_key_head(void **state)
 	g = flash_graph("tiny-mha.yaml", AR_PHASE_DECODE, -1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * 32, 5 * B * 4 * S, 0, B * 4 * 16 * a,
 					       B * 4 * 16 * a, B * S * 128 * kv, 0, 0 });
+	assert_close(find(&g, AR_OP_FLASH)->attn_intensity, 276.0 / 128, 1e-12, 0);
 	/* GQA: each of the 2 key heads is shared by 2 maps; K/V read once */
 	g = flash_graph("tiny-gqa.yaml", AR_PHASE_DECODE, -1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * 32, 5 * B * 4 * S, 0, B * 4 * 16 * a,
 					       B * 4 * 16 * a, B * S * 64 * kv, 0, 0 });
+	/* the op's FLOPs per K/V element read (the decode rate's intensity):
+	 * (2·4·32 + 5·4) per key over 64 elements, half MHA's 128 */
+	assert_close(find(&g, AR_OP_FLASH)->attn_intensity, 276.0 / 64, 1e-12, 0);
 	/* GVA: 2 maps over 1 key head; each map feeds 2 of the 4 value heads:
 	 * QKᵀ 2·B·2·S·16 + A·V 2·B·4·S·16 */
 	g = flash_graph("tiny-gva.yaml", AR_PHASE_DECODE, -1);

@@ -305,7 +305,7 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.prefill_attn_seq_half = 30;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 2e12, 1e-15, 0);
-	assert_close(ar_hw_attention_rate(&hw, 0, 64, 10, 0), 2e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 0, 64, 10, 1, 0), 2e12, 1e-15, 0);
 	hw.prefill_attn_seq_half = 0;
 	/* without the prefill rate: the peaks */
 	hw.prefill_attn_flops_per_s = 0;
@@ -320,11 +320,21 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.decode_attn_head_dim_half = 96;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 1e12, 1e-15, 0);
-	assert_close(ar_hw_attention_rate(&hw, 1, 32, 1, 0), 0.25e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 1, 32, 1, 1, 0), 0.25e12, 1e-15, 0);
 	g.kv_cache_bytes = 3e5; /* 1.1 MB: main memory */
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 0.25e12, 1e-15, 0);
-	assert_close(ar_hw_attention_rate(&hw, 0, 32, 64, 1), 0, 0, 0); /* prefill rate cleared above */
+	assert_close(ar_hw_attention_rate(&hw, 0, 32, 64, 1, 1), 0, 0, 0); /* prefill rate cleared above */
+	/* 1 FLOP per K/V element at I0 = 3: a quarter of the rate (the op says
+	 * its intensity; 0 means no such factor) */
+	hw.decode_attn_intensity_half = 3;
+	g.ops[0].attn_intensity = 1;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4 * 4e9 / 0.25e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 1, 32, 1, 1, 0), 0.25e12 / 4, 1e-15, 0);
+	g.ops[0].attn_intensity = 0;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 4e9 / 0.25e12, 1e-15, 0);
 }
 
 static void test_roofline__exponentials_at_their_own_rate(void **state)
