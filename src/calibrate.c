@@ -406,9 +406,32 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double r_g1 = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
 				   (int)fmax(1, floor(l3_nominal / 2 / per1)), 9, err, &fail);
-	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
+	/* ... and over 64 keys: the kernel's time is t0 + (keys)·c, and t0 (its
+	 * set-up, the merge of key ranges split over threads) from the two
+	 * lengths; every rate is then that of the keys alone */
+	double per64 = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
+	double r_s = fail ? 0
+		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
+				   (int)fmax(1, floor(l3_nominal / 2 / per64)), 15, err, &fail);
 	if (fail)
 		return -1;
+	const double f_key = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5); /* FLOPs per key */
+	double t_s = AR_CAL_KEYS_ATTN_SHORT * f_key / r_s, t_l = AR_CAL_KEYS_ATTN_CACHED * f_key / r_d[1];
+	double t_fix = (AR_CAL_KEYS_ATTN_CACHED * t_s - AR_CAL_KEYS_ATTN_SHORT * t_l) /
+		    (AR_CAL_KEYS_ATTN_CACHED - AR_CAL_KEYS_ATTN_SHORT);
+	c->decode_attn_t0_s = t_fix = fmin(fmax(0, t_fix), 0.5 * t_s);
+	/* rate of the keys alone: FLOPs / (time − t0) */
+	double *rs[] = { &r_d[0], &r_d[1], &r_d[2], &r_g1, &c->decode_attn_flops_per_s };
+	for (int i = 0; i < 5; i++)
+		if (*rs[i] > 0) {
+			double t_i = 1.0 / *rs[i]; /* seconds per FLOP */
+			long keys = i == 4 ? AR_CAL_KEYS_ATTN : AR_CAL_KEYS_ATTN_CACHED;
+			double d = i < 3 ? (double)(32L << i) : AR_CAL_D_ATTN;
+			double flops = AR_CAL_MAPS_ATTN * keys * (4.0 * d + 5);
+			double t = flops * t_i;
+			*rs[i] = flops / fmax(0.5 * t, t - t_fix);
+		}
+	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
 	const double i1 = (4.0 * AR_CAL_D_ATTN + 5) / (2.0 * AR_CAL_D_ATTN),
 		     i_probe = i1 * AR_CAL_MAPS_ATTN / AR_CAL_KH_ATTN;
 	c->decode_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(r32 / r128, 32, 128)));
@@ -564,8 +587,9 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		(AR_CAL_D_ATTN + c->prefill_attn_head_dim_half) / AR_CAL_D_ATTN *
 		(AR_CAL_SEQ_PREFILL + c->prefill_attn_seq_half) / AR_CAL_SEQ_PREFILL;
 
-	/* 5. per-op overhead (op_chain) */
+	/* 5. per-op overhead (op_chain); the decode kernel's fixed time beyond it */
 	c->overhead_s = op_chain(67);
+	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 
 	/* 6. main memory read again: the check that the machine stayed in one
 	 * state while the probes ran */
@@ -686,6 +710,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->decode_attn_head_dim_half, src);
+	if (c->decode_attn_flops_per_s > 0)
+		fprintf(f, "decode_attention_fixed_s: {value: %.4g, source: \"%s (the kernel's time at %d and %d keys is t0 + keys x c: t0 = %.3g s, less the per-op overhead)\"}\n",
+			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
+			c->decode_attn_t0_s);
 	if (c->decode_attn_flops_per_s > 0 && c->decode_attn_intensity_half > 0)
 		fprintf(f, "decode_attention_intensity_half: {value: %.4g, source: \"%s (from the cached rates at %d maps over %d and over %d key heads, head dim %d: rate x I / (I + I0) at I FLOPs per K/V element read)\"}\n",
 			c->decode_attn_intensity_half, src, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
@@ -839,4 +867,5 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
 		out->mem[i].bw_bytes_per_s *= ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i]);
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
+	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 }

@@ -31,7 +31,7 @@ enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL
        AR_CAL_COPIES_ATTN = 8 };
 /* ... and over K/V caches of KEYS_ATTN_CACHED keys in turn that fill half
  * the last-level cache, at head dims 32, 64 and 128 */
-enum { AR_CAL_KEYS_ATTN_CACHED = 1024 };
+enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 64 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
@@ -75,6 +75,8 @@ struct ar_calib {
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
 	double decode_attn_intensity_half;     /* I0: at I FLOPs per K/V element, rate·I/(I + I0) */
+	double decode_attn_t0_s;               /* the kernel's time at no keys (dispatch included) */
+	double decode_attn_fixed_s;            /* t0 less the per-op overhead */
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
@@ -138,7 +140,8 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
  * rates, exp) scaled by now/ref of the matrix probe, each level's bandwidth
  * by its own ratio, the points of the efficiency curves where products are
  * bound by reading weights by the ratio of their level (main memory; the
- * last-level cache for the cached curve), and the overhead by its ratio.
+ * last-level cache for the cached curve), and the overhead and the decode
+ * kernel's fixed time by the ratio of the dispatch probe.
  * out may alias base. */
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now);

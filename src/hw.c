@@ -221,7 +221,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
 		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
-		"decode_attention_intensity_half", "exp_per_s", NULL
+		"decode_attention_intensity_half", "decode_attention_fixed_s", "exp_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -340,6 +340,9 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "prefill_attention_head_dim_half")) &&
 	    sourced(doc, n, "prefill_attention_head_dim_half", 1, 1e6,
 		    &hw->prefill_attn_head_dim_half, err))
+		return -1;
+	if ((n = ar_node_get(root, "decode_attention_fixed_s")) &&
+	    sourced(doc, n, "decode_attention_fixed_s", 1, 1, &hw->decode_attn_fixed_s, err))
 		return -1;
 	if ((n = ar_node_get(root, "decode_attention_intensity_half")) &&
 	    sourced(doc, n, "decode_attention_intensity_half", 1, 1e6,

@@ -84,6 +84,10 @@ struct ar_hw {
 	 * divide: MHA has one map per key head, GQA four); the decode rates are
 	 * then those of high intensity.  0 = none */
 	double decode_attn_intensity_half;
+	/* optional `decode_attention_fixed_s`: the decode attention kernel's
+	 * time beside its rate and the dispatch (set-up, the merge of key
+	 * ranges split over threads), added to the decode flash op; 0 = none */
+	double decode_attn_fixed_s;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own

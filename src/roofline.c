@@ -102,6 +102,9 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	int n_cached = 0;
 	unsigned mwidths = 0, vwidths = 0;
 	const double overhead = hw->overhead_s;
+	/* the decode attention kernel's own fixed time (its set-up and the
+	 * merge of key ranges across threads), beside the dispatch */
+	const double attn_fixed = g->phase == AR_PHASE_DECODE ? hw->decode_attn_fixed_s : 0;
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
 	double attn_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;
@@ -168,7 +171,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 				act * act_inv + b[AR_B_REREAD] * reread_inv;
 		double link = op->link_bytes * link_inv;
 		double busy = compute > memory ? compute : memory;
-		double t = busy + link + overhead;
+		double t = busy + link + overhead + (op->id == AR_OP_FLASH) * attn_fixed;
 		struct ar_op_time *r = &out->ops[i];
 
 		r->compute_s = compute;
@@ -255,7 +258,7 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 		AR_ASSERT(o1->id == o2->id);
 		if (link_time(o1, hw, &fixed, err))
 			return -1;
-		fixed += hw->overhead_s;
+		fixed += hw->overhead_s + (o1->id == AR_OP_FLASH) * hw->decode_attn_fixed_s;
 		class_footprints(&g1, o1, f1);
 		class_footprints(&g2, o2, f2);
 		/* breakpoints: where a class's working set crosses a level's capacity */

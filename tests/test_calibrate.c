@@ -41,6 +41,8 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_cached_flops_per_s = 1.2e11;
 	c->decode_attn_head_dim_half = 40;
 	c->decode_attn_intensity_half = 2;
+	c->decode_attn_t0_s = 1.5e-6;
+	c->decode_attn_fixed_s = 0.5e-6;
 	c->prefill_attn_flops_per_s = 1.6e11;
 	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_seq_half = 32;
@@ -93,6 +95,7 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(ar_hw_attention_rate(&hw, 0, 48, 0, 4, 0), 1.2e11, 1e-6, 0);
 	/* decode ignores the rows; 2 FLOPs per K/V element at I0 = 2: 8e10 · 48/88 · 2/4 */
 	assert_close(hw.decode_attn_intensity_half, 2, 1e-4, 0);
+	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
 	/* intensity unknown (0): no such factor; prefill has none */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);
@@ -170,6 +173,8 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.decode_attn_cached_flops_per_s, 0.96e11, 1e-12, 0);
 	assert_close(out.decode_attn_head_dim_half, 40, 0, 0);
 	assert_close(out.decode_attn_intensity_half, 2, 0, 0);
+	/* the decode kernel's fixed time with the dispatch: × 1.5 */
+	assert_close(out.decode_attn_fixed_s, 0.75e-6, 1e-12, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.prefill_attn_seq_half, 32, 0, 0);
 	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */

@@ -320,7 +320,7 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.decode_attn_head_dim_half = 96;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 1e12, 1e-15, 0);
-	assert_close(ar_hw_attention_rate(&hw, 1, 32, 1, 1, 0), 0.25e12, 1e-15, 0);
+	assert_close(ar_hw_attention_rate(&hw, 1, 32, 1, 0, 0), 0.25e12, 1e-15, 0);
 	g.kv_cache_bytes = 3e5; /* 1.1 MB: main memory */
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 0.25e12, 1e-15, 0);
@@ -335,6 +335,17 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	g.ops[0].attn_intensity = 0;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 4e9 / 0.25e12, 1e-15, 0);
+	/* the decode kernel's fixed time (2 µs in the fixture) is added to the
+	 * decode flash op beside its compute, and to no other op or phase */
+	assert_close(t.ops[0].time_s, 4e9 / 0.25e12 + 2e-6, 1e-15, 0);
+	g.ops[0].id = AR_OP_QK;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, t.ops[0].compute_s, 1e-15, 0);
+	g.ops[0].id = AR_OP_FLASH;
+	g.phase = AR_PHASE_PREFILL;
+	hw.prefill_attn_flops_per_s = 8e12;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, t.ops[0].compute_s, 1e-15, 0);
 }
 
 static void test_roofline__exponentials_at_their_own_rate(void **state)
