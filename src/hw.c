@@ -304,55 +304,37 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 				    "'onchip.units' must be a whole number, not %s",
 				    ar_node_get(u, "value")->value);
 	hw->units = (long)units;
-	if ((n = ar_node_get(root, "link_bw_bytes_per_s")) &&
-	    sourced(doc, n, "link_bw_bytes_per_s", 0, MAX_BW, &hw->link_bw_bytes_per_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "host_link_bw_bytes_per_s")) &&
-	    sourced(doc, n, "host_link_bw_bytes_per_s", 0, MAX_BW,
-		    &hw->host_link_bw_bytes_per_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "overhead_s")) &&
-	    sourced(doc, n, "overhead_s", 1, 1.0, &hw->overhead_s, err))
-		return -1;
+	/* the optional single numbers: key, zero allowed, limit, field */
+	const struct {
+		const char *key;
+		int allow_zero;
+		double max;
+		double *out;
+	} opt[] = {
+		{ "link_bw_bytes_per_s", 0, MAX_BW, &hw->link_bw_bytes_per_s },
+		{ "host_link_bw_bytes_per_s", 0, MAX_BW, &hw->host_link_bw_bytes_per_s },
+		{ "overhead_s", 1, 1.0, &hw->overhead_s },
+		{ "decode_attention_flops_per_s", 0, MAX_FLOPS, &hw->decode_attn_flops_per_s },
+		{ "prefill_attention_flops_per_s", 0, MAX_FLOPS, &hw->prefill_attn_flops_per_s },
+		{ "decode_attention_cached_flops_per_s", 0, MAX_FLOPS,
+		  &hw->decode_attn_cached_flops_per_s },
+		{ "decode_attention_head_dim_half", 1, 1e6, &hw->decode_attn_head_dim_half },
+		{ "prefill_attention_head_dim_half", 1, 1e6, &hw->prefill_attn_head_dim_half },
+		{ "decode_attention_fixed_s", 1, 1, &hw->decode_attn_fixed_s },
+		{ "decode_attention_intensity_half", 1, 1e6, &hw->decode_attn_intensity_half },
+		{ "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half },
+		{ "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s },
+	};
+	for (size_t k = 0; k < sizeof(opt) / sizeof(*opt); k++)
+		if ((n = ar_node_get(root, opt[k].key)) &&
+		    sourced(doc, n, opt[k].key, opt[k].allow_zero, opt[k].max, opt[k].out, err))
+			return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency")) &&
 	    load_efficiency(hw->matrix_eff, &hw->n_matrix_eff, "matrix_efficiency", doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency_cached")) &&
 	    load_efficiency(hw->matrix_eff_cached, &hw->n_matrix_eff_cached,
 			    "matrix_efficiency_cached", doc, n, err))
-		return -1;
-	if ((n = ar_node_get(root, "decode_attention_flops_per_s")) &&
-	    sourced(doc, n, "decode_attention_flops_per_s", 0, MAX_FLOPS,
-		    &hw->decode_attn_flops_per_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "prefill_attention_flops_per_s")) &&
-	    sourced(doc, n, "prefill_attention_flops_per_s", 0, MAX_FLOPS,
-		    &hw->prefill_attn_flops_per_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "decode_attention_cached_flops_per_s")) &&
-	    sourced(doc, n, "decode_attention_cached_flops_per_s", 0, MAX_FLOPS,
-		    &hw->decode_attn_cached_flops_per_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "decode_attention_head_dim_half")) &&
-	    sourced(doc, n, "decode_attention_head_dim_half", 1, 1e6, &hw->decode_attn_head_dim_half,
-		    err))
-		return -1;
-	if ((n = ar_node_get(root, "prefill_attention_head_dim_half")) &&
-	    sourced(doc, n, "prefill_attention_head_dim_half", 1, 1e6,
-		    &hw->prefill_attn_head_dim_half, err))
-		return -1;
-	if ((n = ar_node_get(root, "decode_attention_fixed_s")) &&
-	    sourced(doc, n, "decode_attention_fixed_s", 1, 1, &hw->decode_attn_fixed_s, err))
-		return -1;
-	if ((n = ar_node_get(root, "decode_attention_intensity_half")) &&
-	    sourced(doc, n, "decode_attention_intensity_half", 1, 1e6,
-		    &hw->decode_attn_intensity_half, err))
-		return -1;
-	if ((n = ar_node_get(root, "prefill_attention_seq_half")) &&
-	    sourced(doc, n, "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half, err))
-		return -1;
-	if ((n = ar_node_get(root, "exp_per_s")) &&
-	    sourced(doc, n, "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s, err))
 		return -1;
 	return 0;
 }
