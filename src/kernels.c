@@ -143,6 +143,10 @@ static void sgemm(const float *a, long lda, const float *b, long ldb, int transb
  * go to the executor's own kernels */
 enum { SMALL_M = 8, SMALL_M_T = 16, SMALL_M_BLOCK = 32 };
 
+/* products with K below SPLIT_ROWS_K split their rows among the threads
+ * once each thread gets SPLIT_ROWS_M of them (ar_kernels_matmul) */
+enum { SPLIT_ROWS_K = 512, SPLIT_ROWS_M = 16 };
+
 enum { SMALL_COLS = 4096, SMALL_K = 4 };
 
 /* out (M, nb) = in (M, K) · W[:, 0:nb] for M ≤ SMALL_M, W row-major (K, ·):
@@ -306,7 +310,13 @@ void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi,
 		       long M, long K, long N, long groups)
 {
 	int nt = ar_kernels_threads();
-	int split_n = N >= M;
+	/* Threads take column ranges when the rows are few, row ranges else.
+	 * Column ranges interleave the threads' writes line by line through
+	 * every row of the output, which costs little behind long dot products
+	 * but, where cores do not share a cache, doubles the time of products
+	 * with short ones (K < 512: 128 x 128 x 344 takes as long on two threads
+	 * as on one); row ranges give each thread one block of the output. */
+	int split_n = N >= M && (K >= SPLIT_ROWS_K || M < SPLIT_ROWS_M * nt);
 
 	/* a row times one matrix goes to BLAS's matrix-vector kernel (below),
 	 * which streams a large matrix at the read bandwidth; other products of

@@ -75,8 +75,31 @@ static void test_kernels__matmul_matches_ref(void **state)
 				assert_rel(a, b, G * rows * N);
 			}
 		}
+		/* one matrix over 2 and 4 threads: M = 37 rows of K = 53 split
+		 * by rows (each thread >= 16 of them at 2 threads), by columns at
+		 * 4 threads (too few rows) */
+		for (int nt = 2; nt <= 4; nt *= 2) {
+			ar_kernels_set_threads(nt);
+			ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, bias, M, K, N, 1);
+			ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, bias, M, K, N, 1, NULL);
+			assert_rel(a, b, M * N);
+		}
 		ar_kernels_set_threads(old_threads);
 		free(in); free(w); free(bias); free(a); free(b);
+		/* long dot products (K >= 512) split by columns at any row count */
+		{
+			long m3 = 40, k3 = 520, n3 = 72, ld3 = trans ? k3 : n3;
+			in = malloc(sizeof(float) * m3 * k3);
+			w = malloc(sizeof(float) * k3 * n3);
+			a = malloc(sizeof(float) * m3 * n3);
+			b = malloc(sizeof(float) * m3 * n3);
+			rnd(in, m3 * k3, 10);
+			rnd(w, k3 * n3, 11);
+			ar_kernels_matmul(a, n3, 0, in, k3, 0, w, ld3, 0, trans, NULL, m3, k3, n3, 1);
+			ar_kernels_matmul_ref(b, n3, 0, in, k3, 0, w, ld3, 0, trans, NULL, m3, k3, n3, 1, NULL);
+			assert_rel(a, b, m3 * n3);
+			free(in); free(w); free(a); free(b);
+		}
 		/* the small-M path over several column strips and a K remainder */
 		long m2 = trans ? 13 : 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
 		in = malloc(sizeof(float) * m2 * k2);
