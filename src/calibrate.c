@@ -826,10 +826,13 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 #undef MEDIAN_OF
 }
 
-/* now/ref, or 1 where either was not measured */
+/* now/ref where it moved by AR_TRACK_GATE or more; 1 where it moved less
+ * or either was not measured */
 static double ratio(double now, double ref)
 {
-	return now > 0 && ref > 0 ? now / ref : 1;
+	double r = now > 0 && ref > 0 ? now / ref : 1;
+
+	return r < 1 / AR_TRACK_GATE || r > AR_TRACK_GATE ? r : 1;
 }
 
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
