@@ -59,6 +59,79 @@ static void gemm(const struct ar_hw *hw, long M, long K, long N)
 	free(a); free(b); free(c);
 }
 
+/* What one core's stream of main memory keeps when it does work on what it
+ * reads: every thread reads its own buffer (4x the largest cache) in
+ * 64-byte vectors and does f fused multiply-adds on each, into 16
+ * accumulators (so that their latency never binds), with the decode kernel's
+ * software prefetch distance.  The decode attention kernel does 4
+ * multiply-adds per vector read at 4 maps per key head (GQA-1B), plus its
+ * tiles' loads and sums (about 6 vector operations per vector read); this
+ * is the ceiling such a loop reaches on this machine, whatever the kernel.
+ * AVX-512 only (the lines are skipped elsewhere). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define STREAM_TARGET 1
+__attribute__((target("avx512f"))) static float stream_fma(const float *p, long n, int f)
+{
+	__m512 acc[16], q = _mm512_set1_ps(1.0001f);
+
+	for (int a = 0; a < 16; a++)
+		acc[a] = _mm512_setzero_ps();
+	for (long i = 0; i + 128 <= n; i += 128) {
+		for (int u = 0; u < 8; u++)
+			__builtin_prefetch(p + i + 10240 + 16 * u);
+		for (int u = 0; u < 8; u++) {
+			__m512 v = _mm512_loadu_ps(p + i + 16 * u);
+			if (!f)
+				acc[u] = _mm512_add_ps(acc[u], v);
+			for (int k = 0; k < f; k++)
+				acc[(u * f + k) & 15] = _mm512_fmadd_ps(v, q, acc[(u * f + k) & 15]);
+		}
+	}
+	for (int a = 1; a < 16; a++)
+		acc[0] = _mm512_add_ps(acc[0], acc[a]);
+	return _mm512_reduce_add_ps(acc[0]);
+}
+#endif
+
+static void stream_ceiling(const struct ar_hw *hw)
+{
+#ifdef STREAM_TARGET
+	double cache = 0;
+	int nt = ar_kernels_threads();
+
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx512f"))
+		return;
+	for (int i = 1; i < hw->n_mem; i++)
+		cache = fmax(cache, hw->mem[i].capacity_bytes);
+	long n = (long)(cache / nt) / 128 * 128 + 128; /* floats: 4x the cache in all */
+	float *buf = ar_exec_alloc(sizeof(float) * (size_t)(n * nt));
+	if (!buf)
+		return;
+	for (long i = 0; i < n * nt; i++)
+		buf[i] = 1e-3f;
+	printf("  main memory read with f multiply-adds per 64-byte vector, %d threads:\n", nt);
+	for (int f = 0; f <= 8; f += 2) {
+		double best = 1e30;
+		float sink = 0;
+		for (int r = 0; r < 5; r++) {
+			double t0 = now();
+#pragma omp parallel for schedule(static, 1) reduction(+ : sink)
+			for (int t = 0; t < nt; t++)
+				sink += stream_fma(buf + t * n, n, f);
+			best = fmin(best, now() - t0);
+		}
+		printf("    f %d: %6.2f GB/s, %5.1f %% of calibrated DRAM (checksum %.3g)\n", f,
+		       4.0 * n * nt / best / 1e9, 100 * 4.0 * n * nt / best / hw->mem[0].bw_bytes_per_s,
+		       sink);
+	}
+	free(buf);
+#else
+	(void)hw;
+#endif
+}
+
 /* The flash op of `name` at (B, S) in `phase`: median time per layer.
  * Decode runs enough layers that their K/V are four times the largest cache
  * (each step streams them from main memory, as at long context), and is
@@ -139,6 +212,7 @@ int main(void)
 	gemm(&hw, 2048, 1280, 3584);
 	gemm(&hw, 2048, 3584, 1280);
 	gemm(&hw, 512, 1280, 1280);
+	stream_ceiling(&hw);
 	attention(&hw, "gqa-1b", AR_PHASE_DECODE, 1, 32768);
 	attention(&hw, "gta-1b", AR_PHASE_DECODE, 1, 65536);
 	attention(&hw, "mha-500m", AR_PHASE_DECODE, 1, 16384);
