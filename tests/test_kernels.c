@@ -86,6 +86,24 @@ static void test_kernels__matmul_matches_ref(void **state)
 		}
 		ar_kernels_set_threads(old_threads);
 		free(in); free(w); free(bias); free(a); free(b);
+		/* a few rows over long dot products: K cut into spans (2 x 4100
+		 * and 5 x 1700 floats exceed the 8192 kept in L1), the spans'
+		 * dot products added up */
+		for (long rows = 2; rows <= 5; rows += 3) {
+			long k4 = rows == 2 ? 4100 : 1700, n4 = 40;
+			in = malloc(sizeof(float) * rows * k4);
+			w = malloc(sizeof(float) * k4 * n4);
+			a = malloc(sizeof(float) * rows * n4);
+			b = malloc(sizeof(float) * rows * n4);
+			rnd(in, rows * k4, 12);
+			rnd(w, k4 * n4, 13);
+			ar_kernels_matmul(a, n4, 0, in, k4, 0, w, trans ? k4 : n4, 0, trans, NULL, rows,
+					  k4, n4, 1);
+			ar_kernels_matmul_ref(b, n4, 0, in, k4, 0, w, trans ? k4 : n4, 0, trans, NULL,
+					      rows, k4, n4, 1, NULL);
+			assert_rel(a, b, rows * n4);
+			free(in); free(w); free(a); free(b);
+		}
 		/* long dot products (K >= 512) split by columns at any row count */
 		{
 			long m3 = 40, k3 = 520, n3 = 72, ld3 = trans ? k3 : n3;
