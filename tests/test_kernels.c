@@ -30,6 +30,22 @@ static double rel_err(const float *got, const float *want, long n)
 
 #define assert_rel(got, want, n) assert_true(rel_err(got, want, n) <= 1e-5)
 
+/* one product (M, K) x (K, N), W stored (N, K) when trans, against the
+ * plain kernel; seeded inputs */
+static void product_matches_ref(long M, long K, long N, int trans, unsigned seed)
+{
+	float *in = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * K * N);
+	float *a = malloc(sizeof(float) * M * N), *b = malloc(sizeof(float) * M * N);
+	long ldw = trans ? K : N;
+
+	rnd(in, M * K, seed);
+	rnd(w, K * N, seed + 1);
+	ar_kernels_matmul(a, N, 0, in, K, 0, w, ldw, 0, trans, NULL, M, K, N, 1);
+	ar_kernels_matmul_ref(b, N, 0, in, K, 0, w, ldw, 0, trans, NULL, M, K, N, 1, NULL);
+	assert_rel(a, b, M * N);
+	free(in); free(w); free(a); free(b);
+}
+
 static void test_kernels__matmul_matches_ref(void **state)
 {
 	(void)state;
@@ -89,47 +105,12 @@ static void test_kernels__matmul_matches_ref(void **state)
 		/* a few rows over long dot products: K cut into spans (2 x 4100
 		 * and 5 x 1700 floats exceed the 8192 kept in L1), the spans'
 		 * dot products added up */
-		for (long rows = 2; rows <= 5; rows += 3) {
-			long k4 = rows == 2 ? 4100 : 1700, n4 = 40;
-			in = malloc(sizeof(float) * rows * k4);
-			w = malloc(sizeof(float) * k4 * n4);
-			a = malloc(sizeof(float) * rows * n4);
-			b = malloc(sizeof(float) * rows * n4);
-			rnd(in, rows * k4, 12);
-			rnd(w, k4 * n4, 13);
-			ar_kernels_matmul(a, n4, 0, in, k4, 0, w, trans ? k4 : n4, 0, trans, NULL, rows,
-					  k4, n4, 1);
-			ar_kernels_matmul_ref(b, n4, 0, in, k4, 0, w, trans ? k4 : n4, 0, trans, NULL,
-					      rows, k4, n4, 1, NULL);
-			assert_rel(a, b, rows * n4);
-			free(in); free(w); free(a); free(b);
-		}
+		product_matches_ref(2, 4100, 40, trans, 12);
+		product_matches_ref(5, 1700, 40, trans, 14);
 		/* long dot products (K >= 512) split by columns at any row count */
-		{
-			long m3 = 40, k3 = 520, n3 = 72, ld3 = trans ? k3 : n3;
-			in = malloc(sizeof(float) * m3 * k3);
-			w = malloc(sizeof(float) * k3 * n3);
-			a = malloc(sizeof(float) * m3 * n3);
-			b = malloc(sizeof(float) * m3 * n3);
-			rnd(in, m3 * k3, 10);
-			rnd(w, k3 * n3, 11);
-			ar_kernels_matmul(a, n3, 0, in, k3, 0, w, ld3, 0, trans, NULL, m3, k3, n3, 1);
-			ar_kernels_matmul_ref(b, n3, 0, in, k3, 0, w, ld3, 0, trans, NULL, m3, k3, n3, 1, NULL);
-			assert_rel(a, b, m3 * n3);
-			free(in); free(w); free(a); free(b);
-		}
+		product_matches_ref(40, 520, 72, trans, 10);
 		/* the small-M path over several column strips and a K remainder */
-		long m2 = trans ? 13 : 5, k2 = 301, n2 = 600, ld2 = trans ? k2 : n2;
-		in = malloc(sizeof(float) * m2 * k2);
-		w = malloc(sizeof(float) * k2 * n2);
-		a = malloc(sizeof(float) * m2 * n2);
-		b = malloc(sizeof(float) * m2 * n2);
-		rnd(in, m2 * k2, 8);
-		rnd(w, k2 * n2, 9);
-		ar_kernels_matmul(a, n2, 0, in, k2, 0, w, ld2, 0, trans, NULL, m2, k2, n2, 1);
-		ar_kernels_matmul_ref(b, n2, 0, in, k2, 0, w, ld2, 0, trans, NULL, m2, k2, n2, 1, NULL);
-		assert_rel(a, b, m2 * n2);
-		free(in); free(w); free(a); free(b);
+		product_matches_ref(trans ? 13 : 5, 301, 600, trans, 8);
 	}
 }
 
