@@ -65,7 +65,7 @@ static void gemm(const struct ar_hw *hw, long M, long K, long N)
  * accumulators (so that their latency never binds), with the decode kernel's
  * software prefetch distance.  The decode attention kernel does 4
  * multiply-adds per vector read at 4 maps per key head (GQA-1B), plus its
- * tiles' loads and sums (about 6 vector operations per vector read); this
+ * tiles' loads and sums (about 7 vector operations per vector read); this
  * is the ceiling such a loop reaches on this machine, whatever the kernel.
  * AVX-512 only (the lines are skipped elsewhere). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

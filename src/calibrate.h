@@ -146,7 +146,7 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now);
 /* A ratio within (1/AR_TRACK_GATE, AR_TRACK_GATE) is taken as 1: the probe
- * is short, and on a steady host its readings scatter by up to ~15 % (main
+ * is short, and on a steady host its readings scatter by up to ~18 % (main
  * memory 0.82-1.11 of the reference over a quick validation), while a shared
  * host's changes of state move them far more (main memory x0.6 and x1.6,
  * the dispatch time x0.35 and x2.7); following the scatter made the
