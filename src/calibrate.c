@@ -382,6 +382,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->attn_copies = cold_kv;
 	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 						      cold_kv, 3, err, &fail);
+	c->decode_attn_probe_flops_per_s = c->decode_attn_flops_per_s;
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
@@ -603,24 +604,47 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	return 0;
 }
 
+const char *ar_calibrate_disagreement(const struct ar_calib *c)
+{
+	/* FLOPs per byte of K/V the decode probe reads: per key, maps·(4d + 5)
+	 * FLOPs over key heads·d floats of K and as many of V */
+	const double per_byte = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) /
+				(2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN);
+
+	if (c->dram_read_bw > 0 && fabs(log(c->dram_read_bw_end / c->dram_read_bw)) > log(1.2))
+		return "main memory read differently at the end";
+	if (c->fma_flops_per_s < 0.4 * c->matrix_flops_per_s)
+		return "the FMA chains read far below the matrix peak";
+	if (c->decode_attn_probe_flops_per_s > 0 &&
+	    c->decode_attn_probe_flops_per_s < 0.25 * per_byte * c->dram_read_bw)
+		return "the decode attention probe read far below main memory's bandwidth";
+	return NULL;
+}
+
 int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err)
 {
 	/* A shared host can switch between states whose main-memory bandwidth
-	 * differs by 1.7x within seconds; a descriptor whose probes straddle a
-	 * switch is at odds with itself (a bandwidth from one state, the
-	 * efficiency of few-row products from the other).  Calibrate again
-	 * while the bandwidth read at the end is more than 20 % off that read
-	 * at the start, at most AR_CAL_ATTEMPTS times in all. */
+	 * differs by 1.7x within seconds, and another tenant can hold the cores
+	 * for a while: a descriptor whose probes straddle a switch is at odds
+	 * with itself (a bandwidth from one state, the efficiency of few-row
+	 * products from the other), and one whose probe was interrupted states
+	 * a rate tens of times too low (a decode attention rate of 2.7e9 FLOP/s
+	 * beside 34 GB/s of main memory predicted decode 100x slow).  Calibrate
+	 * again while the probes disagree, at most AR_CAL_ATTEMPTS times in all. */
 	double wall = 0;
+	const char *why = NULL;
 	for (int attempt = 1;; attempt++) {
 		if (calibrate_once(c, threads, err))
 			return -1;
 		wall += c->wall_s;
 		c->attempts = attempt;
 		c->wall_s = wall;
-		double r = c->dram_read_bw_end / c->dram_read_bw;
-		if ((r >= 1 / 1.2 && r <= 1.2) || attempt == AR_CAL_ATTEMPTS)
+		const char *now = ar_calibrate_disagreement(c);
+		if (!now || attempt == AR_CAL_ATTEMPTS) {
+			c->disagreement = now ? now : why;
 			return 0;
+		}
+		why = now;
 	}
 }
 
@@ -656,15 +680,16 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "# vector: FMA chains reach %.4g FLOP/s, exp %.4g /s; an in-cache softmax %.4g FLOP/s\n"
 		   "#   (5 counted FLOPs per element, one of them the exp).\n",
 		c->fma_flops_per_s, c->exp_per_s, c->softmax_flops_per_s);
-	int held = fabs(log(c->dram_read_bw_end / c->dram_read_bw)) <= log(1.2);
+	const char *off = ar_calibrate_disagreement(c);
 	fprintf(f, "# main memory: a plain read reaches %.4g B/s, a 1-row product %.4g B/s;\n"
-		"#   read again after the other probes: %.4g B/s (%s",
-		c->dram_read_bw, c->dram_gemv_bw, c->dram_read_bw_end,
-		held ? "agrees" : "still off: the machine kept changing state; the last calibration is kept");
-	if (c->attempts > 1)
-		fprintf(f, ", calibration %d of %d after the machine changed state during the others",
-			c->attempts, c->attempts);
-	fprintf(f, ").\n");
+		"#   read again after the other probes: %.4g B/s.\n",
+		c->dram_read_bw, c->dram_gemv_bw, c->dram_read_bw_end);
+	if (off)
+		fprintf(f, "# the probes still disagree after %d calibrations (%s): the last is kept.\n",
+			c->attempts, off);
+	else if (c->attempts > 1)
+		fprintf(f, "# calibration %d of %d: the one before it disagreed (%s).\n", c->attempts,
+			c->attempts, c->disagreement ? c->disagreement : "its probes");
 	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
 	for (int i = 0; i < c->n_sweep; i++)
 		fprintf(f, "%s %.0f: %.3g", i % 4 ? "," : "\n#  ", c->sweep_bytes[i], c->sweep_bw[i]);

@@ -36,8 +36,7 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 64 };
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128 };
-/* calibrations at most, until main memory reads the same at the start and
- * the end (within 20 %) */
+/* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
 
 struct ar_calib {
@@ -56,8 +55,12 @@ struct ar_calib {
 	double level_bw[AR_CAL_MAX_LEVELS];
 	double dram_read_bw, dram_gemv_bw; /* main memory: plain read, 1-row product */
 	double dram_read_bw_end;   /* the plain read again after every other probe */
-	int attempts;              /* calibrations run until the two reads agreed (at most
+	int attempts;              /* calibrations run until the probes agreed (at most
 				    * AR_CAL_ATTEMPTS) */
+	const char *disagreement;  /* why the last calibration but one was run again, or why
+				    * the last still disagrees (NULL: it agrees) */
+	double decode_attn_probe_flops_per_s; /* the decode probe's own reading (K/V from
+					       * memory), before it is stated for long heads */
 	double onchip_bytes;       /* per core: its L2 */
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
 	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */
@@ -89,6 +92,14 @@ struct ar_calib {
 /* Measure this machine with `threads` threads (0: every core).  Takes well
  * under a minute.  -1 with err when memory for the probes is missing. */
 int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
+/* NULL when the probes of c agree with each other, else what disagrees (a
+ * probe that another tenant interrupted reads far below what the others
+ * allow): main memory reading more than 20 % apart at the start and the
+ * end; FMA chains below 40 % of the matrix peak (fp32 products run on the
+ * same units); the decode attention probe below a quarter of the rate
+ * main memory's bandwidth allows it (its FLOPs per K/V byte times the
+ * bandwidth). */
+const char *ar_calibrate_disagreement(const struct ar_calib *c);
 
 /* The half-rate point h of a rate that goes as x/(x + h), from its ratio
  * q = rate(a)/rate(b) at a < b: a·b·(1 − q)/(q·b − a); 1e4 where q·b <= a

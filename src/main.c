@@ -834,9 +834,16 @@ fail_quiet:
 }
 
 /* The summary's note when calibration had to run again. */
-static const char *again(const struct ar_calib *c)
+static const char *again(const struct ar_calib *c, char *buf, size_t size)
 {
-	return c->attempts > 1 ? "; calibrated again: main memory read differently at the end" : "";
+	if (!c->disagreement)
+		return "";
+	if (ar_calibrate_disagreement(c))
+		snprintf(buf, size, "; calibrated %d times, still off: %s", c->attempts,
+			 c->disagreement);
+	else
+		snprintf(buf, size, "; calibrated again: %s", c->disagreement);
+	return buf;
 }
 
 /* Calibrate into `path` (temporary file, then rename) and print a summary. */
@@ -844,6 +851,7 @@ static int calibrate_to(const char *path, int threads, int quiet)
 {
 	struct ar_calib c;
 	struct ar_err err = { 0 };
+	char note[160];
 	struct out out;
 
 	if (ar_calibrate_run(&c, threads, &err)) {
@@ -860,7 +868,7 @@ static int calibrate_to(const char *path, int threads, int quiet)
 		       "DRAM %.1f GB/s, overhead %.1f us (%.1f s%s)\n",
 		       path && strcmp(path, "-") ? path : "host", c.threads, c.matrix_flops_per_s / 1e9,
 		       c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9, c.level_bw[0] / 1e9,
-		       c.overhead_s * 1e6, c.wall_s, again(&c));
+		       c.overhead_s * 1e6, c.wall_s, again(&c, note, sizeof(note)));
 	return 0;
 }
 
@@ -870,6 +878,7 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 {
 	struct ar_calib c;
 	struct ar_err err = { 0 };
+	char note[160];
 
 	if (ar_calibrate_run(&c, threads, &err) ||
 	    ar_calibrate_descriptor(hw, &c, "host (calibrated now)", &err)) {
@@ -879,7 +888,7 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 	fprintf(stderr, "calibrated now: %d threads, matrix %.1f GFLOP/s, vector %.1f GFLOP/s, "
 		"exp %.2f G/s, DRAM %.1f GB/s, overhead %.1f us (%.1f s%s)\n", c.threads,
 		c.matrix_flops_per_s / 1e9, c.vector_flops_per_s / 1e9, c.exp_per_s / 1e9,
-		c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s, again(&c));
+		c.level_bw[0] / 1e9, c.overhead_s * 1e6, c.wall_s, again(&c, note, sizeof(note)));
 	return 0;
 }
 

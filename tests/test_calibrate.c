@@ -37,7 +37,7 @@ static void made_up(struct ar_calib *c)
 	c->eff_rows[1] = 512;
 	c->eff_value[0] = 0.125;
 	c->eff_value[1] = 0.9;
-	c->decode_attn_flops_per_s = 8e10;
+	c->decode_attn_flops_per_s = c->decode_attn_probe_flops_per_s = 8e10;
 	c->decode_attn_cached_flops_per_s = 1.2e11;
 	c->decode_attn_head_dim_half = 40;
 	c->decode_attn_intensity_half = 2;
@@ -118,8 +118,8 @@ static void test_calibrate__half_point_from_two_rates(void **state)
 	assert_close(ar_calibrate_half(0.01, 32, 128), 1e4, 0, 0);
 }
 
-/* The descriptor's comment says whether main memory read the same after the
- * other probes, and how many calibrations that took */
+/* The descriptor's comment says whether the probes agreed, and how many
+ * calibrations that took */
 static void test_calibrate__comment_tells_the_state_check(void **state)
 {
 	struct ar_calib c;
@@ -130,8 +130,10 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 	(void)state;
 	made_up(&c);
 	for (int k = 0; k < 3; k++) {
-		if (k == 1)
+		if (k == 1) {
 			c.attempts = 2;
+			c.disagreement = "main memory read differently at the end";
+		}
 		if (k == 2) {
 			c.attempts = AR_CAL_ATTEMPTS;
 			c.dram_read_bw_end = 8.5e10; /* 1.7x the first read */
@@ -140,9 +142,9 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 		assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
 		assert_int_equal(fclose(f), 0);
 		const char *want[] = {
-			"#   read again after the other probes: 5e+10 B/s (agrees).\n",
-			"#   read again after the other probes: 5e+10 B/s (agrees, calibration 2 of 2 after the machine changed state during the others).\n",
-			"#   read again after the other probes: 8.5e+10 B/s (still off: the machine kept changing state; the last calibration is kept, calibration 3 of 3 after the machine changed state during the others).\n",
+			"#   read again after the other probes: 5e+10 B/s.\n# read bandwidth by working set",
+			"#   read again after the other probes: 5e+10 B/s.\n# calibration 2 of 2: the one before it disagreed (main memory read differently at the end).\n",
+			"#   read again after the other probes: 8.5e+10 B/s.\n# the probes still disagree after 3 calibrations (main memory read differently at the end): the last is kept.\n",
 		};
 		if (!strstr(text, want[k])) {
 			print_error("missing: %s\nin:\n%s", want[k], text);
@@ -150,6 +152,37 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 		}
 		free(text);
 	}
+}
+
+/* A calibration whose probes disagree is run again: each check on its own */
+static void test_calibrate__disagreement(void **state)
+{
+	struct ar_calib c;
+
+	(void)state;
+	made_up(&c);
+	assert_null(ar_calibrate_disagreement(&c));
+	/* main memory 19 % apart: agrees; 21 %: not */
+	c.dram_read_bw_end = 5.95e10;
+	assert_null(ar_calibrate_disagreement(&c));
+	c.dram_read_bw_end = 6.05e10;
+	assert_string_equal(ar_calibrate_disagreement(&c), "main memory read differently at the end");
+	made_up(&c);
+	/* FMA chains at 41 % and 39 % of the matrix peak (2e11) */
+	c.fma_flops_per_s = 0.82e11;
+	assert_null(ar_calibrate_disagreement(&c));
+	c.fma_flops_per_s = 0.78e11;
+	assert_string_equal(ar_calibrate_disagreement(&c),
+			    "the FMA chains read far below the matrix peak");
+	made_up(&c);
+	/* the decode probe does 8·(4·64 + 5) FLOPs per 2·2·64 floats of K/V:
+	 * 2.0391 FLOP/B, so 5e10 B/s allows 1.02e11 FLOP/s; a quarter is
+	 * 2.549e10 */
+	c.decode_attn_probe_flops_per_s = 2.56e10;
+	assert_null(ar_calibrate_disagreement(&c));
+	c.decode_attn_probe_flops_per_s = 2.54e10;
+	assert_string_equal(ar_calibrate_disagreement(&c),
+			    "the decode attention probe read far below main memory's bandwidth");
 }
 
 static void test_calibrate__tracking_scales_by_ratios(void **state)
@@ -261,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_calibrate__descriptor_reads_back),
 		cmocka_unit_test(test_calibrate__half_point_from_two_rates),
 		cmocka_unit_test(test_calibrate__comment_tells_the_state_check),
+		cmocka_unit_test(test_calibrate__disagreement),
 		cmocka_unit_test(test_calibrate__tracking_scales_by_ratios),
 		cmocka_unit_test(test_calibrate__median_of_ceilings),
 		cmocka_unit_test(test_calibrate__probes_read_main_memory),
