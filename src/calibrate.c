@@ -615,6 +615,8 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 		return "main memory read differently at the end";
 	if (c->fma_flops_per_s < 0.4 * c->matrix_flops_per_s)
 		return "the FMA chains read far below the matrix peak";
+	if (c->matrix_flops_per_s < 0.4 * c->fma_flops_per_s)
+		return "the matrix products read far below the FMA chains";
 	if (c->decode_attn_probe_flops_per_s > 0 &&
 	    c->decode_attn_probe_flops_per_s < 0.25 * per_byte * c->dram_read_bw)
 		return "the decode attention probe read far below main memory's bandwidth";

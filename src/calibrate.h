@@ -95,8 +95,8 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
 /* NULL when the probes of c agree with each other, else what disagrees (a
  * probe that another tenant interrupted reads far below what the others
  * allow): main memory reading more than 20 % apart at the start and the
- * end; FMA chains below 40 % of the matrix peak (fp32 products run on the
- * same units); the decode attention probe below a quarter of the rate
+ * end; FMA chains and the matrix peak more than 2.5x apart (fp32 products
+ * run on the FMA units); the decode attention probe below a quarter of the rate
  * main memory's bandwidth allows it (its FLOPs per K/V byte times the
  * bandwidth). */
 const char *ar_calibrate_disagreement(const struct ar_calib *c);

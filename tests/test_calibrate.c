@@ -174,6 +174,13 @@ static void test_calibrate__disagreement(void **state)
 	c.fma_flops_per_s = 0.78e11;
 	assert_string_equal(ar_calibrate_disagreement(&c),
 			    "the FMA chains read far below the matrix peak");
+	/* ... and the matrix peak at 41 % and 39 % of the FMA chains (2.5e11) */
+	made_up(&c);
+	c.matrix_flops_per_s = 1.03e11;
+	assert_null(ar_calibrate_disagreement(&c));
+	c.matrix_flops_per_s = 0.97e11;
+	assert_string_equal(ar_calibrate_disagreement(&c),
+			    "the matrix products read far below the FMA chains");
 	made_up(&c);
 	/* the decode probe does 8·(4·64 + 5) FLOPs per 2·2·64 floats of K/V:
 	 * 2.0391 FLOP/B, so 5e10 B/s allows 1.02e11 FLOP/s; a quarter is
