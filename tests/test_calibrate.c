@@ -3,6 +3,7 @@
  * tracked by exact ratios, and the probes return finite positive ceilings. */
 #include "testutil.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "calibrate.h"
@@ -154,42 +155,43 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 	}
 }
 
-/* A calibration whose probes disagree is run again: each check on its own */
+/* A calibration whose probes disagree is run again: each check on its own,
+ * one field of made_up moved just inside its bound, then just outside */
 static void test_calibrate__disagreement(void **state)
 {
+	/* the decode probe does 8·(4·64 + 5) FLOPs per 2·2·64 floats of K/V:
+	 * 2.0391 FLOP/B, so 5e10 B/s allows 1.02e11 FLOP/s; a quarter is
+	 * 2.549e10 */
+	const struct {
+		size_t field;
+		double inside, outside;
+		const char *why;
+	} cases[] = {
+		/* main memory 19 % apart, then 21 % */
+		{ offsetof(struct ar_calib, dram_read_bw_end), 5.95e10, 6.05e10,
+		  "main memory read differently at the end" },
+		/* FMA chains at 41 % and 39 % of the matrix peak (2e11) */
+		{ offsetof(struct ar_calib, fma_flops_per_s), 0.82e11, 0.78e11,
+		  "the FMA chains read far below the matrix peak" },
+		/* the matrix peak at 41 % and 39 % of the FMA chains (2.5e11) */
+		{ offsetof(struct ar_calib, matrix_flops_per_s), 1.03e11, 0.97e11,
+		  "the matrix products read far below the FMA chains" },
+		{ offsetof(struct ar_calib, decode_attn_probe_flops_per_s), 2.56e10, 2.54e10,
+		  "the decode attention probe read far below main memory's bandwidth" },
+	};
 	struct ar_calib c;
 
 	(void)state;
 	made_up(&c);
 	assert_null(ar_calibrate_disagreement(&c));
-	/* main memory 19 % apart: agrees; 21 %: not */
-	c.dram_read_bw_end = 5.95e10;
-	assert_null(ar_calibrate_disagreement(&c));
-	c.dram_read_bw_end = 6.05e10;
-	assert_string_equal(ar_calibrate_disagreement(&c), "main memory read differently at the end");
-	made_up(&c);
-	/* FMA chains at 41 % and 39 % of the matrix peak (2e11) */
-	c.fma_flops_per_s = 0.82e11;
-	assert_null(ar_calibrate_disagreement(&c));
-	c.fma_flops_per_s = 0.78e11;
-	assert_string_equal(ar_calibrate_disagreement(&c),
-			    "the FMA chains read far below the matrix peak");
-	/* ... and the matrix peak at 41 % and 39 % of the FMA chains (2.5e11) */
-	made_up(&c);
-	c.matrix_flops_per_s = 1.03e11;
-	assert_null(ar_calibrate_disagreement(&c));
-	c.matrix_flops_per_s = 0.97e11;
-	assert_string_equal(ar_calibrate_disagreement(&c),
-			    "the matrix products read far below the FMA chains");
-	made_up(&c);
-	/* the decode probe does 8·(4·64 + 5) FLOPs per 2·2·64 floats of K/V:
-	 * 2.0391 FLOP/B, so 5e10 B/s allows 1.02e11 FLOP/s; a quarter is
-	 * 2.549e10 */
-	c.decode_attn_probe_flops_per_s = 2.56e10;
-	assert_null(ar_calibrate_disagreement(&c));
-	c.decode_attn_probe_flops_per_s = 2.54e10;
-	assert_string_equal(ar_calibrate_disagreement(&c),
-			    "the decode attention probe read far below main memory's bandwidth");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		made_up(&c);
+		double *f = (double *)((char *)&c + cases[k].field);
+		*f = cases[k].inside;
+		assert_null(ar_calibrate_disagreement(&c));
+		*f = cases[k].outside;
+		assert_string_equal(ar_calibrate_disagreement(&c), cases[k].why);
+	}
 }
 
 static void test_calibrate__tracking_scales_by_ratios(void **state)
