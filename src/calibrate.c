@@ -151,8 +151,8 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	struct ar_attn_args a = { .B = 1, .Sq = 1, .Sk = S, .maps = maps, .kh = kh,
 				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d,
 				  .scale = 1.0f / sqrtf((float)d), .k1_bs = S * kh * d,
-				  .k1_ps = kh * d, .k1_hs = d, .v_bs = S * kh * d, .v_ps = kh * d,
-				  .v_hs = d };
+				  .k1_ps = d, .k1_hs = S * d, .v_bs = S * kh * d, .v_ps = d,
+				  .v_hs = S * d }; /* head-major, as the executor's cache */
 	float *kv = ar_exec_alloc(sizeof(float) * per * 2 * (size_t)copies);
 	float *q = malloc(sizeof(float) * (size_t)(maps * d));
 	float *out = malloc(sizeof(float) * (size_t)(maps * d));
@@ -210,8 +210,8 @@ static double prefill_attn_rate(double onchip, long S, long d, int passes, long 
 	struct ar_attn_args a = { .B = 1, .Sq = S, .Sk = S, .maps = maps, .kh = kh,
 				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d, .causal = 1,
 				  .scale = 1.0f / sqrtf((float)d), .k1_bs = S * kh * d,
-				  .k1_ps = kh * d, .k1_hs = d, .v_bs = S * kh * d, .v_ps = kh * d,
-				  .v_hs = d };
+				  .k1_ps = d, .k1_hs = S * d, .v_bs = S * kh * d, .v_ps = d,
+				  .v_hs = S * d }; /* head-major, as the executor's cache */
 	float *q = malloc(sizeof(float) * (size_t)(S * maps * d));
 	float *kv = malloc(sizeof(float) * (size_t)(2 * S * kh * d));
 	float *out = malloc(sizeof(float) * (size_t)(S * maps * d));

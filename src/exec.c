@@ -119,14 +119,15 @@ static void attn_args(struct ar_attn_args *a, const struct ar_exec *ex, const st
 		a->dv = d->dv;
 		a->scale = 1.0f / sqrtf((float)d->dk);
 		a->q = ex->q;
+		/* the cache is head-major: (B, heads, cap, head_dim) */
 		a->k1 = ly ? ly->kc : NULL;
 		a->k1_bs = cap * d->kd;
-		a->k1_ps = d->kd;
-		a->k1_hs = d->dk;
+		a->k1_ps = d->dk;
+		a->k1_hs = cap * d->dk;
 		a->v = ly ? ly->vc : NULL;
 		a->v_bs = cap * d->vd;
-		a->v_ps = d->vd;
-		a->v_hs = d->dv;
+		a->v_ps = d->dv;
+		a->v_hs = cap * d->dv;
 		return;
 	}
 	a->maps = a->heads = d->nh;
@@ -262,7 +263,9 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 	ex->final_norm_b = layer_norm ? take(b, d.H, C_WEIGHT) : NULL;
 	ex->lm_head = m->tie_embeddings ? NULL : take(b, (double)d.H * d.V, C_WEIGHT);
 
-	/* the KV cache: exactly B·cap·kv_elems per layer */
+	/* the KV cache: exactly B·cap·kv_elems per layer; without a latent, K
+	 * and V are head-major, (B, heads, cap, head_dim), so that attention
+	 * reads each head's keys as one stream */
 	for (long l = 0; l < m->layers; l++) {
 		struct ar_exec_layer tmp, *ly = ex->layers && b->base ? &ex->layers[l] : &tmp;
 		if (d.latent) {
@@ -285,6 +288,7 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 	ex->qa = d.qr ? take(b, T * d.qr, C_ACT) : NULL;
 	ex->qabs = d.latent && m->attn.absorb ? take(b, (double)B * d.nh * d.cw, C_ACT) : NULL;
 	ex->att = take(b, T * attw, C_ACT);
+	ex->kvs = d.latent ? NULL : take(b, T * fmax(d.kd, d.vd), C_ACT);
 	ex->dec = d.gated || d.linear || d.latent ? take(b, T * decw, C_ACT) : NULL;
 	ex->gs = d.gated ? take(b, T * d.hd, C_ACT) : NULL;
 	ex->kvb = d.latent ? take(b, (double)B * cap * d.ld, C_ACT) : NULL;
@@ -590,6 +594,18 @@ static void to_cache(struct ar_exec *ex, const struct phase *p, float *cache, lo
 		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, H, 0, 1, bias, p->Sq, H, n, p->B, c);
 }
 
+/* The same for a head-major cache (B, heads, cap, hd): one product of every
+ * new token into kvs (B·Sq, heads·hd), then each head's rows to its run of
+ * positions */
+static void to_cache_heads(struct ar_exec *ex, const struct phase *p, float *cache, long heads,
+			   long hd, const float *w, const float *bias, struct ar_kcount *c)
+{
+	long H = ex->m.hidden, n = heads * hd;
+
+	mm(ex, ex->kvs, n, 0, ex->xn, H, 0, w, H, 0, 1, bias, p->B * p->Sq, H, n, 1, c);
+	ar_kernels_to_heads(cache, ex->kvs, p->B, p->Sq, heads, hd, ex->capacity, p->pos0);
+}
+
 /* RoPE on the queries and the new keys in one dispatch */
 static void rope(struct ar_exec *ex, const struct ar_rope_part parts[2], const struct phase *p,
 		 long rd, struct ar_kcount *c)
@@ -702,10 +718,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	}
 	case AR_OP_K_PROJ:
-		to_cache(ex, p, ly->kc, d.kd, ly->wk, ly->bk, c);
+		to_cache_heads(ex, p, ly->kc, d.nk, d.dk, ly->wk, ly->bk, c);
 		break;
 	case AR_OP_V_PROJ:
-		to_cache(ex, p, ly->vc, d.vd, ly->wv, ly->bv, c);
+		to_cache_heads(ex, p, ly->vc, d.nv, d.dv, ly->wv, ly->bv, c);
 		break;
 	case AR_OP_KV_A_PROJ:
 		to_cache(ex, p, ly->kc, d.cw, ly->wkva, NULL, c);
@@ -725,7 +741,7 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		} else {
 			const struct ar_rope_part parts[2] = {
 				{ ex->q, p->Sq * d.nq * d.dk, d.nq * d.dk, d.nq, d.dk, 0 },
-				{ ly->kc + p->pos0 * d.kd, cap * d.kd, d.kd, d.nk, d.dk, 0 },
+				{ ly->kc + p->pos0 * d.dk, cap * d.kd, d.dk, d.nk, cap * d.dk, 0 },
 			};
 			rope(ex, parts, p, d.dk, c);
 		}

@@ -32,8 +32,9 @@ struct ar_exec_layer {
 	 * gate/up (E + shared, I_e, H) with biases (E + shared, I_e), down
 	 * (E + shared, H, I_e) with biases (E + shared, H) */
 	float *router, *ew_gate, *eb_gate, *ew_up, *eb_up, *ew_down, *eb_down;
-	/* KV cache: K (B, cap, n_k·d_k) and V (B, cap, n_v·d_v); MLA: the latent
-	 * c and the RoPE key (B, cap, d_c + d_rope) in kc, vc unused */
+	/* KV cache, head-major: K (B, n_k, cap, d_k) and V (B, n_v, cap, d_v);
+	 * MLA: the latent c and the RoPE key (B, cap, d_c + d_rope) in kc, vc
+	 * unused */
 	float *kc, *vc;
 };
 
@@ -54,6 +55,7 @@ struct ar_exec {
 	struct ar_exec_layer *layers;
 	float *embed, *final_norm_w, *final_norm_b, *lm_head; /* lm_head NULL when tied */
 	float *x, *xn, *q, *qa, *qabs, *att, *dec, *gs, *kvb, *scores, *mg, *mu, *logits;
+	float *kvs;        /* new keys or values (T, heads·head_dim) on their way to the cache */
 	float *rope_cos, *rope_sin, *scratch;
 	/* MoE routing of the current phase: router logits (T, E); slots (T·(active
 	 * + shared)) grouped by expert from slot_off[e] to slot_off[e + 1], each

@@ -822,6 +822,35 @@ void ar_kernels_embed(float *out, const float *table, const int *tok, long T, lo
 	}
 }
 
+static void to_head(float *cache, const float *src, long bh, long S, long heads, long hd,
+		    long cap, long pos0)
+{
+	long b = bh / heads, h = bh % heads, n = heads * hd;
+	float *d = cache + (bh * cap + pos0) * hd;
+	const float *s = src + b * S * n + h * hd;
+
+	for (long t = 0; t < S; t++)
+		memcpy(d + t * hd, s + t * n, (size_t)hd * sizeof(float));
+}
+
+void ar_kernels_to_heads(float *cache, const float *src, long B, long S, long heads, long hd,
+			 long cap, long pos0)
+{
+	long n = heads * hd;
+
+	/* one (sequence, head) per item: a contiguous run of S rows; a decode
+	 * step's few rows without a parallel region (entering one costs more
+	 * than the copy) */
+	if (B * S * n < 16384) {
+		for (long bh = 0; bh < B * heads; bh++)
+			to_head(cache, src, bh, S, heads, hd, cap, pos0);
+		return;
+	}
+#pragma omp parallel for schedule(static)
+	for (long bh = 0; bh < B * heads; bh++)
+		to_head(cache, src, bh, S, heads, hd, cap, pos0);
+}
+
 /* ---- softmax ---- */
 
 /* softmax of x (n) where entries from `vis` on are masked (probability 0) */

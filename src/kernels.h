@@ -88,6 +88,10 @@ void ar_kernels_tile_add_ref(float *out, const float *o, long T, long G, long W,
 			     struct ar_kcount *cnt);
 /* out (T,C) = table[tok[t]] rows of table (V,C) */
 void ar_kernels_embed(float *out, const float *table, const int *tok, long T, long C);
+/* New keys or values into a head-major cache: src (B, S, heads·hd), rows in
+ * order, to cache (B, heads, cap, hd) at positions pos0 .. pos0+S−1. */
+void ar_kernels_to_heads(float *cache, const float *src, long B, long S, long heads, long hd,
+			 long cap, long pos0);
 
 /* Softmax in place over rows (rows, Sk) of score matrices of Sq query rows
  * each (row r is query r mod Sq).  causal: query i sees keys up to
@@ -145,11 +149,13 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 
 /* Decode attention (Sq = 1, no mask): one work item per (sequence, key
  * range) walks its keys in order, in blocks of Bc keys that share one
- * online-softmax update.  A block is scored 16 keys at a time against every
- * map of every key head (tiles of 4 maps × 2 keys, 2 × 4 or 1 × 8 held in
- * registers; the scale is folded into the queries once), then the value rows
- * are added 16 keys at a time into up to four outputs of a value head at
- * once; K and V stream from memory once, prefetched about 40 KiB ahead.  Key
+ * online-softmax update.  A block is scored against every map of every key
+ * head (tiles of 4 maps × 2 keys, 2 × 4 or 1 × 8 held in registers; the
+ * scale is folded into the queries once), then the value rows are added
+ * into up to four outputs of a value head at once; both passes take 16 keys
+ * of each head in turn, or, where each head's keys are contiguous (a
+ * head-major cache) and vectors 16 lanes wide, each head's whole block in
+ * turn.  K and V stream from memory once, prefetched about 40 KiB ahead.  Key
  * ranges are split over threads when the B sequences are fewer than twice
  * the threads; a final pass merges the ranges of each map (weights
  * e^{m_s − max m}) and normalises.  scratch holds

@@ -1,8 +1,9 @@
 /* The executor on tiny models of every arch: the plain kernels count exactly
  * the FLOPs the op graph states, the optimised run equals the plain run, the
  * KV cache and weights it allocates equal the graph's bytes, a run that does
- * not fit or an analysis-only arch is refused before allocating, and GTA
- * equals a plain per-head implementation of its definition. */
+ * not fit or an analysis-only arch is refused before allocating, GTA
+ * equals a plain per-head implementation of its definition, and a decode
+ * step continues its prefill through the cache. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -267,6 +268,48 @@ static void test_exec__refuses_analysis_only_archs(void **state)
 	}
 }
 
+/* A decode step continues the prefill through the cache: prefill of 7
+ * tokens then one decode step gives the logits of a prefill of the same 8
+ * tokens, for every arch, both attention implementations, two sequences
+ * (each head's keys written to and read from their own run of positions). */
+static void test_exec__decode_continues_prefill(void **state)
+{
+	struct ar_err err = { 0 };
+	(void)state;
+
+	for (int a = 0; a < N_ARCHS; a++)
+		for (int impl = 0; impl < AR_ATTN_IMPL_COUNT; impl++) {
+			struct ar_model m;
+			struct ar_exec step, whole;
+			struct ar_graph g;
+			struct ar_workload wl;
+			long B = 2, S = 7;
+			tiny(&m, archs[a], 2);
+			if (ar_exec_init(&step, &m, B, S, S + 1, (enum ar_attn_impl)impl, ONCHIP, 3, 0, &err) ||
+			    ar_exec_init(&whole, &m, B, S + 1, S + 1, (enum ar_attn_impl)impl, ONCHIP, 3, 0, &err))
+				fail_msg("%s", err.msg);
+			for (long b = 0; b < B; b++) {
+				for (long t = 0; t < S; t++)
+					whole.tokens[b * (S + 1) + t] = step.tokens[b * S + t];
+				whole.tokens[b * (S + 1) + S] = step.tokens[b]; /* the decode step's token */
+			}
+			wl = wl32(B, S, (enum ar_attn_impl)impl);
+			ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
+			assert_int_equal(ar_exec_phase(&step, &g, NULL, NULL, &err), 0);
+			wl = wl32(B, S + 1, (enum ar_attn_impl)impl);
+			ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_DECODE);
+			assert_int_equal(ar_exec_phase(&step, &g, NULL, NULL, &err), 0);
+			ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
+			assert_int_equal(ar_exec_phase(&whole, &g, NULL, NULL, &err), 0);
+			double e = rel_err(step.logits, whole.logits, B * m.vocab);
+			if (!(e <= 1e-5))
+				fail_msg("%s %s: decode after prefill differs from one prefill by %.3g",
+					 archs[a], ar_attn_impl_names[impl], e);
+			ar_exec_release(&step);
+			ar_exec_release(&whole);
+		}
+}
+
 static void rms(double *o, const double *x, long C)
 {
 	double ss = 0;
@@ -397,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_exec__refuses_what_does_not_fit),
 		cmocka_unit_test(test_exec__refuses_analysis_only_archs),
 		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
+		cmocka_unit_test(test_exec__decode_continues_prefill),
 	};
 	ar_kernels_set_threads(2);
 	return cmocka_run_group_tests(tests, NULL, NULL);

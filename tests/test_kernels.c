@@ -214,6 +214,10 @@ struct prob {
 	float *q, *k, *v, *out;
 };
 
+/* 1: problems lay K and V out head-major, (B, heads, Sk, d), as the
+ * executor's cache; 0: the rows of every head side by side, (B, Sk, heads·d) */
+static int head_major;
+
 static void prob_init(struct prob *p, long B, long Sq, long Sk, long maps, long kh, long heads,
 		      long vh, long dk, long dv, int causal, unsigned seed)
 {
@@ -233,6 +237,10 @@ static void prob_init(struct prob *p, long B, long Sq, long Sk, long maps, long 
 	a->k1 = p->k; a->k1_bs = Sk * kh * dk; a->k1_ps = kh * dk; a->k1_hs = dk;
 	a->v = p->v; a->v_bs = Sk * vh * dv; a->v_ps = vh * dv; a->v_hs = dv;
 	a->out = p->out;
+	if (head_major) {
+		a->k1_ps = dk; a->k1_hs = Sk * dk;
+		a->v_ps = dv; a->v_hs = Sk * dv;
+	}
 }
 
 static void prob_free(struct prob *p)
@@ -285,8 +293,13 @@ static void test_kernels__flash_equals_naive(void **state)
 	(void)state;
 	/* MHA prefill, causal, tiles smaller than the sequence */
 	check_attention(2, 40, 40, 4, 4, 4, 4, 16, 16, 1, 16, 16);
-	/* GQA (4 maps per key head), prefill with a KV prefix (Sk > Sq) */
+	/* GQA (4 maps per key head), prefill with a KV prefix (Sk > Sq), in
+	 * both layouts */
 	check_attention(1, 20, 50, 8, 2, 8, 2, 16, 16, 1, 16, 16);
+	head_major = 1;
+	check_attention(1, 20, 50, 8, 2, 8, 2, 16, 16, 1, 16, 16);
+	check_attention(2, 40, 40, 4, 4, 4, 4, 16, 16, 1, 16, 16);
+	head_major = 0;
 	/* GQA decode: one position, key splits across threads */
 	check_attention(1, 1, 77, 8, 2, 8, 2, 16, 16, 0, 16, 16);
 	/* GTA-like: maps applied per map to one latent value of twice d_k */
@@ -417,6 +430,18 @@ static void test_kernels__decode_equals_ref(void **state)
 		check_decode(2, 90, 5, 1, 5, 1, 64, 128, 32, nt);  /* GTA-1B: 5 maps, one latent */
 		check_decode(1, 70, 6, 2, 12, 1, 24, 40, 16, nt);  /* 12 outputs on one value head */
 		check_decode(1, 50, 8, 1, 8, 1, 40, 24, 16, nt);   /* 8 maps, dims not whole vectors */
+		check_decode(1, 45, 8, 2, 8, 2, 13, 16, 16, nt);   /* groups of 4, odd key length */
+		check_decode(2, 83, 20, 1, 20, 1, 32, 32, 48, nt); /* 20 maps: groups of 8, 8 and 4 */
+		check_decode(1, 51, 6, 1, 6, 1, 20, 16, 16, nt);   /* 4 + 2 maps, key length 20 */
+		/* head-major K and V (whole-block walks): blocks, a last short
+		 * block, steps cut where the prefetches would pass the range */
+		head_major = 1;
+		check_decode(1, 77, 8, 2, 8, 2, 16, 16, 16, nt);
+		check_decode(2, 300, 20, 5, 20, 5, 64, 64, 64, nt);
+		check_decode(3, 130, 4, 4, 4, 4, 16, 16, 48, nt);
+		check_decode(1, 60, 2, 2, 8, 4, 16, 16, 32, nt);
+		check_decode(1, 70, 6, 2, 12, 1, 24, 40, 16, nt);
+		head_major = 0;
 	}
 	/* a split key (MLA decompressed): per-head key plus a shared RoPE key */
 	struct prob p;
