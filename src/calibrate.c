@@ -162,7 +162,7 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	if (passes > 16)
 		passes = 16;
 	if (kv && q && out)
-		scratch = malloc(sizeof(float) * (ar_kernels_decode_attn_scratch(&a, 128) + 1));
+		scratch = malloc(sizeof(float) * (ar_kernels_decode_attn_scratch(&a, 0) + 1));
 	if (!kv || !q || !out || !scratch) {
 		*fail = ar_errf(err, NULL, 0, 0, "cannot allocate the decode attention probe");
 		free(kv); free(q); free(out); free(scratch);
@@ -177,7 +177,7 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 		for (long i = 0; i < copies; i++) {
 			a.k1 = kv + (size_t)(2 * i) * per;
 			a.v = a.k1 + per;
-			ar_kernels_decode_attn(&a, 128, scratch);
+			ar_kernels_decode_attn(&a, 0, scratch);
 		}
 		if (r > 0)
 			ts[r - 1] = (now_s() - t0) / copies;

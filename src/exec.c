@@ -15,7 +15,6 @@
 
 #define NORM_EPS 1e-5f
 #define ROPE_THETA 10000.0
-enum { DECODE_BC = 128 }; /* keys per block of the decode attention kernel */
 
 /* ---- layout ---- */
 
@@ -334,7 +333,7 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 			if (ph == AR_PHASE_DECODE) { /* decode kernels, at the longest cache */
 				struct ar_attn_args a;
 				attn_args(&a, ex, &d, NULL, B, 1, cap, 1);
-				s = fmax(s, (double)ar_kernels_decode_attn_scratch(&a, DECODE_BC));
+				s = fmax(s, (double)ar_kernels_decode_attn_scratch(&a, 0));
 				r = fmax(r, (double)ar_kernels_decode_attn_ref_scratch(&a));
 			}
 			sc = s > sc ? s : sc;
@@ -769,11 +768,11 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		if (p->decode) {
 			/* one position per sequence: the decode kernel streams K/V once */
 			size_t need = ref ? ar_kernels_decode_attn_ref_scratch(&a)
-				    : ar_kernels_decode_attn_scratch(&a, DECODE_BC);
+				    : ar_kernels_decode_attn_scratch(&a, 0);
 			if (need > ex->scratch_floats)
 				return ar_errf(err, NULL, 0, 0, "decode attention needs more scratch than the executor planned");
 			ref ? ar_kernels_decode_attn_ref(&a, ex->scratch, c)
-			    : ar_kernels_decode_attn(&a, DECODE_BC, ex->scratch);
+			    : ar_kernels_decode_attn(&a, 0, ex->scratch);
 		} else if (ref) {
 			if (ar_kernels_flash_ref_scratch(&a, g->tile_cols) > ex->scratch_floats)
 				return ar_errf(err, NULL, 0, 0, "flash tiles larger than the executor planned");

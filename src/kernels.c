@@ -1311,13 +1311,32 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
 	f->per_thread = (a->maps * (Bc + a->dk1 + a->dk2) + 15) / 16 * 16;
 }
 
+/* Long blocks make long streams (head-major K/V at 64K keys, GQA-1B read
+ * main memory at 89 % of the probe in blocks of 128, 96 % in blocks of
+ * 512); halved down to 64 while the key ranges would not keep two items
+ * per thread */
+long ar_kernels_decode_block(const struct ar_attn_args *a)
+{
+	long Bc = 512, nt = ar_kernels_threads();
+
+	while (Bc > 64 && a->B * ((a->Sk + Bc - 1) / Bc) < 2 * nt)
+		Bc /= 2;
+	return Bc;
+}
+
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
 {
 	struct dplan f;
 	int nt = ar_kernels_threads();
+	size_t most = 0;
 
-	dplan(&f, a, Bc, nt);
-	return (size_t)(f.per_thread * nt + f.part * f.items + 16); /* + the alignment */
+	/* Bc <= 0: enough for any block the kernel may choose at up to Sk keys */
+	for (long b = Bc > 0 ? Bc : 64; b <= (Bc > 0 ? Bc : 512); b *= 2) {
+		dplan(&f, a, b, nt);
+		size_t n = (size_t)(f.per_thread * nt + f.part * f.items + 16); /* + the alignment */
+		most = n > most ? n : most;
+	}
+	return most;
 }
 
 /* The decode kernel's inner tiles keep eight vector accumulators in
@@ -1444,6 +1463,9 @@ void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratc
 {
 	struct dplan f;
 	int nt = ar_kernels_threads();
+
+	if (Bc <= 0)
+		Bc = ar_kernels_decode_block(a);
 
 	dplan(&f, a, Bc, nt);
 	scratch += (64 - (uintptr_t)scratch % 64) % 64 / sizeof(float); /* to a cache line */

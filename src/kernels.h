@@ -158,10 +158,14 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
  * turn.  K and V stream from memory once, prefetched about 40 KiB ahead.  Key
  * ranges are split over threads when the B sequences are fewer than twice
  * the threads; a final pass merges the ranges of each map (weights
- * e^{m_s − max m}) and normalises.  scratch holds
- * ar_kernels_decode_attn_scratch(a, Bc) floats. */
+ * e^{m_s − max m}) and normalises.  Bc <= 0 takes ar_kernels_decode_block(a)
+ * keys per block.  scratch holds ar_kernels_decode_attn_scratch(a, Bc)
+ * floats (Bc <= 0: enough for any block it may take at up to a->Sk keys). */
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc);
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch);
+/* The block the kernel takes for a: 512 keys, halved (down to 64) while
+ * the sequences' blocks would be fewer than two per thread. */
+long ar_kernels_decode_block(const struct ar_attn_args *a);
 /* The decode kernel is built 8 lanes wide (AVX2 and baseline x86-64) and 16
  * lanes wide (AVX-512, used where the processor has it).  lanes 8 or 16
  * asks for one (16 only where it runs), 0 for the widest, < 0 changes

@@ -441,8 +441,26 @@ static void test_kernels__decode_equals_ref(void **state)
 		check_decode(3, 130, 4, 4, 4, 4, 16, 16, 48, nt);
 		check_decode(1, 60, 2, 2, 8, 4, 16, 16, 32, nt);
 		check_decode(1, 70, 6, 2, 12, 1, 24, 40, 16, nt);
+		/* the kernel's own block (Bc 0) */
+		check_decode(1, 700, 8, 2, 8, 2, 16, 16, 0, nt);
+		check_decode(3, 1100, 5, 1, 5, 1, 16, 32, 0, nt);
 		head_major = 0;
 	}
+	/* its block: 512 keys, halved to 64 while the blocks of all sequences
+	 * are fewer than two per thread */
+	struct { long B, Sk; int nt; long want; } blk[] = {
+		{ 1, 32768, 2, 512 }, { 1, 2048, 2, 512 }, { 1, 1536, 2, 256 }, { 1, 1024, 2, 256 },
+		{ 1, 1024, 4, 128 }, { 1, 100, 2, 64 }, { 8, 100, 2, 512 }, { 2, 500, 2, 256 },
+	};
+	int old_nt = ar_kernels_threads();
+	for (size_t i = 0; i < sizeof(blk) / sizeof(blk[0]); i++) {
+		struct ar_attn_args a = { .B = blk[i].B, .Sq = 1, .Sk = blk[i].Sk };
+		ar_kernels_set_threads(blk[i].nt);
+		if (ar_kernels_decode_block(&a) != blk[i].want)
+			fail_msg("B %ld, %ld keys, %d threads: block %ld, want %ld", blk[i].B, blk[i].Sk,
+				 blk[i].nt, ar_kernels_decode_block(&a), blk[i].want);
+	}
+	ar_kernels_set_threads(old_nt);
 	/* a split key (MLA decompressed): per-head key plus a shared RoPE key */
 	struct prob p;
 	long Sk = 50, H = 3, d1 = 8, d2 = 4, dv = 8;
