@@ -66,11 +66,25 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 	return 2.0 * M * K * N / median_of(ts, nt);
 }
 
+/* now / ref, or 1 inside (1/AR_TRACK_GATE, AR_TRACK_GATE): what tracking
+ * follows and what it leaves to the probes' scatter */
+static double ratio(double now, double ref)
+{
+	double r = now > 0 && ref > 0 ? now / ref : 1;
+
+	return r < 1 / AR_TRACK_GATE || r > AR_TRACK_GATE ? r : 1;
+}
+
 /* FLOP/s of products of M rows through `copies` different (K, N) weights in
  * turn, as the layers of a model use theirs: with enough copies to overflow
  * the caches each product reads its weight from main memory */
-static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struct ar_err *err,
-			     int *fail)
+static double read_bw(float *buf, double bytes);
+
+/* ... probe (probe_bytes, or NULL): where main memory is read just before and
+ * after the timed products, into *dram (the mean), for the state the host's
+ * memory was in while they ran */
+static double gemm_rate_cold(long M, long K, long N, int copies, int reps, float *probe,
+			     double probe_bytes, double *dram, struct ar_err *err, int *fail)
 {
 	float *a = malloc(sizeof(float) * M * K), *c = malloc(sizeof(float) * M * N);
 	float *b = ar_exec_alloc(sizeof(float) * K * N * (size_t)copies);
@@ -84,12 +98,19 @@ static double gemm_rate_cold(long M, long K, long N, int copies, int reps, struc
 	}
 	fill(a, M * K);
 	fill(b, K * N * copies);
+	double read[2] = { 0, 0 };
 	for (int r = 0; r < reps + 1; r++) { /* the first pass only warms up */
+		if (r == 1 && probe)
+			read[0] = read_bw(probe, probe_bytes);
 		double t0 = now_s();
 		for (int i = 0; i < copies; i++)
 			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, K, 0, 1, NULL, M, K, N, 1);
 		if (r > 0 && nt < 16)
 			ts[nt++] = (now_s() - t0) / copies;
+	}
+	if (probe) {
+		read[1] = read_bw(probe, probe_bytes);
+		*dram = (read[0] + read[1]) / 2;
 	}
 	free(a); free(b); free(c);
 	return 2.0 * M * K * N / median_of(ts, nt);
@@ -324,6 +345,18 @@ static double op_chain(int rounds)
 	return median_of(ts, 3 * rounds);
 }
 
+void ar_calibrate_normalise_eff(struct ar_calib *c)
+{
+	double bound = c->dram_read_bw > 0 ? 2 * c->matrix_flops_per_s / c->dram_read_bw : 0;
+
+	for (int i = 0; i < c->n_eff; i++) {
+		c->eff_scaled[i] = 1;
+		if (c->eff_rows[i] < bound && c->eff_dram[i] > 0)
+			c->eff_scaled[i] = ratio(c->dram_read_bw, c->eff_dram[i]);
+		c->eff_value[i] = fmin(1.0, c->eff_value[i] * c->eff_scaled[i]);
+	}
+}
+
 static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 {
 	double t_start = now_s();
@@ -356,14 +389,24 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * read 0.69 of the peak where a model's cold 16-row products reach
 	 * 0.52); from 128 rows on two copies serve. */
 	double l3_nominal = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	/* main memory's probe buffer (step 3), read beside the cold points too */
+	double dram_ws = fmax(256e6, 8 * l3_nominal);
+	float *buf = ar_exec_alloc((size_t)dram_ws);
+	if (!buf)
+		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
+			       dram_ws / 1e6);
+	fill(buf, (long)(dram_ws / sizeof(float)));
 	int cold = (int)fmax(AR_CAL_COPIES_EFF,
 			     ceil(4 * l3_nominal / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
 		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= 64 ? cold : 2,
-					  m < 256 ? 9 : 5, err, &fail);
-		if (fail)
+					  m < 256 ? 9 : 5, m <= 64 ? buf : NULL, dram_ws,
+					  &c->eff_dram[c->n_eff], err, &fail);
+		if (fail) {
+			free(buf);
 			return -1;
+		}
 		c->eff_rows[c->n_eff] = (double)m;
 		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
 		/* From 32 rows on (BLAS's products) more rows of the same product
@@ -414,8 +457,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double r_s = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 				   (int)fmax(1, floor(l3_nominal / 2 / per64)), 15, err, &fail);
-	if (fail)
+	if (fail) {
+		free(buf);
 		return -1;
+	}
 	const double f_key = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5); /* FLOPs per key */
 	double t_s = AR_CAL_KEYS_ATTN_SHORT * f_key / r_s, t_l = AR_CAL_KEYS_ATTN_CACHED * f_key / r_d[1];
 	double t_fix = (AR_CAL_KEYS_ATTN_CACHED * t_s - AR_CAL_KEYS_ATTN_SHORT * t_l) /
@@ -442,8 +487,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			   (i_probe + c->decode_attn_intensity_half) / i_probe;
 	c->decode_attn_cached_flops_per_s = r64 * long_head;
 	c->decode_attn_flops_per_s *= long_head;
-	if (fail)
+	if (fail) {
+		free(buf);
 		return -1;
+	}
 
 	/* 2. vector unit: FMA chains, exp and softmax on in-cache data */
 	double ts[5];
@@ -456,8 +503,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->fma_flops_per_s = 2.0 * 64 * 2000000 * c->threads / median_of(ts, 3);
 	enum { NV = 16384 }; /* per thread: large enough that the softmax runs in parallel */
 	float *v = malloc(sizeof(float) * NV * c->threads * 2);
-	if (!v)
+	if (!v) {
+		free(buf);
 		return ar_errf(err, NULL, 0, 0, "cannot allocate the vector probes");
+	}
 	long nv = (long)NV * c->threads;
 	fill(v, nv);
 	for (int r = 0; r < 5; r++) {
@@ -485,12 +534,6 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 0, "L1") * c->threads;
 	double l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
 	double l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
-	double dram_ws = fmax(256e6, 8 * l3);
-	float *buf = ar_exec_alloc((size_t)dram_ws);
-	if (!buf)
-		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
-			       dram_ws / 1e6);
-	fill(buf, (long)(dram_ws / sizeof(float)));
 	for (double ws = 8192; ws <= dram_ws && c->n_sweep < AR_CAL_MAX_SWEEP; ws *= 2) {
 		c->sweep_bytes[c->n_sweep] = ws;
 		c->sweep_bw[c->n_sweep] = read_bw(buf, ws);
@@ -509,6 +552,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		return -1;
 	}
 	c->level_bw[0] = c->dram_read_bw;
+	ar_calibrate_normalise_eff(c);
 	c->n_levels = 1;
 	const char *names[3] = { "L3", "L2", "L1" };
 	double caps[3] = { l3, l2, l1 };
@@ -555,7 +599,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			double m = c->eff_rows[i], e = c->eff_value[i];
 			if (m < m_bound) {
 				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, copies,
-							  9, err, &fail);
+							  9, NULL, 0, NULL, err, &fail);
 				if (fail)
 					return -1;
 				e = fmax(e, fmin(1.0, r / c->matrix_flops_per_s));
@@ -758,10 +802,16 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
-	for (int i = 0; i < c->n_eff; i++)
-		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak)\"}\n",
+	for (int i = 0; i < c->n_eff; i++) {
+		char scaled[96] = "";
+		if (c->eff_scaled[i] != 1 && c->eff_scaled[i] > 0)
+			snprintf(scaled, sizeof(scaled),
+				 ", x %.2f to the DRAM reading: main memory read %.3g B/s beside them",
+				 c->eff_scaled[i], c->eff_dram[i]);
+		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak%s)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
-			AR_CAL_N_EFF, c->eff_rows[i] <= 64 ? c->eff_copies : 2);
+			AR_CAL_N_EFF, c->eff_rows[i] <= 64 ? c->eff_copies : 2, scaled);
+	}
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)
@@ -855,12 +905,6 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 
 /* now/ref where it moved by AR_TRACK_GATE or more; 1 where it moved less
  * or either was not measured */
-static double ratio(double now, double ref)
-{
-	double r = now > 0 && ref > 0 ? now / ref : 1;
-
-	return r < 1 / AR_TRACK_GATE || r > AR_TRACK_GATE ? r : 1;
-}
 
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now)

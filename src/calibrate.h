@@ -68,6 +68,10 @@ struct ar_calib {
 	int eff_copies;            /* weights in turn below 16 rows (4x the last-level cache) */
 	int attn_copies;           /* K/V caches in turn of the decode probe */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
+	/* main memory read over each point's weights just before and after
+	 * its products (mean; 0: not read), and the factor the point was
+	 * scaled by to the DRAM reading (ar_calibrate_normalise_eff) */
+	double eff_dram[AR_CAL_MAX_SWEEP], eff_scaled[AR_CAL_MAX_SWEEP];
 	/* the same through one weight matrix held in the last-level cache
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
 	int n_eff_cached;
@@ -92,6 +96,13 @@ struct ar_calib {
 /* Measure this machine with `threads` threads (0: every core).  Takes well
  * under a minute.  -1 with err when memory for the probes is missing. */
 int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
+/* The cold efficiency points bound by reading their weights (rows below
+ * 2·peak / main memory's bandwidth) scaled to main memory's reading of the
+ * calibration: by dram_read_bw / eff_dram where those differ by more than
+ * AR_TRACK_GATE (the host's memory had changed state between the two
+ * probes), as tracking scales them later; sets eff_scaled.  Part of
+ * ar_calibrate_run. */
+void ar_calibrate_normalise_eff(struct ar_calib *c);
 /* NULL when the probes of c agree with each other, else what disagrees (a
  * probe that another tenant interrupted reads far below what the others
  * allow): main memory reading more than 20 % apart at the start and the

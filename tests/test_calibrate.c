@@ -155,6 +155,51 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 	}
 }
 
+/* Cold efficiency points bound by main memory are scaled to the DRAM reading
+ * where main memory read beside them differed by more than the tracking gate;
+ * the YAML says by how much. */
+static void test_calibrate__cold_points_follow_dram(void **state)
+{
+	struct ar_calib c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	made_up(&c); /* matrix 2e11, DRAM 5e10: rows below 2 * 2e11 / 5e10 = 8 */
+	const double rows[] = { 1, 2, 4, 4, 8, 64 };
+	const double value[] = { 0.2, 0.2, 0.8, 0.3, 0.6, 0.7 };
+	const double dram[] = { 8.5e10, 5.5e10, 3e10, 0, 2e10, 8.5e10 };
+	/* 5/8.5 scales; 5/5.5 is inside the gate; 5/3 caps at 1; no reading;
+	 * 8 rows and 64 rows are not bound by memory */
+	const double want[] = { 0.2 * 5 / 8.5, 0.2, 1.0, 0.3, 0.6, 0.7 };
+	const double scaled[] = { 5 / 8.5, 1, 5.0 / 3, 1, 1, 1 };
+	c.n_eff = 6;
+	for (int i = 0; i < 6; i++) {
+		c.eff_rows[i] = rows[i];
+		c.eff_value[i] = value[i];
+		c.eff_dram[i] = dram[i];
+	}
+	ar_calibrate_normalise_eff(&c);
+	for (int i = 0; i < 6; i++) {
+		assert_true(fabs(c.eff_value[i] - want[i]) < 1e-12);
+		assert_true(fabs(c.eff_scaled[i] - scaled[i]) < 1e-12);
+	}
+	assert_non_null(f = open_memstream(&text, &len));
+	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
+	assert_int_equal(fclose(f), 0);
+	const char *line = "  - {rows: 1, value: 0.1176, source: \"measured 2026-12-01: attnroof calibrate "
+			   "(1x1024x2048 products over 0 weights in turn / matrix peak, x 0.59 to the DRAM "
+			   "reading: main memory read 8.5e+10 B/s beside them)\"}\n";
+	if (!strstr(text, line)) {
+		print_error("missing: %s\nin:\n%s", line, text);
+		fail();
+	}
+	assert_non_null(strstr(text, "  - {rows: 2, value: 0.2000, source: \"measured 2026-12-01: attnroof calibrate "
+				     "(2x1024x2048 products over 0 weights in turn / matrix peak)\"}\n"));
+	free(text);
+}
+
 /* A calibration whose probes disagree is run again: each check on its own,
  * one field of made_up moved just inside its bound, then just outside */
 static void test_calibrate__disagreement(void **state)
@@ -304,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_calibrate__half_point_from_two_rates),
 		cmocka_unit_test(test_calibrate__comment_tells_the_state_check),
 		cmocka_unit_test(test_calibrate__disagreement),
+		cmocka_unit_test(test_calibrate__cold_points_follow_dram),
 		cmocka_unit_test(test_calibrate__tracking_scales_by_ratios),
 		cmocka_unit_test(test_calibrate__median_of_ceilings),
 		cmocka_unit_test(test_calibrate__probes_read_main_memory),
