@@ -75,14 +75,14 @@ static double ratio(double now, double ref)
 	return r < 1 / AR_TRACK_GATE || r > AR_TRACK_GATE ? r : 1;
 }
 
-/* FLOP/s of products of M rows through `copies` different (K, N) weights in
- * turn, as the layers of a model use theirs: with enough copies to overflow
- * the caches each product reads its weight from main memory */
 static double read_bw(float *buf, double bytes);
 
-/* ... probe (probe_bytes, or NULL): where main memory is read just before and
- * after the timed products, into *dram (the mean), for the state the host's
- * memory was in while they ran */
+/* FLOP/s of products of M rows through `copies` different (K, N) weights in
+ * turn, as the layers of a model use theirs: with enough copies to overflow
+ * the caches each product reads its weight from main memory.  probe
+ * (probe_bytes; NULL: none) is read as main memory's bandwidth is, just
+ * before and after the timed products, into *dram (the mean): the state the
+ * host's memory was in while they ran. */
 static double gemm_rate_cold(long M, long K, long N, int copies, int reps, float *probe,
 			     double probe_bytes, double *dram, struct ar_err *err, int *fail)
 {

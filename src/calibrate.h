@@ -68,8 +68,8 @@ struct ar_calib {
 	int eff_copies;            /* weights in turn below 16 rows (4x the last-level cache) */
 	int attn_copies;           /* K/V caches in turn of the decode probe */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
-	/* main memory read over each point's weights just before and after
-	 * its products (mean; 0: not read), and the factor the point was
+	/* main memory read (as for dram_read_bw) just before and after each
+	 * point's products (mean; 0: not read), and the factor the point was
 	 * scaled by to the DRAM reading (ar_calibrate_normalise_eff) */
 	double eff_dram[AR_CAL_MAX_SWEEP], eff_scaled[AR_CAL_MAX_SWEEP];
 	/* the same through one weight matrix held in the last-level cache

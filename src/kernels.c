@@ -1315,11 +1315,13 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
  * main memory at 89 % of the probe in blocks of 128, 96 % in blocks of
  * 512); halved down to 64 while the key ranges would not keep two items
  * per thread */
+enum { DECODE_BLOCK_MAX = 512, DECODE_BLOCK_MIN = 64 };
+
 long ar_kernels_decode_block(const struct ar_attn_args *a)
 {
-	long Bc = 512, nt = ar_kernels_threads();
+	long Bc = DECODE_BLOCK_MAX, nt = ar_kernels_threads();
 
-	while (Bc > 64 && a->B * ((a->Sk + Bc - 1) / Bc) < 2 * nt)
+	while (Bc > DECODE_BLOCK_MIN && a->B * ((a->Sk + Bc - 1) / Bc) < 2 * nt)
 		Bc /= 2;
 	return Bc;
 }
@@ -1331,7 +1333,7 @@ size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
 	size_t most = 0;
 
 	/* Bc <= 0: enough for any block the kernel may choose at up to Sk keys */
-	for (long b = Bc > 0 ? Bc : 64; b <= (Bc > 0 ? Bc : 512); b *= 2) {
+	for (long b = Bc > 0 ? Bc : DECODE_BLOCK_MIN; b <= (Bc > 0 ? Bc : DECODE_BLOCK_MAX); b *= 2) {
 		dplan(&f, a, b, nt);
 		size_t n = (size_t)(f.per_thread * nt + f.part * f.items + 16); /* + the alignment */
 		most = n > most ? n : most;
