@@ -220,7 +220,7 @@ double ar_calibrate_half(double q, double a, double b)
  * core as the graph sizes them; median of `passes` (at most 15) after a
  * warm-up. */
 static double prefill_attn_rate(double onchip, long S, long d, int passes, long *tile,
-				struct ar_err *err, int *fail)
+				double *flops, struct ar_err *err, int *fail)
 {
 	const long kh = AR_CAL_KH_ATTN;
 	const long maps = AR_CAL_MAPS_ATTN, g = maps / kh;
@@ -261,7 +261,10 @@ static double prefill_attn_rate(double onchip, long S, long d, int passes, long 
 	free(q); free(kv); free(out); free(scratch);
 	ar_flash_causal_tiles(S, S, Br / g < 1 ? 1 : Br / g, Bc, &pairs, &keys);
 	pairs *= (double)g;
-	return (double)kh * pairs * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
+	double f = (double)kh * pairs * (2.0 * (d + d) + 5.0);
+	if (flops)
+		*flops = f;
+	return f / median_of(ts, passes);
 }
 
 static double cache_size(int name, int index, const char *fallback_level)
@@ -343,6 +346,18 @@ static double op_chain(int rounds)
 			x[i] = x[i] * 0.5f + 0.001f * (float)i;
 	}
 	return median_of(ts, 3 * rounds);
+}
+
+double ar_calibrate_prefill_fixed(const struct ar_calib *c)
+{
+	double rate = c->prefill_attn_flops_per_s;
+
+	if (rate <= 0 || c->prefill_attn_tiny_s <= 0)
+		return 0;
+	rate *= AR_CAL_D_ATTN / (AR_CAL_D_ATTN + c->prefill_attn_head_dim_half);
+	rate *= AR_CAL_SEQ_PREFILL_TINY / (AR_CAL_SEQ_PREFILL_TINY + c->prefill_attn_seq_half);
+	return fmin(1, fmax(0, c->prefill_attn_tiny_s - c->prefill_attn_tiny_flops / rate -
+			       c->overhead_s));
 }
 
 void ar_calibrate_normalise_eff(struct ar_calib *c)
@@ -617,10 +632,16 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double rp[3];
 	for (int i = 0; i < 3; i++)
 		rp[i] = prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL, 32L << i, 3, &tile_d[i],
-					  err, &fail);
+					  NULL, err, &fail);
 	double r_short = fail ? 0
 		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_SHORT, AR_CAL_D_ATTN, 15,
-				    &tile_s, err, &fail);
+				    &tile_s, NULL, err, &fail);
+	/* ... and at AR_CAL_SEQ_PREFILL_TINY positions: what it takes beyond its
+	 * FLOPs at the rate so stated is the kernel's fixed time (step 5) */
+	double r_tiny = fail ? 0
+		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_TINY, AR_CAL_D_ATTN, 15,
+				    &tile_s, &c->prefill_attn_tiny_flops, err, &fail);
+	c->prefill_attn_tiny_s = r_tiny > 0 ? c->prefill_attn_tiny_flops / r_tiny : 0;
 	if (fail)
 		return -1;
 	c->prefill_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(rp[0] / rp[2], 32, 128)));
@@ -635,6 +656,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	/* 5. per-op overhead (op_chain); the decode kernel's fixed time beyond it */
 	c->overhead_s = op_chain(67);
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
+	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
 
 	/* 6. main memory read again: the check that the machine stayed in one
 	 * state while the probes ran */
@@ -799,6 +821,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			fprintf(f, "prefill_attention_seq_half: {value: %.4g, source: \"%s (from the prefill rates at %d and %d positions, head dim %d: rate x S / (S + s0))\"}\n",
 				c->prefill_attn_seq_half, src, AR_CAL_SEQ_PREFILL_SHORT,
 				AR_CAL_SEQ_PREFILL, AR_CAL_D_ATTN);
+		if (c->prefill_attn_tiny_s > 0)
+			fprintf(f, "prefill_attention_fixed_s: {value: %.4g, source: \"%s (the same kernel at %d positions took %.3g s; less its FLOPs at the rate stated and the per-op overhead)\"}\n",
+				c->prefill_attn_fixed_s, src, AR_CAL_SEQ_PREFILL_TINY,
+				c->prefill_attn_tiny_s);
 	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
@@ -942,4 +968,5 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 		out->mem[i].bw_bytes_per_s *= ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i]);
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
+	out->prefill_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 }

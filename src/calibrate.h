@@ -35,7 +35,7 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 64 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
-enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128 };
+enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PREFILL_TINY = 32 };
 /* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
 
@@ -84,6 +84,10 @@ struct ar_calib {
 	double decode_attn_intensity_half;     /* I0: at I FLOPs per K/V element, rate·I/(I + I0) */
 	double decode_attn_t0_s;               /* the kernel's time at no keys (dispatch included) */
 	double decode_attn_fixed_s;            /* t0 less the per-op overhead */
+	double prefill_attn_fixed_s;           /* the tiny prefill probe's time beyond its FLOPs at the
+					        * stated rate, less the per-op overhead */
+	double prefill_attn_tiny_s;            /* that probe's time, and its FLOPs */
+	double prefill_attn_tiny_flops;
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
@@ -103,6 +107,10 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
  * probes), as tracking scales them later; sets eff_scaled.  Part of
  * ar_calibrate_run. */
 void ar_calibrate_normalise_eff(struct ar_calib *c);
+/* The flash prefill's fixed time: the AR_CAL_SEQ_PREFILL_TINY probe's time
+ * less its FLOPs at the stated rate (scaled for d 64 and its positions)
+ * and the per-op overhead, at least 0.  Part of ar_calibrate_run. */
+double ar_calibrate_prefill_fixed(const struct ar_calib *c);
 /* NULL when the probes of c agree with each other, else what disagrees (a
  * probe that another tenant interrupted reads far below what the others
  * allow): main memory reading more than 20 % apart at the start and the

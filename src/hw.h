@@ -88,6 +88,10 @@ struct ar_hw {
 	 * time beside its rate and the dispatch (set-up, the merge of key
 	 * ranges split over threads), added to the decode flash op; 0 = none */
 	double decode_attn_fixed_s;
+	/* optional `prefill_attention_fixed_s`: the flash prefill kernel's time
+	 * beyond its FLOPs at that rate and the dispatch (its items' start and
+	 * join across threads), added to the prefill flash op; 0 when absent */
+	double prefill_attn_fixed_s;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own

@@ -102,9 +102,11 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	int n_cached = 0;
 	unsigned mwidths = 0, vwidths = 0;
 	const double overhead = hw->overhead_s;
-	/* the decode attention kernel's own fixed time (its set-up and the
-	 * merge of key ranges across threads), beside the dispatch */
-	const double attn_fixed = g->phase == AR_PHASE_DECODE ? hw->decode_attn_fixed_s : 0;
+	/* the attention kernels' own fixed time (decode: its set-up and the
+	 * merge of key ranges across threads; prefill: its items' start and
+	 * join), beside the dispatch */
+	const double attn_fixed = g->phase == AR_PHASE_DECODE ? hw->decode_attn_fixed_s
+							      : hw->prefill_attn_fixed_s;
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
 	double attn_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;

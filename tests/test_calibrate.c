@@ -44,6 +44,9 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_intensity_half = 2;
 	c->decode_attn_t0_s = 1.5e-6;
 	c->decode_attn_fixed_s = 0.5e-6;
+	c->prefill_attn_fixed_s = 2.5e-6;
+	c->prefill_attn_tiny_s = 13.5e-6;
+	c->prefill_attn_tiny_flops = 6.4e5;
 	c->prefill_attn_flops_per_s = 1.6e11;
 	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_seq_half = 32;
@@ -97,10 +100,28 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	/* decode ignores the rows; 2 FLOPs per K/V element at I0 = 2: 8e10 · 48/88 · 2/4 */
 	assert_close(hw.decode_attn_intensity_half, 2, 1e-4, 0);
 	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
+	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
 	/* intensity unknown (0): no such factor; prefill has none */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);
 	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 1, 0), 0.9e11, 1e-6, 0);
+}
+
+/* The flash prefill's fixed time from its 32-position probe: made_up's
+ * rate 1.6e11 at d 64 (d0 16) and 32 positions (s0 32) is 1.6e11 · 64/80 ·
+ * 32/64 = 6.4e10, so 6.4e5 FLOPs take 10 µs; of the probe's 13.5 µs, 2.5 are
+ * fixed beyond the 1 µs overhead; a probe at or under 11 µs gives 0 */
+static void test_calibrate__prefill_fixed_time(void **state)
+{
+	struct ar_calib c;
+
+	(void)state;
+	made_up(&c);
+	assert_close(ar_calibrate_prefill_fixed(&c), 2.5e-6, 1e-12, 0);
+	c.prefill_attn_tiny_s = 10.5e-6;
+	assert_close(ar_calibrate_prefill_fixed(&c), 0, 0, 0);
+	c.prefill_attn_tiny_s = 0; /* no probe */
+	assert_close(ar_calibrate_prefill_fixed(&c), 0, 0, 0);
 }
 
 /* h from two readings of a rate that goes as x/(x + h) */
@@ -262,6 +283,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.decode_attn_intensity_half, 2, 0, 0);
 	/* the decode kernel's fixed time with the dispatch: × 1.5 */
 	assert_close(out.decode_attn_fixed_s, 0.75e-6, 1e-12, 0);
+	assert_close(out.prefill_attn_fixed_s, 3.75e-6, 1e-12, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.prefill_attn_seq_half, 32, 0, 0);
 	/* main memory × 1.5, L3 unchanged, L2 not probed at the reference: unchanged */
@@ -347,6 +369,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calibrate__descriptor_reads_back),
 		cmocka_unit_test(test_calibrate__half_point_from_two_rates),
+		cmocka_unit_test(test_calibrate__prefill_fixed_time),
 		cmocka_unit_test(test_calibrate__comment_tells_the_state_check),
 		cmocka_unit_test(test_calibrate__disagreement),
 		cmocka_unit_test(test_calibrate__cold_points_follow_dram),

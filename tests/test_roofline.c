@@ -346,6 +346,13 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.prefill_attn_flops_per_s = 8e12;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].time_s, t.ops[0].compute_s, 1e-15, 0);
+	/* the prefill kernel's own fixed time goes to the prefill flash op only */
+	hw.prefill_attn_fixed_s = 3e-6;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, t.ops[0].compute_s + 3e-6, 1e-15, 0);
+	g.phase = AR_PHASE_DECODE;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].time_s, 4e9 / 0.25e12 + 2e-6, 1e-15, 0);
 }
 
 static void test_roofline__exponentials_at_their_own_rate(void **state)
