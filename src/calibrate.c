@@ -657,6 +657,12 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->overhead_s = op_chain(67);
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
+	/* the decode probe's K/V bytes per second against main memory's read:
+	 * 8 maps of 2·(d_k + d_v) + 5 FLOPs per key over 2 key heads of d */
+	if (c->dram_read_bw > 0)
+		c->decode_attn_memory_share = c->decode_attn_probe_flops_per_s /
+			(AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5)) *
+			(2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN) / c->dram_read_bw;
 
 	/* 6. main memory read again: the check that the machine stayed in one
 	 * state while the probes ran */
@@ -807,6 +813,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_fixed_s: {value: %.4g, source: \"%s (the kernel's time at %d and %d keys is t0 + keys x c: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
+	if (c->decode_attn_memory_share > 0)
+		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
+			c->decode_attn_memory_share, src);
 	if (c->decode_attn_flops_per_s > 0 && c->decode_attn_intensity_half > 0)
 		fprintf(f, "decode_attention_intensity_half: {value: %.4g, source: \"%s (from the cached rates at %d maps over %d and over %d key heads, head dim %d: rate x I / (I + I0) at I FLOPs per K/V element read)\"}\n",
 			c->decode_attn_intensity_half, src, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,

@@ -86,6 +86,8 @@ struct ar_calib {
 	double decode_attn_fixed_s;            /* t0 less the per-op overhead */
 	double prefill_attn_fixed_s;           /* the tiny prefill probe's time beyond its FLOPs at the
 					        * stated rate, less the per-op overhead */
+	double decode_attn_memory_share;       /* the from-memory decode probe's K/V bytes per
+					        * second / dram_read_bw */
 	double prefill_attn_tiny_s;            /* that probe's time, and its FLOPs */
 	double prefill_attn_tiny_flops;
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */

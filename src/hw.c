@@ -222,7 +222,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
-		"prefill_attention_fixed_s", "exp_per_s", NULL
+		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -323,6 +323,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "prefill_attention_head_dim_half", 1, 1e6, &hw->prefill_attn_head_dim_half },
 		{ "decode_attention_fixed_s", 1, 1, &hw->decode_attn_fixed_s },
 		{ "prefill_attention_fixed_s", 1, 1, &hw->prefill_attn_fixed_s },
+		{ "decode_attention_memory_share", 0, 4, &hw->decode_attn_memory_share },
 		{ "decode_attention_intensity_half", 1, 1e6, &hw->decode_attn_intensity_half },
 		{ "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half },
 		{ "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s },

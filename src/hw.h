@@ -92,6 +92,11 @@ struct ar_hw {
 	 * beyond its FLOPs at that rate and the dispatch (its items' start and
 	 * join across threads), added to the prefill flash op; 0 when absent */
 	double prefill_attn_fixed_s;
+	/* optional `decode_attention_memory_share`: the decode attention
+	 * kernel's read of K/V from main memory as a share of main memory's
+	 * bandwidth; the decode flash op's K/V bytes from main memory take at
+	 * least their bytes at that share.  0 when absent (the full bandwidth) */
+	double decode_attn_memory_share;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own

@@ -156,6 +156,9 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, cached);
 
 	const double resident_inv = level_inv(cap, lvl_inv, n_cached, resident);
+	const double kv_share_inv = g->phase == AR_PHASE_DECODE && !cached &&
+					    hw->decode_attn_memory_share > 0
+					    ? 1 / hw->decode_attn_memory_share : 0;
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
 		const double *b = op->bytes;
@@ -171,6 +174,10 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 				  vector_time(op, vpeak_inv[op->vbits >> 2], has_exp, exp_inv);
 		double memory = (b[AR_B_WEIGHT] + b[AR_B_KV_READ] + b[AR_B_KV_WRITE]) * resident_inv +
 				act * act_inv + b[AR_B_REREAD] * reread_inv;
+		/* decode attention over K/V in main memory reads it at the
+		 * kernel's share of the bandwidth */
+		if (op->id == AR_OP_FLASH && kv_share_inv > 0)
+			memory += b[AR_B_KV_READ] * resident_inv * (kv_share_inv - 1);
 		double link = op->link_bytes * link_inv;
 		double busy = compute > memory ? compute : memory;
 		double t = busy + link + overhead + (op->id == AR_OP_FLASH) * attn_fixed;

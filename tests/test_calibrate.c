@@ -45,6 +45,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_t0_s = 1.5e-6;
 	c->decode_attn_fixed_s = 0.5e-6;
 	c->prefill_attn_fixed_s = 2.5e-6;
+	c->decode_attn_memory_share = 0.875;
 	c->prefill_attn_tiny_s = 13.5e-6;
 	c->prefill_attn_tiny_flops = 6.4e5;
 	c->prefill_attn_flops_per_s = 1.6e11;
@@ -101,6 +102,7 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_intensity_half, 2, 1e-4, 0);
 	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
 	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
+	assert_close(hw.decode_attn_memory_share, 0.875, 1e-4, 0);
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
 	/* intensity unknown (0): no such factor; prefill has none */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);

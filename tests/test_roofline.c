@@ -346,6 +346,29 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	hw.prefill_attn_flops_per_s = 8e12;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].time_s, t.ops[0].compute_s, 1e-15, 0);
+	/* decode attention over K/V in main memory at the kernel's share of its
+	 * bandwidth: the op's 3e5 K/V bytes (1.1 MB resident: main memory) at a
+	 * share of 0.25 take 4x their time at the full bandwidth (3 times it
+	 * more); in the cache (0.9 MB resident) the share is not used */
+	g.phase = AR_PHASE_DECODE;
+	g.ops[0].bytes[AR_B_KV_READ] = 3e5;
+	hw.decode_attn_memory_share = 0.25;
+	g.kv_cache_bytes = 3e5;
+	eval(&g, &hw, &t);
+	double plain = t.ops[0].memory_s;
+	hw.decode_attn_memory_share = 0;
+	eval(&g, &hw, &t);
+	assert_close(plain - t.ops[0].memory_s, 3e5 / hw.mem[0].bw_bytes_per_s * 3, 1e-12, 0);
+	hw.decode_attn_memory_share = 0.25;
+	g.kv_cache_bytes = 1e5;
+	eval(&g, &hw, &t);
+	double in_cache = t.ops[0].memory_s;
+	hw.decode_attn_memory_share = 0;
+	eval(&g, &hw, &t);
+	assert_close(in_cache, t.ops[0].memory_s, 0, 0);
+	g.ops[0].bytes[AR_B_KV_READ] = 0;
+	g.kv_cache_bytes = 3e5;
+	g.phase = AR_PHASE_PREFILL;
 	/* the prefill kernel's own fixed time goes to the prefill flash op only */
 	hw.prefill_attn_fixed_s = 3e-6;
 	eval(&g, &hw, &t);
