@@ -254,6 +254,18 @@ static void test_roofline__real_graph_totals(void **state)
 
 /* Matrix efficiency curves (log-interpolated in rows, the cache-resident one
  * when weights and KV cache fit the cache) and the decode attention rate. */
+/* the first op's memory time with decode attention's share of main memory
+ * set to share (0: none); leaves the share at 0 */
+static double flash_memory_s(const struct ar_graph *g, struct ar_hw *hw, double share)
+{
+	struct ar_phase_time t;
+
+	hw->decode_attn_memory_share = share;
+	eval(g, hw, &t);
+	hw->decode_attn_memory_share = 0;
+	return t.ops[0].memory_s;
+}
+
 static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 {
 	struct ar_hw hw;
@@ -352,20 +364,11 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	 * more); in the cache (0.9 MB resident) the share is not used */
 	g.phase = AR_PHASE_DECODE;
 	g.ops[0].bytes[AR_B_KV_READ] = 3e5;
-	hw.decode_attn_memory_share = 0.25;
 	g.kv_cache_bytes = 3e5;
-	eval(&g, &hw, &t);
-	double plain = t.ops[0].memory_s;
-	hw.decode_attn_memory_share = 0;
-	eval(&g, &hw, &t);
-	assert_close(plain - t.ops[0].memory_s, 3e5 / hw.mem[0].bw_bytes_per_s * 3, 1e-12, 0);
-	hw.decode_attn_memory_share = 0.25;
+	assert_close(flash_memory_s(&g, &hw, 0.25) - flash_memory_s(&g, &hw, 0),
+		     3e5 / hw.mem[0].bw_bytes_per_s * 3, 1e-12, 0);
 	g.kv_cache_bytes = 1e5;
-	eval(&g, &hw, &t);
-	double in_cache = t.ops[0].memory_s;
-	hw.decode_attn_memory_share = 0;
-	eval(&g, &hw, &t);
-	assert_close(in_cache, t.ops[0].memory_s, 0, 0);
+	assert_close(flash_memory_s(&g, &hw, 0.25), flash_memory_s(&g, &hw, 0), 0, 0);
 	g.ops[0].bytes[AR_B_KV_READ] = 0;
 	g.kv_cache_bytes = 3e5;
 	g.phase = AR_PHASE_PREFILL;
