@@ -77,6 +77,14 @@ static double ratio(double now, double ref)
 
 static double read_bw(float *buf, double bytes);
 
+/* FLOPs per byte of K/V the from-memory decode probe reads: per key,
+ * maps·(4d + 5) FLOPs over key heads·d floats of K and as many of V */
+static double decode_probe_flops_per_byte(void)
+{
+	return AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) /
+	       (2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN);
+}
+
 /* FLOP/s of products of M rows through `copies` different (K, N) weights in
  * turn, as the layers of a model use theirs: with enough copies to overflow
  * the caches each product reads its weight from main memory.  probe
@@ -592,7 +600,6 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			c->level_bw[c->n_levels] = read_bw(buf, caps[i] / 2);
 			c->n_levels++;
 		}
-	free(buf);
 
 	/* 4. the matrix efficiency curve again, through weight matrices that
 	 * stay in the last-level cache (a third of its usable capacity in all,
@@ -615,8 +622,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			if (m < m_bound) {
 				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, copies,
 							  9, NULL, 0, NULL, err, &fail);
-				if (fail)
+				if (fail) {
+					free(buf);
 					return -1;
+				}
 				e = fmax(e, fmin(1.0, r / c->matrix_flops_per_s));
 			}
 			c->eff_cached_value[c->n_eff_cached++] = e;
@@ -642,8 +651,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_TINY, AR_CAL_D_ATTN, 15,
 				    &tile_s, &c->prefill_attn_tiny_flops, err, &fail);
 	c->prefill_attn_tiny_s = r_tiny > 0 ? c->prefill_attn_tiny_flops / r_tiny : 0;
-	if (fail)
+	if (fail) {
+		free(buf);
 		return -1;
+	}
 	c->prefill_attn_head_dim_half = fmin(1e4, fmax(0, ar_calibrate_half(rp[0] / rp[2], 32, 128)));
 	c->prefill_attn_seq_half = fmin(1e4, fmax(0, ar_calibrate_half(r_short / rp[1],
 								       AR_CAL_SEQ_PREFILL_SHORT,
@@ -657,19 +668,13 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->overhead_s = op_chain(67);
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
-	/* the decode probe's K/V bytes per second against main memory's read:
-	 * 8 maps of 2·(d_k + d_v) + 5 FLOPs per key over 2 key heads of d */
+	/* the decode probe's K/V bytes per second against main memory's read */
 	if (c->dram_read_bw > 0)
 		c->decode_attn_memory_share = c->decode_attn_probe_flops_per_s /
-			(AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5)) *
-			(2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN) / c->dram_read_bw;
+					      decode_probe_flops_per_byte() / c->dram_read_bw;
 
-	/* 6. main memory read again: the check that the machine stayed in one
-	 * state while the probes ran */
-	if (!(buf = ar_exec_alloc((size_t)dram_ws)))
-		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
-			       dram_ws / 1e6);
-	fill(buf, (long)(dram_ws / sizeof(float)));
+	/* 6. main memory read again (step 3's buffer): the check that the
+	 * machine stayed in one state while the probes ran */
 	c->dram_read_bw_end = read_bw(buf, dram_ws);
 	free(buf);
 	c->wall_s = now_s() - t_start;
@@ -678,10 +683,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 
 const char *ar_calibrate_disagreement(const struct ar_calib *c)
 {
-	/* FLOPs per byte of K/V the decode probe reads: per key, maps·(4d + 5)
-	 * FLOPs over key heads·d floats of K and as many of V */
-	const double per_byte = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) /
-				(2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN);
+	const double per_byte = decode_probe_flops_per_byte();
 
 	if (c->dram_read_bw > 0 && fabs(log(c->dram_read_bw_end / c->dram_read_bw)) > log(1.2))
 		return "main memory read differently at the end";
@@ -937,9 +939,6 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 		MEDIAN_OF(bw_bytes_per_s[i]);
 #undef MEDIAN_OF
 }
-
-/* now/ref where it moved by AR_TRACK_GATE or more; 1 where it moved less
- * or either was not measured */
 
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now)

@@ -54,6 +54,19 @@ static void made_up(struct ar_calib *c)
 	c->prefill_attn_tile = 1024;
 }
 
+/* c as ar_calibrate_write_yaml writes it (free the text) */
+static char *yaml_of(const struct ar_calib *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_non_null(f = open_memstream(&text, &len));
+	assert_int_equal(ar_calibrate_write_yaml(f, c, "host"), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
 /* c written as hw/host.yaml is, and read back */
 static void descriptor_of(struct ar_hw *hw, const struct ar_calib *c)
 {
@@ -147,9 +160,6 @@ static void test_calibrate__half_point_from_two_rates(void **state)
 static void test_calibrate__comment_tells_the_state_check(void **state)
 {
 	struct ar_calib c;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	(void)state;
 	made_up(&c);
@@ -162,9 +172,7 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 			c.attempts = AR_CAL_ATTEMPTS;
 			c.dram_read_bw_end = 8.5e10; /* 1.7x the first read */
 		}
-		assert_non_null(f = open_memstream(&text, &len));
-		assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
-		assert_int_equal(fclose(f), 0);
+		char *text = yaml_of(&c);
 		const char *want[] = {
 			"#   read again after the other probes: 5e+10 B/s.\n# read bandwidth by working set",
 			"#   read again after the other probes: 5e+10 B/s.\n# calibration 2 of 2: the one before it disagreed (main memory read differently at the end).\n",
@@ -184,9 +192,6 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 static void test_calibrate__cold_points_follow_dram(void **state)
 {
 	struct ar_calib c;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	(void)state;
 	made_up(&c); /* matrix 2e11, DRAM 5e10: rows below 2 * 2e11 / 5e10 = 8 */
@@ -208,9 +213,7 @@ static void test_calibrate__cold_points_follow_dram(void **state)
 		assert_true(fabs(c.eff_value[i] - want[i]) < 1e-12);
 		assert_true(fabs(c.eff_scaled[i] - scaled[i]) < 1e-12);
 	}
-	assert_non_null(f = open_memstream(&text, &len));
-	assert_int_equal(ar_calibrate_write_yaml(f, &c, "host"), 0);
-	assert_int_equal(fclose(f), 0);
+	char *text = yaml_of(&c);
 	const char *line = "  - {rows: 1, value: 0.1176, source: \"measured 2026-12-01: attnroof calibrate "
 			   "(1x1024x2048 products over 0 weights in turn / matrix peak, x 0.59 to the DRAM "
 			   "reading: main memory read 8.5e+10 B/s beside them)\"}\n";
