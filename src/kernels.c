@@ -1461,6 +1461,30 @@ int ar_kernels_decode_lanes(int lanes)
 	return chosen && chosen < widest ? chosen : widest;
 }
 
+/* Row r (sequence b, map i) of the decode kernel's result: its key ranges'
+ * partial sums merged (weights e^{m_s − max m}), normalised, written */
+static void merge_row(const struct ar_attn_args *a, const struct dplan *f, float *parts, long r)
+{
+	long b = r / a->maps, i = r % a->maps, hd = f->hpm * a->dv;
+	float *o0 = parts + b * f->splits * f->part;
+	float *m0 = o0 + a->heads * a->dv + i, *l0 = o0 + a->heads * a->dv + a->maps + i;
+	float *oi = o0 + i * hd;
+
+	for (long sp = 1; sp < f->splits; sp++) {
+		float *os = o0 + sp * f->part;
+		float ms = os[a->heads * a->dv + i], ls = os[a->heads * a->dv + a->maps + i];
+		float mx = *m0 > ms ? *m0 : ms;
+		float w0 = vexp(*m0 - mx), w1 = vexp(ms - mx);
+		*l0 = *l0 * w0 + ls * w1;
+		*m0 = mx;
+		scale_vec(oi, w0, hd);
+		axpy_vec(oi, w1, os + i * hd, hd);
+	}
+	float *d = a->out + (b * a->heads + i * f->hpm) * a->dv, inv = 1.0f / *l0;
+	for (long c = 0; c < hd; c++)
+		d[c] = oi[c] * inv;
+}
+
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch)
 {
 	struct dplan f;
@@ -1476,42 +1500,36 @@ void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratc
 	const int wide = ar_kernels_decode_lanes(-1) == 16;
 #endif
 
-	/* 1. every item: a key range of one sequence */
-#pragma omp parallel for schedule(dynamic, 1) if (f.items > 1 && nt > 1)
-	for (long it = 0; it < f.items; it++) {
-		long b = it / f.splits, sp = it % f.splits;
-		long t0 = f.tiles * sp / f.splits, t1 = f.tiles * (sp + 1) / f.splits;
-		float *o = parts + it * f.part, *m = o + a->heads * a->dv, *l = m + a->maps;
-		float *ws = scratch + f.per_thread * omp_get_thread_num();
+	const long rows = a->B * a->maps;
+
+	/* One parallel region for both steps, the merge after a barrier: a
+	 * second fork and join cost as much as the whole attention of a few
+	 * hundred keys where the threads sit in different core complexes
+	 * (0.4 us a round trip between them).  Items go to threads in fixed
+	 * runs, no shared counter to fetch from, and a thread keeps its key
+	 * ranges from one step to the next (in its own cache). */
+#pragma omp parallel if (f.items > 1 && nt > 1)
+	{
+		/* 1. every item: a key range of one sequence */
+#pragma omp for schedule(static)
+		for (long it = 0; it < f.items; it++) {
+			long b = it / f.splits, sp = it % f.splits;
+			long t0 = f.tiles * sp / f.splits, t1 = f.tiles * (sp + 1) / f.splits;
+			float *o = parts + it * f.part, *m = o + a->heads * a->dv, *l = m + a->maps;
+			float *ws = scratch + f.per_thread * omp_get_thread_num();
 #ifdef HAVE_DECODE16
-		if (wide)
-			decode_item_16(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o, m, l);
-		else
+			if (wide)
+				decode_item_16(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o, m, l);
+			else
 #endif
-			decode_item_8(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o, m, l);
-	}
-	/* 2. merge the key ranges of each sequence (weights e^{m_s − max m}) per
-	 * map, normalise, write */
-	long rows = a->B * a->maps, hd = f.hpm * a->dv;
-#pragma omp parallel for schedule(static) if (rows > 1 && f.items > 1 && nt > 1)
-	for (long r = 0; r < rows; r++) {
-		long b = r / a->maps, i = r % a->maps;
-		float *o0 = parts + b * f.splits * f.part;
-		float *m0 = o0 + a->heads * a->dv + i, *l0 = o0 + a->heads * a->dv + a->maps + i;
-		float *oi = o0 + i * hd;
-		for (long sp = 1; sp < f.splits; sp++) {
-			float *os = o0 + sp * f.part;
-			float ms = os[a->heads * a->dv + i], ls = os[a->heads * a->dv + a->maps + i];
-			float mx = *m0 > ms ? *m0 : ms;
-			float w0 = vexp(*m0 - mx), w1 = vexp(ms - mx);
-			*l0 = *l0 * w0 + ls * w1;
-			*m0 = mx;
-			scale_vec(oi, w0, hd);
-			axpy_vec(oi, w1, os + i * hd, hd);
+				decode_item_8(a, &f, Bc, b, t0 * Bc, lmin(a->Sk, t1 * Bc), ws, o,
+					      m, l);
 		}
-		float *d = a->out + (b * a->heads + i * f.hpm) * a->dv, inv = 1.0f / *l0;
-		for (long c = 0; c < hd; c++)
-			d[c] = oi[c] * inv;
+		/* 2. merge the key ranges of each sequence (weights e^{m_s − max m})
+		 * per map, normalise, write */
+#pragma omp for schedule(static) nowait
+		for (long r = 0; r < rows; r++)
+			merge_row(a, &f, parts, r);
 	}
 }
 

@@ -433,6 +433,7 @@ static void test_kernels__decode_equals_ref(void **state)
 		check_decode(1, 45, 8, 2, 8, 2, 13, 16, 16, nt);   /* groups of 4, odd key length */
 		check_decode(2, 83, 20, 1, 20, 1, 32, 32, 48, nt); /* 20 maps: groups of 8, 8 and 4 */
 		check_decode(1, 51, 6, 1, 6, 1, 20, 16, 16, nt);   /* 4 + 2 maps, key length 20 */
+		check_decode(1, 200, 1, 1, 1, 1, 16, 16, 32, nt);  /* one row to merge, several ranges */
 		/* head-major K and V (whole-block walks): blocks, a last short
 		 * block, steps cut where the prefetches would pass the range */
 		head_major = 1;
