@@ -473,13 +473,14 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double r_g1 = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
 				   (int)fmax(1, floor(l3_nominal / 2 / per1)), 9, err, &fail);
-	/* ... and over 64 keys: the kernel's time is t0 + (keys)·c, and t0 (its
-	 * set-up, the merge of key ranges split over threads) from the two
-	 * lengths; every rate is then that of the keys alone */
-	double per64 = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
+	/* ... and over AR_CAL_KEYS_ATTN_SHORT keys: the kernel's time is
+	 * t0 + (keys)·c, and t0 (its set-up, the merge of key ranges split over
+	 * threads) from the two lengths; every rate is then that of the keys
+	 * alone */
+	double per_short = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
 	double r_s = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
-				   (int)fmax(1, floor(l3_nominal / 2 / per64)), 15, err, &fail);
+				   (int)fmax(1, floor(l3_nominal / 2 / per_short)), 15, err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
@@ -666,6 +667,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 
 	/* 5. per-op overhead (op_chain); the decode kernel's fixed time beyond it */
 	c->overhead_s = op_chain(67);
+	c->round_trip_s = ar_kernels_round_trip(2048);
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
 	/* the decode probe's K/V bytes per second against main memory's read */
@@ -766,6 +768,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	else if (c->attempts > 1)
 		fprintf(f, "# calibration %d of %d: the one before it disagreed (%s).\n", c->attempts,
 			c->attempts, c->disagreement ? c->disagreement : "its probes");
+	if (c->round_trip_s > 0)
+		fprintf(f, "# threads: a cache line goes from one to another and back in %.0f ns (beside a\n"
+			   "#   tiny op's %.0f ns: cores sharing a cache take tens of ns, across chiplets hundreds).\n",
+			c->round_trip_s * 1e9, c->overhead_s * 1e9);
 	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
 	for (int i = 0; i < c->n_sweep; i++)
 		fprintf(f, "%s %.0f: %.3g", i % 4 ? "," : "\n#  ", c->sweep_bytes[i], c->sweep_bw[i]);
@@ -917,8 +923,10 @@ void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
 	volatile double sink = ar_kernels_sum(p->buf, (long)p->buf_floats, 1);
 	(void)sink;
 	out->bw_bytes_per_s[0] = (double)p->buf_floats * sizeof(float) / (now_s() - start);
-	/* the overhead probe of calibrate, cut to 11 rounds */
+	/* the overhead probe of calibrate, cut to 11 rounds; where the threads
+	 * sit */
 	out->overhead_s = op_chain(11);
+	out->round_trip_s = ar_kernels_round_trip(512);
 }
 
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n)
@@ -935,6 +943,7 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 	} while (0)
 	MEDIAN_OF(matrix_flops_per_s);
 	MEDIAN_OF(overhead_s);
+	MEDIAN_OF(round_trip_s);
 	for (int i = 0; i < c[0].n_mem && i < AR_HW_MAX_LEVELS; i++)
 		MEDIAN_OF(bw_bytes_per_s[i]);
 #undef MEDIAN_OF

@@ -30,8 +30,11 @@ enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
 enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL_D_ATTN = 64,
        AR_CAL_COPIES_ATTN = 8 };
 /* ... and over K/V caches of KEYS_ATTN_CACHED keys in turn that fill half
- * the last-level cache, at head dims 32, 64 and 128 */
-enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 64 };
+ * the last-level cache, at head dims 32, 64 and 128; and of KEYS_ATTN_SHORT
+ * keys, the fewest the kernel splits across threads as it does longer ones
+ * (two blocks of 64: the fixed time then holds the threads' start, their
+ * barrier and the merge, which a one-block call runs without) */
+enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
@@ -64,6 +67,7 @@ struct ar_calib {
 	double onchip_bytes;       /* per core: its L2 */
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
 	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */
+	double round_trip_s;       /* a cache line from one thread to another and back (0: 1 thread) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
 	int eff_copies;            /* weights in turn below 16 rows (4x the last-level cache) */
 	int attn_copies;           /* K/V caches in turn of the decode probe */
@@ -148,6 +152,7 @@ struct ar_ceilings {
 	double bw_bytes_per_s[AR_HW_MAX_LEVELS]; /* read bandwidth of hw->mem[i]: main memory only
 						  * (0: not probed) */
 	double overhead_s;                       /* the tiny-op chain of calibrate, cut short */
+	double round_trip_s;                     /* ar_kernels_round_trip (0: one thread) */
 };
 
 /* Buffers of the probe: a main-memory working set (4x the largest cache of

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1659,4 +1660,58 @@ double ar_kernels_sum(const float *x, long n, long reps)
 			s += sum_vec(x + lo, hi - lo);
 	}
 	return s;
+}
+
+double ar_kernels_round_trip(long rounds)
+{
+	enum { BATCH = 64 };
+	/* the line passed: 2i+1 from the first thread, 2i+2 the second's
+	 * answer; -1 ends the run (the first thread waited too long) */
+	static _Alignas(64) atomic_long line;
+	double ts[64];
+	int n = 0;
+
+	if (ar_kernels_threads() < 2 || rounds < BATCH)
+		return 0;
+	long batches = rounds / BATCH > 64 ? 64 : rounds / BATCH;
+	atomic_store(&line, 0);
+#pragma omp parallel num_threads(2) shared(n, ts)
+	if (omp_get_num_threads() == 2) {
+		const int me = omp_get_thread_num();
+		const double limit = omp_get_wtime() + 0.02;
+		for (long b = 0; b < batches && atomic_load(&line) != -1; b++) {
+			double t0 = omp_get_wtime();
+			for (long i = b * BATCH; i < (b + 1) * BATCH; i++) {
+				long v, ask = 2 * i + 1;
+				if (me == 0) {
+					atomic_store_explicit(&line, ask, memory_order_release);
+					while ((v = atomic_load_explicit(&line, memory_order_acquire)) != ask + 1 &&
+					       v != -1)
+						if (omp_get_wtime() > limit && atomic_compare_exchange_strong(&line, &v, -1))
+							v = -1;
+				} else {
+					while ((v = atomic_load_explicit(&line, memory_order_acquire)) != ask &&
+					       v != -1)
+						;
+					/* never over the end mark */
+					if (v == ask)
+						atomic_compare_exchange_strong(&line, &v, ask + 1);
+				}
+				if (atomic_load_explicit(&line, memory_order_acquire) == -1)
+					break;
+			}
+			if (me == 0 && atomic_load(&line) != -1)
+				ts[n++] = (omp_get_wtime() - t0) / BATCH;
+		}
+	}
+	if (atomic_load(&line) == -1 || n == 0)
+		return 0;
+	/* the median batch */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) {
+			double t = ts[j];
+			ts[j] = ts[j - 1];
+			ts[j - 1] = t;
+		}
+	return ts[n / 2];
 }

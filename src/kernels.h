@@ -189,5 +189,12 @@ void ar_kernels_exp(float *out, const float *in, long n);
 /* reps · Σ x (n): every thread sums its own part reps times (read bandwidth
  * of a working set of n floats, one parallel region). */
 double ar_kernels_sum(const float *x, long n, long reps);
+/* Seconds for a cache line to go from the first thread to the second and
+ * back (the median over `rounds` round trips, in batches), the floor under
+ * every fork, join and barrier: tens of nanoseconds between cores that share
+ * a cache, hundreds between chiplets or sockets.  0 with fewer than two
+ * threads, or when the second thread does not answer within 20 ms (two
+ * threads on one core). */
+double ar_kernels_round_trip(long rounds);
 
 #endif

@@ -308,6 +308,7 @@ struct slot {
 		double op_s[AR_GRAPH_MAX_OPS], total_s;       /* medians of the pass's repeats */
 		double pred_op_s[AR_GRAPH_MAX_OPS], pred_s;   /* tracked prediction */
 		double drift[3];                              /* matrix, memory, overhead */
+		double round_trip_s;                          /* the threads' */
 	} pass[PASSES];
 };
 
@@ -360,6 +361,7 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, const struct 
 	sl->pass[pass].drift[0] = now.matrix_flops_per_s / ref->matrix_flops_per_s;
 	sl->pass[pass].drift[1] = now.bw_bytes_per_s[0] / ref->bw_bytes_per_s[0];
 	sl->pass[pass].drift[2] = now.overhead_s / ref->overhead_s;
+	sl->pass[pass].round_trip_s = now.round_trip_s;
 	return 0;
 }
 
@@ -399,6 +401,7 @@ static int fill_point(struct ar_vpoint *p, const struct slot *sl, const struct a
 	p->drift_matrix = MED(drift[0]);
 	p->drift_memory = MED(drift[1]);
 	p->drift_overhead = MED(drift[2]);
+	p->round_trip_s = MED(round_trip_s);
 #undef MED
 	return 0;
 }
@@ -537,6 +540,18 @@ int ar_validate_write_table(FILE *f, const struct ar_validation *v)
 				100 * phase[ph].p90_abs_err, phase[ph].n, 100 * ops[ph].median_abs_err,
 				100 * ops[ph].p90_abs_err, ops[ph].n);
 	}
+	/* where the threads sat: a change of placement moves dispatch and
+	 * bandwidth together */
+	double lo = 0, hi = 0;
+	for (int i = 0; i < v->n_points; i++) {
+		double rt = v->points[i].round_trip_s;
+		if (rt > 0 && (lo == 0 || rt < lo))
+			lo = rt;
+		hi = fmax(hi, rt);
+	}
+	if (hi > 0)
+		fprintf(f, "threads' round trip over the points: %.0f to %.0f ns%s\n", lo * 1e9, hi * 1e9,
+			hi > 2 * lo ? " (they moved: the ceilings tracked follow, docs/validation.md)" : "");
 	fprintf(f, "(%.1f s)\n", v->wall_s);
 	return ferror(f) ? -1 : 0;
 }
@@ -576,11 +591,12 @@ int ar_validate_write_json(FILE *f, const struct ar_validation *v)
 		fprintf(f, "    {\"model\": \"%s\", \"arch\": \"%s\", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
 			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, "
 			   "\"predicted_static_s\": %.6g, \"rel_err_static\": %.6g, "
-			   "\"drift\": {\"matrix\": %.4g, \"memory\": %.4g, \"overhead\": %.4g}, \"ops\": [\n",
+			   "\"drift\": {\"matrix\": %.4g, \"memory\": %.4g, \"overhead\": %.4g}, "
+			   "\"round_trip_ns\": %.0f, \"ops\": [\n",
 			p->model, p->arch, ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
 			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s),
 			p->predicted_static_s, rel(p->predicted_static_s, p->measured_s),
-			p->drift_matrix, p->drift_memory, p->drift_overhead);
+			p->drift_matrix, p->drift_memory, p->drift_overhead, p->round_trip_s * 1e9);
 		for (int k = 0; k < p->n_ops; k++) {
 			const struct ar_vop *o = &p->ops[k];
 			fprintf(f, "      {\"name\": \"%s\", \"layers\": %g, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, \"predicted_static_s\": %.6g}%s\n",

@@ -31,9 +31,12 @@ struct ar_vpoint {
 	 * the point (ar_calibrate_track: probes before, amid and after its
 	 * repeats, against probes at the start of the run); predicted_static_s on
 	 * the descriptor as given.  drift_*: the tracked ceilings over those at
-	 * the start (matrix rate, main memory's bandwidth, per-op overhead). */
+	 * the start (matrix rate, main memory's bandwidth, per-op overhead);
+	 * round_trip_s: the threads' round trip over the point
+	 * (ar_kernels_round_trip, 0 with one thread). */
 	double predicted_static_s;
 	double drift_matrix, drift_memory, drift_overhead;
+	double round_trip_s;
 };
 
 struct ar_err_stats {

@@ -417,6 +417,23 @@ static void check_decode(long B, long Sk, long maps, long kh, long heads, long v
 	prob_free(&p);
 }
 
+/* The threads' round trip: none with one thread or too few rounds; with two
+ * a time of a cache line's travel, or 0 where the second thread did not
+ * answer within the probe's 20 ms (another program holding the second
+ * processor), and the probe returns either way */
+static void test_kernels__round_trip(void **state)
+{
+	(void)state;
+	int old = ar_kernels_threads();
+	ar_kernels_set_threads(1);
+	assert_true(ar_kernels_round_trip(2048) == 0);
+	ar_kernels_set_threads(2);
+	assert_true(ar_kernels_round_trip(10) == 0);
+	double t = ar_kernels_round_trip(2048);
+	assert_true(t == 0 || (t > 1e-9 && t < 0.02));
+	ar_kernels_set_threads(old);
+}
+
 static void test_kernels__decode_equals_ref(void **state)
 {
 	(void)state;
@@ -517,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_kernels__gqa_equals_mha_with_copied_heads),
 		cmocka_unit_test(test_kernels__flash_counts_tiles),
 		cmocka_unit_test(test_kernels__decode_equals_ref),
+		cmocka_unit_test(test_kernels__round_trip),
 	};
 	ar_kernels_set_threads(2);
 	return cmocka_run_group_tests(tests, NULL, NULL);
