@@ -12,6 +12,8 @@
 #include "graph.h"
 #include "kernels.h"
 
+static int probe_alloc(struct ar_probe *p, int n_mem, double cache, struct ar_err *err);
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -679,6 +681,23 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * machine stayed in one state while the probes ran */
 	c->dram_read_bw_end = read_bw(buf, dram_ws);
 	free(buf);
+
+	/* 7. validate's tracking probe, sized as it will be for this
+	 * descriptor (its largest cache): the reference for later readings */
+	struct ar_probe probe;
+	struct ar_ceilings seen[AR_CAL_PROBE_RUNS], med;
+	double cache = 0;
+	for (int i = 1; i < c->n_levels; i++)
+		cache = fmax(cache, c->level_bytes[i]);
+	if (probe_alloc(&probe, c->n_levels, cache, err))
+		return -1;
+	for (int i = 0; i < AR_CAL_PROBE_RUNS; i++)
+		ar_probe_run(&probe, &seen[i]);
+	ar_probe_release(&probe);
+	ar_ceilings_median(&med, seen, AR_CAL_PROBE_RUNS);
+	c->probe_matrix_flops_per_s = med.matrix_flops_per_s;
+	c->probe_dram_bytes_per_s = med.bw_bytes_per_s[0];
+	c->probe_overhead_s = med.overhead_s;
 	c->wall_s = now_s() - t_start;
 	return 0;
 }
@@ -824,6 +843,12 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_memory_share > 0)
 		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
 			c->decode_attn_memory_share, src);
+	if (c->probe_matrix_flops_per_s > 0 && c->probe_dram_bytes_per_s > 0 && c->probe_overhead_s > 0)
+		fprintf(f, "probe_matrix_flops_per_s: {value: %.6g, source: \"%s (validate's tracking probe at the end: one 512x1024x1024 product, median of %d)\"}\n"
+			   "probe_dram_bytes_per_s: {value: %.6g, source: \"%s (the same probe: one read of four times the last-level cache)\"}\n"
+			   "probe_overhead_s: {value: %.4g, source: \"%s (the same probe: the tiny-op chain, 11 rounds)\"}\n",
+			c->probe_matrix_flops_per_s, src, AR_CAL_PROBE_RUNS, c->probe_dram_bytes_per_s, src,
+			c->probe_overhead_s, src);
 	if (c->decode_attn_flops_per_s > 0 && c->decode_attn_intensity_half > 0)
 		fprintf(f, "decode_attention_intensity_half: {value: %.4g, source: \"%s (from the cached rates at %d maps over %d and over %d key heads, head dim %d: rate x I / (I + I0) at I FLOPs per K/V element read)\"}\n",
 			c->decode_attn_intensity_half, src, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
@@ -868,14 +893,12 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 
 enum { PROBE_M = 512, PROBE_K = 1024, PROBE_N = 1024 };
 
-int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err)
+/* The probe's buffers for n_mem levels whose largest cache holds `cache`
+ * bytes: main memory's set is 4x that, at least 64 MB */
+static int probe_alloc(struct ar_probe *p, int n_mem, double cache, struct ar_err *err)
 {
-	double cache = 0;
-
 	memset(p, 0, sizeof(*p));
-	p->hw = hw;
-	for (int i = 1; i < hw->n_mem; i++)
-		cache = fmax(cache, hw->mem[i].capacity_bytes);
+	p->n_mem = n_mem;
 	p->buf_floats = (size_t)(fmax(64e6, 4 * fmin(cache, 1e9)) / sizeof(float));
 	p->buf = ar_exec_alloc(p->buf_floats * sizeof(float));
 	p->a = malloc(sizeof(float) * PROBE_M * PROBE_K);
@@ -892,6 +915,15 @@ int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err
 	return 0;
 }
 
+int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err)
+{
+	double cache = 0;
+
+	for (int i = 1; i < hw->n_mem; i++)
+		cache = fmax(cache, hw->mem[i].capacity_bytes);
+	return probe_alloc(p, hw->n_mem, cache, err);
+}
+
 void ar_probe_release(struct ar_probe *p)
 {
 	free(p->buf);
@@ -903,10 +935,8 @@ void ar_probe_release(struct ar_probe *p)
 
 void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
 {
-	const struct ar_hw *hw = p->hw;
-
 	memset(out, 0, sizeof(*out));
-	out->n_mem = hw->n_mem;
+	out->n_mem = p->n_mem;
 	/* the product: one call of about a GFLOP (milliseconds: long enough that
 	 * the threads' start and join do not show, as in the calibration's
 	 * large products; its 4 MB of weights cost about 2 % when they come
@@ -947,6 +977,19 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 	for (int i = 0; i < c[0].n_mem && i < AR_HW_MAX_LEVELS; i++)
 		MEDIAN_OF(bw_bytes_per_s[i]);
 #undef MEDIAN_OF
+}
+
+int ar_ceilings_of_hw(struct ar_ceilings *out, const struct ar_hw *hw)
+{
+	memset(out, 0, sizeof(*out));
+	if (hw->probe_matrix_flops_per_s <= 0 || hw->probe_dram_bytes_per_s <= 0 ||
+	    hw->probe_overhead_s <= 0 || hw->n_mem < 1)
+		return 0;
+	out->n_mem = hw->n_mem;
+	out->matrix_flops_per_s = hw->probe_matrix_flops_per_s;
+	out->bw_bytes_per_s[0] = hw->probe_dram_bytes_per_s;
+	out->overhead_s = hw->probe_overhead_s;
+	return 1;
 }
 
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,

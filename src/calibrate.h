@@ -41,6 +41,8 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PREFILL_TINY = 32 };
 /* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
+/* runs of the tracking probe at the end of a calibration */
+enum { AR_CAL_PROBE_RUNS = 5 };
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */
@@ -58,6 +60,9 @@ struct ar_calib {
 	double level_bw[AR_CAL_MAX_LEVELS];
 	double dram_read_bw, dram_gemv_bw; /* main memory: plain read, 1-row product */
 	double dram_read_bw_end;   /* the plain read again after every other probe */
+	/* validate's tracking probe (ar_probe_run) at the end, median of
+	 * AR_CAL_PROBE_RUNS: the reference its later readings are held against */
+	double probe_matrix_flops_per_s, probe_dram_bytes_per_s, probe_overhead_s;
 	int attempts;              /* calibrations run until the probes agreed (at most
 				    * AR_CAL_ATTEMPTS) */
 	const char *disagreement;  /* why the last calibration but one was run again, or why
@@ -158,14 +163,14 @@ struct ar_ceilings {
 /* Buffers of the probe: a main-memory working set (4x the largest cache of
  * the descriptor, at least 64 MB) and the product's operands. */
 struct ar_probe {
-	const struct ar_hw *hw; /* borrowed: the levels probed */
+	int n_mem; /* the descriptor's levels */
 	float *buf;
 	size_t buf_floats;
 	float *a, *w, *c;
 };
 
-/* 0, or -1 with err when the buffers cannot be allocated.  hw must outlive p.
- * ar_probe_release frees the buffers (a zeroed probe is fine). */
+/* 0, or -1 with err when the buffers cannot be allocated.  ar_probe_release
+ * frees the buffers (a zeroed probe is fine). */
 int ar_probe_init(struct ar_probe *p, const struct ar_hw *hw, struct ar_err *err);
 void ar_probe_release(struct ar_probe *p);
 /* Measure the ceilings now (a product of about a GFLOP, one read of the
@@ -173,6 +178,13 @@ void ar_probe_release(struct ar_probe *p);
 void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out);
 /* The element-wise median of n ceilings (n <= 16). */
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
+/* The ceilings the descriptor's calibration read with the same probe
+ * (probe_matrix_flops_per_s, probe_dram_bytes_per_s, probe_overhead_s):
+ * 1 and out filled when it states all three, else 0.  A reference from the
+ * moment the descriptor was measured follows a change of the machine's
+ * state between the calibration and a later run, which a reference read at
+ * the start of that run would take for the descriptor's own. */
+int ar_ceilings_of_hw(struct ar_ceilings *out, const struct ar_hw *hw);
 /* out = base with every compute rate (matrix and vector peaks, attention
  * rates, exp) scaled by now/ref of the matrix probe, each level's bandwidth
  * by its own ratio, the points of the efficiency curves where products are

@@ -103,6 +103,11 @@ struct ar_hw {
 	 * time at this rate and the other vector FLOPs go at the vector peak;
 	 * 0 = none declared (every vector FLOP at the vector peak) */
 	double exp_per_s;
+	/* optional `probe_matrix_flops_per_s`, `probe_dram_bytes_per_s`,
+	 * `probe_overhead_s`: what validate's tracking probe (ar_probe_run) read
+	 * when the descriptor was calibrated; validate holds its own readings
+	 * against these (ar_ceilings_of_hw).  0 when absent */
+	double probe_matrix_flops_per_s, probe_dram_bytes_per_s, probe_overhead_s;
 };
 
 /* Load hw from a YAML file.  hw need not be initialised.  Every number must be

@@ -52,6 +52,9 @@ struct ar_validation {
 	/* the same for predicted_static_s */
 	struct ar_err_stats all_static, phase_static[AR_PHASE_COUNT], ops_static[AR_PHASE_COUNT];
 	double wall_s;
+	/* the reference of the tracking: the descriptor's calibration
+	 * (ar_ceilings_of_hw), else probes at the start of the run */
+	int ref_from_descriptor;
 };
 
 /* The default grid's models: the six archs at 160M shapes and at a small width

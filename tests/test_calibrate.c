@@ -46,6 +46,9 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_fixed_s = 0.5e-6;
 	c->prefill_attn_fixed_s = 2.5e-6;
 	c->decode_attn_memory_share = 0.875;
+	c->probe_matrix_flops_per_s = 2.25e11;
+	c->probe_dram_bytes_per_s = 4.75e10;
+	c->probe_overhead_s = 0.625e-6;
 	c->prefill_attn_tiny_s = 13.5e-6;
 	c->prefill_attn_tiny_flops = 6.4e5;
 	c->prefill_attn_flops_per_s = 1.6e11;
@@ -116,6 +119,17 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
 	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
 	assert_close(hw.decode_attn_memory_share, 0.875, 1e-4, 0);
+	/* the tracking probe's readings: validate's reference */
+	struct ar_ceilings ref;
+	assert_int_equal(ar_ceilings_of_hw(&ref, &hw), 1);
+	assert_int_equal(ref.n_mem, hw.n_mem);
+	assert_close(ref.matrix_flops_per_s, 2.25e11, 1e-6, 0);
+	assert_close(ref.bw_bytes_per_s[0], 4.75e10, 1e-6, 0);
+	assert_close(ref.overhead_s, 0.625e-6, 1e-4, 0);
+	/* ... none unless the descriptor states all three */
+	hw.probe_overhead_s = 0;
+	assert_int_equal(ar_ceilings_of_hw(&ref, &hw), 0);
+	assert_true(ref.matrix_flops_per_s == 0 && ref.n_mem == 0);
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
 	/* intensity unknown (0): no such factor; prefill has none */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);

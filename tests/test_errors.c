@@ -87,6 +87,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-attn-fixed-huge.yaml:15:35: error: 'decode_attention_fixed_s' is too large (5; the limit is 1)" },
 	{ HW, "hw-prefill-fixed-negative.yaml",
 	  "tests/data/bad/hw-prefill-fixed-negative.yaml:15:36: error: 'prefill_attention_fixed_s' must be >= 0, not -2e-6" },
+	{ HW, "hw-probe-overhead-zero.yaml",
+	  "tests/data/bad/hw-probe-overhead-zero.yaml:15:27: error: 'probe_overhead_s' must be > 0, not 0" },
 	{ HW, "hw-seq-half-huge.yaml",
 	  "tests/data/bad/hw-seq-half-huge.yaml:15:37: error: 'prefill_attention_seq_half' is too large (2e6; the limit is 1e+06)" },
 	{ HW, "hw-exp-huge.yaml",
