@@ -9,6 +9,7 @@
 
 #include "calibrate.h"
 #include "exec.h"
+#include "kernels.h"
 #include "roofline.h"
 
 static double now_s(void)
@@ -309,6 +310,7 @@ struct slot {
 		double pred_op_s[AR_GRAPH_MAX_OPS], pred_s;   /* tracked prediction */
 		double drift[3];                              /* matrix, memory, overhead */
 		double round_trip_s;                          /* the threads' */
+		int descriptor;                               /* predicted from (struct states) */
 	} pass[PASSES];
 };
 
@@ -317,11 +319,78 @@ static double median3(double a, double b, double c)
 	return a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
 }
 
+/* The descriptors a run predicts from and the tracking probe's readings
+ * each is held against. */
+struct states {
+	struct ar_hw hw[AR_VALIDATE_MAX_DESCRIPTORS];
+	struct ar_ceilings ref[AR_VALIDATE_MAX_DESCRIPTORS];
+	int n, recalibrate;
+};
+
+double ar_validate_state_distance(const struct ar_ceilings *ref, const struct ar_ceilings *now)
+{
+	double o = ref->overhead_s > 0 && now->overhead_s > 0
+		? fabs(log(now->overhead_s / ref->overhead_s)) / log(AR_STATE_GATE_OVERHEAD) : 0;
+	double m = ref->bw_bytes_per_s[0] > 0 && now->bw_bytes_per_s[0] > 0
+		? fabs(log(now->bw_bytes_per_s[0] / ref->bw_bytes_per_s[0])) / log(AR_STATE_GATE_MEMORY)
+		: 0;
+	return fmax(o, m);
+}
+
+/* The nearest of st's descriptors to a pass's two readings, and its
+ * distance: the nearer of the two, so that a single reading off its state
+ * (a probe caught by another tenant's burst) moves nothing */
+static int nearest_state(const struct states *st, const struct ar_ceilings seen[2], double *dist)
+{
+	int best = 0;
+
+	*dist = INFINITY;
+	for (int i = 0; i < st->n; i++) {
+		double d = fmin(ar_validate_state_distance(&st->ref[i], &seen[0]),
+				ar_validate_state_distance(&st->ref[i], &seen[1]));
+		if (d < *dist) {
+			*dist = d;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* The descriptor for a pass that read `seen` before and after its repeats:
+ * the nearest so far, or, when both readings are beyond the gates of every
+ * one and calibrations are left, the nearest after calibrating the machine
+ * as it is now (what it read is kept in v).  -1 with err when calibration
+ * fails. */
+static int state_for(struct states *st, const struct ar_ceilings seen[2], struct ar_validation *v,
+		     const char *after, struct ar_err *err)
+{
+	double dist;
+	int best = nearest_state(st, seen, &dist);
+
+	if (dist <= 1 || st->recalibrate <= 0 || st->n >= AR_VALIDATE_MAX_DESCRIPTORS)
+		return best;
+	struct ar_calib c;
+	struct ar_hw *hw = &st->hw[st->n];
+	if (ar_calibrate_run(&c, ar_kernels_threads(), err) ||
+	    ar_calibrate_descriptor(hw, &c, "host (calibrated during validate)", err))
+		return -1;
+	st->recalibrate--;
+	if (!ar_ceilings_of_hw(&st->ref[st->n], hw))
+		return best; /* cannot be told apart: keep the nearest */
+	v->desc_dram_bw[st->n] = c.level_bw[0];
+	v->desc_overhead_s[st->n] = c.overhead_s;
+	snprintf(v->desc_after[st->n], sizeof(v->desc_after[st->n]), "%s", after);
+	v->n_descriptors = ++st->n;
+	/* the machine may have moved again while it was measured */
+	return nearest_state(st, seen, &dist);
+}
+
 /* One pass of slot sl on ex: the probes, a warm-up, the repeats. */
-static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, const struct ar_hw *hw,
-		    struct ar_probe *probe, const struct ar_ceilings *ref, enum ar_attn_impl attn,
+static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states *st,
+		    struct ar_probe *probe, struct ar_validation *v, enum ar_attn_impl attn,
 		    int reps, struct ar_err *err)
 {
+	const struct ar_hw *hw = &st->hw[0];
 	struct ar_workload wl = { .batch = sl->B, .seq = sl->S, .attn = attn, .wbits = 32,
 				  .abits = 32, .kvbits = 32, .tp = 1 };
 	struct ar_graph g;
@@ -352,7 +421,15 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, const struct 
 	}
 	ar_probe_run(probe, &seen[1]);
 	ar_ceilings_median(&now, seen, 2);
-	ar_calibrate_track(&tracked, hw, ref, &now);
+	char after[160];
+	snprintf(after, sizeof(after), "%s %s B %ld S %ld, pass %d", sl->m->name,
+		 ar_phase_names[sl->ph], sl->B, sl->S, pass + 1);
+	int d = state_for(st, seen, v, after, err);
+	if (d < 0)
+		return -1;
+	const struct ar_ceilings *ref = &st->ref[d];
+	sl->pass[pass].descriptor = d;
+	ar_calibrate_track(&tracked, &st->hw[d], ref, &now);
 	if (ar_roofline_eval(&g, &tracked, &pt, err))
 		return -1;
 	for (int i = 0; i < g.n_ops; i++)
@@ -403,11 +480,13 @@ static int fill_point(struct ar_vpoint *p, const struct slot *sl, const struct a
 	p->drift_overhead = MED(drift[2]);
 	p->round_trip_s = MED(round_trip_s);
 #undef MED
+	for (int i = 0; i < PASSES; i++)
+		p->descriptor[i] = sl->pass[i].descriptor;
 	return 0;
 }
 
 int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
-		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
+		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn, int recalibrate,
 		    struct ar_err *err)
 {
 	struct grid gr = grid_of(quick);
@@ -416,11 +495,13 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 	struct ar_probe probe;
 	struct ar_ceilings ref, seen[5];
 	struct slot *slots;
+	struct states *st = calloc(1, sizeof(*st));
 
 	memset(v, 0, sizeof(*v));
 	slots = calloc((size_t)(n_models * gr.nb * (gr.npre + gr.ndec)) + 1, sizeof(*slots));
 	v->points = calloc((size_t)(n_models * gr.nb * (gr.npre + gr.ndec)) + 1, sizeof(*v->points));
-	if (!slots || !v->points) {
+	if (!slots || !v->points || !st) {
+		free(st);
 		free(slots);
 		ar_validation_release(v);
 		return ar_errf(err, NULL, 0, 0, "out of memory");
@@ -446,6 +527,7 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 				}
 			}
 	if (ar_probe_init(&probe, hw, err)) {
+		free(st);
 		free(slots);
 		ar_validation_release(v);
 		return -1;
@@ -462,6 +544,12 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 			ar_probe_run(&probe, &seen[i]);
 		ar_ceilings_median(&ref, seen, 5);
 	}
+	st->hw[0] = *hw;
+	st->ref[0] = ref;
+	st->n = v->n_descriptors = 1;
+	st->recalibrate = recalibrate ? AR_VALIDATE_MAX_DESCRIPTORS - 1 : 0;
+	v->desc_dram_bw[0] = hw->n_mem > 0 ? hw->mem[0].bw_bytes_per_s : 0;
+	v->desc_overhead_s[0] = hw->overhead_s;
 	for (int pass = 0; pass < PASSES; pass++)
 		for (int k = 0; k < n_slots;) {
 			/* the slots of one model and batch share an executor */
@@ -480,7 +568,7 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 					 (unsigned long)(slots[k].model * 31 + slots[k].batch), 0, err))
 				goto fail;
 			for (; k < end; k++)
-				if (run_pass(&slots[k], pass, &ex, hw, &probe, &ref, attn, reps, err)) {
+				if (run_pass(&slots[k], pass, &ex, st, &probe, v, attn, reps, err)) {
 					ar_exec_release(&ex);
 					goto fail;
 				}
@@ -490,12 +578,14 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 		if (fill_point(&v->points[v->n_points++], &slots[k], hw, attn, err))
 			goto fail;
 	ar_probe_release(&probe);
+	free(st);
 	free(slots);
 	summarise(v);
 	v->wall_s = now_s() - t0;
 	return 0;
 fail:
 	ar_probe_release(&probe);
+	free(st);
 	free(slots);
 	ar_validation_release(v);
 	return -1;
@@ -561,6 +651,9 @@ int ar_validate_write_table(FILE *f, const struct ar_validation *v)
 	if (hi > 0)
 		fprintf(f, "threads' round trip over the points: %.0f to %.0f ns%s\n", lo * 1e9, hi * 1e9,
 			hi > 2 * lo ? " (they moved: the ceilings tracked follow, docs/validation.md)" : "");
+	for (int i = 1; i < v->n_descriptors; i++)
+		fprintf(f, "descriptor %d, calibrated after %s (its dispatch or main memory beyond every earlier one's): DRAM %.1f GB/s, overhead %.2f us\n",
+			i, v->desc_after[i], v->desc_dram_bw[i] / 1e9, v->desc_overhead_s[i] * 1e6);
 	fprintf(f, "(%.1f s)\n", v->wall_s);
 	return ferror(f) ? -1 : 0;
 }
@@ -594,19 +687,25 @@ int ar_validate_write_json(FILE *f, const struct ar_validation *v)
 		fprintf(f, "      ");
 		json_stats(f, key, &v->ops_static[ph], ph + 1 < AR_PHASE_COUNT ? ",\n" : "\n");
 	}
-	fprintf(f, "    }\n  },\n  \"wall_s\": %.3f,\n  \"tracked_against\": \"%s\",\n  \"points\": [\n",
+	fprintf(f, "    }\n  },\n  \"wall_s\": %.3f,\n  \"tracked_against\": \"%s\",\n  \"descriptors\": [",
 		v->wall_s, v->ref_from_descriptor ? "calibration" : "start");
+	for (int i = 0; i < v->n_descriptors; i++)
+		fprintf(f, "%s{\"dram_bw_bytes_per_s\": %.4g, \"overhead_s\": %.4g, \"calibrated_after\": \"%s\"}",
+			i ? ", " : "", v->desc_dram_bw[i], v->desc_overhead_s[i],
+			i ? v->desc_after[i] : "");
+	fprintf(f, "],\n  \"points\": [\n");
 	for (int i = 0; i < v->n_points; i++) {
 		const struct ar_vpoint *p = &v->points[i];
 		fprintf(f, "    {\"model\": \"%s\", \"arch\": \"%s\", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
 			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, "
 			   "\"predicted_static_s\": %.6g, \"rel_err_static\": %.6g, "
 			   "\"drift\": {\"matrix\": %.4g, \"memory\": %.4g, \"overhead\": %.4g}, "
-			   "\"round_trip_ns\": %.0f, \"ops\": [\n",
+			   "\"round_trip_ns\": %.0f, \"descriptor\": [%d, %d, %d], \"ops\": [\n",
 			p->model, p->arch, ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
 			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s),
 			p->predicted_static_s, rel(p->predicted_static_s, p->measured_s),
-			p->drift_matrix, p->drift_memory, p->drift_overhead, p->round_trip_s * 1e9);
+			p->drift_matrix, p->drift_memory, p->drift_overhead, p->round_trip_s * 1e9,
+			p->descriptor[0], p->descriptor[1], p->descriptor[2]);
 		for (int k = 0; k < p->n_ops; k++) {
 			const struct ar_vop *o = &p->ops[k];
 			fprintf(f, "      {\"name\": \"%s\", \"layers\": %g, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, \"predicted_static_s\": %.6g}%s\n",

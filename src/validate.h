@@ -37,7 +37,17 @@ struct ar_vpoint {
 	double predicted_static_s;
 	double drift_matrix, drift_memory, drift_overhead;
 	double round_trip_s;
+	int descriptor[3];  /* the descriptor each pass was predicted from (see ar_validation) */
 };
+
+/* A run calibrates again at most AR_VALIDATE_MAX_DESCRIPTORS − 1 times; a
+ * pass whose dispatch or main memory is off every descriptor's by more than
+ * AR_STATE_GATE (×1.5 and ×1.3) finds the machine in another state than
+ * any descriptor describes (this host: ×2.7 and ×1.7 between two states,
+ * ±20 % within one) */
+enum { AR_VALIDATE_MAX_DESCRIPTORS = 3 };
+#define AR_STATE_GATE_OVERHEAD 1.5
+#define AR_STATE_GATE_MEMORY 1.3
 
 struct ar_err_stats {
 	int n;
@@ -55,6 +65,13 @@ struct ar_validation {
 	/* the reference of the tracking: the descriptor's calibration
 	 * (ar_ceilings_of_hw), else probes at the start of the run */
 	int ref_from_descriptor;
+	/* descriptors predicted from: 0 the one given, then those calibrated
+	 * during the run (recalibrate > 0) when a pass found the machine's
+	 * dispatch or main memory beyond AR_STATE_GATE of every one so far;
+	 * what each read (DRAM, overhead) and the slot it was made after */
+	int n_descriptors;
+	double desc_dram_bw[AR_VALIDATE_MAX_DESCRIPTORS], desc_overhead_s[AR_VALIDATE_MAX_DESCRIPTORS];
+	char desc_after[AR_VALIDATE_MAX_DESCRIPTORS][160];
 };
 
 /* The default grid's models: the six archs at 160M shapes and at a small width
@@ -75,9 +92,21 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
  * is within a factor 3 of the last-level cache are skipped (see
  * ar_validate_models).  Predictions use hw, 32-bit weights, activations and KV,
  * once as given and once with its ceilings tracked (struct ar_vpoint).
- * -1 with err when a run fails.  v is released with ar_validation_release. */
+ * recalibrate: when nonzero (hw was calibrated just before, on this
+ * machine), a pass that finds the machine in a state none of the
+ * descriptors so far describes calibrates it again (at most
+ * AR_VALIDATE_MAX_DESCRIPTORS − 1 times) and the pass is predicted from the
+ * descriptor nearest its probes.  -1 with err when a run fails.  v is
+ * released with ar_validation_release. */
+/* How far the machine has moved from the state of ref: the larger of
+ * |log| of the dispatch's and of main memory's ratio now / ref, each over
+ * |log| of its gate (AR_STATE_GATE_*): above 1, another state.  A ceiling
+ * missing from either (0) counts as unmoved. */
+struct ar_ceilings;
+double ar_validate_state_distance(const struct ar_ceilings *ref, const struct ar_ceilings *now);
+
 int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int n_models,
-		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn,
+		    const struct ar_hw *hw, int quick, enum ar_attn_impl attn, int recalibrate,
 		    struct ar_err *err);
 void ar_validation_release(struct ar_validation *v);
 

@@ -216,7 +216,7 @@ H=tests/data/good/hw-host.yaml
 expect 0 "" run --model tests/data/good/tiny-gqa.yaml --hw $H --batch 2 --seq 16 --gen 4 --format json
 contains '"model": "tiny-gqa"' "$tmp/out"
 expect 0 "" validate --quick --model tests/data/good/tiny-gta.yaml --hw $H --format json --output "$tmp/v.json"
-for v in '"static": {' '"predicted_static_s": ' '"drift": {"matrix": ' '"round_trip_ns": ' '"tracked_against": "start"' '"phase": "decode", "batch": 2, "seq": 1024'; do
+for v in '"static": {' '"predicted_static_s": ' '"drift": {"matrix": ' '"round_trip_ns": ' '"tracked_against": "start"' '"descriptor": [0, 0, 0]' '"descriptors": [{"dram_bw_bytes_per_s": ' '"phase": "decode", "batch": 2, "seq": 1024'; do
 	contains "$v" "$tmp/v.json"
 done
 expect 1 "attnroof: error: --threads must be between 1 and 4096, not 0" validate --quick --threads 0

@@ -2,7 +2,10 @@
  * last-level cache (ar_validate_models).  The executor is not run here. */
 #include "testutil.h"
 
+#include <math.h>
+
 #include "validate.h"
+#include "calibrate.h"
 
 static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
 static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 }, f_b[] = { 1, 4, 16 };
@@ -48,6 +51,33 @@ static int count_clear(const struct ar_model *m, const struct ar_hw *hw, int qui
 				(*total)++;
 			}
 	return clear;
+}
+
+/* Another state: the dispatch ×1.5 or main memory ×1.3 off the reference,
+ * either way; inside both gates the same state */
+static void test_validate__state_distance(void **state)
+{
+	(void)state;
+	struct ar_ceilings ref = { .n_mem = 2, .matrix_flops_per_s = 2.5e11,
+				   .bw_bytes_per_s = { 5e10 }, .overhead_s = 0.6e-6 };
+	struct ar_ceilings now = ref;
+	assert_true(ar_validate_state_distance(&ref, &now) == 0);
+	now.overhead_s = 0.9e-6; /* x1.5: on the gate */
+	assert_close(ar_validate_state_distance(&ref, &now), 1, 1e-9, 0);
+	now.overhead_s = 1.6e-6; /* the host's other state */
+	assert_close(ar_validate_state_distance(&ref, &now), log(1.6 / 0.6) / log(1.5), 1e-9, 0);
+	assert_true(ar_validate_state_distance(&now, &ref) > 2);
+	now.overhead_s = 0.5e-6;
+	now.bw_bytes_per_s[0] = 8.5e10; /* main memory x1.7 */
+	assert_close(ar_validate_state_distance(&ref, &now), log(1.7) / log(1.3), 1e-9, 0);
+	now.bw_bytes_per_s[0] = 5.5e10; /* within both: x1.1 and x0.83 */
+	assert_true(ar_validate_state_distance(&ref, &now) < 1);
+	/* the matrix rate does not tell states apart; a missing reading counts
+	 * as unmoved */
+	now = ref;
+	now.matrix_flops_per_s = 1e11;
+	now.overhead_s = 0;
+	assert_true(ar_validate_state_distance(&ref, &now) == 0);
 }
 
 static void test_validate__quick_grid_clear_of_cache(void **state)
@@ -140,6 +170,7 @@ static void test_validate__no_point_clear_left_out(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate__state_distance),
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
