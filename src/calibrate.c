@@ -715,6 +715,14 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 	if (c->decode_attn_probe_flops_per_s > 0 &&
 	    c->decode_attn_probe_flops_per_s < 0.25 * per_byte * c->dram_read_bw)
 		return "the decode attention probe read far below main memory's bandwidth";
+	/* the tracking probe at the end is the reference of every later
+	 * reading: it must see the state the rest was measured in */
+	if (c->probe_overhead_s > 0 && c->overhead_s > 0 &&
+	    fabs(log(c->probe_overhead_s / c->overhead_s)) > log(AR_STATE_GATE_OVERHEAD))
+		return "the tracking probe's dispatch read another state";
+	if (c->probe_dram_bytes_per_s > 0 && c->dram_read_bw_end > 0 &&
+	    fabs(log(c->probe_dram_bytes_per_s / c->dram_read_bw_end)) > log(AR_STATE_GATE_MEMORY))
+		return "the tracking probe's main memory read another state";
 	return NULL;
 }
 

@@ -43,6 +43,10 @@ enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PRE
 enum { AR_CAL_ATTEMPTS = 3 };
 /* runs of the tracking probe at the end of a calibration */
 enum { AR_CAL_PROBE_RUNS = 5 };
+/* Dispatch or main memory off by more than these factors: another state of
+ * the machine (this host: x2.7 and x1.7 between its two, +-20 % within one) */
+#define AR_STATE_GATE_OVERHEAD 1.5
+#define AR_STATE_GATE_MEMORY 1.3
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */

@@ -40,14 +40,10 @@ struct ar_vpoint {
 	int descriptor[3];  /* the descriptor each pass was predicted from (see ar_validation) */
 };
 
-/* A run calibrates again at most AR_VALIDATE_MAX_DESCRIPTORS − 1 times; a
- * pass whose dispatch or main memory is off every descriptor's by more than
- * AR_STATE_GATE (×1.5 and ×1.3) finds the machine in another state than
- * any descriptor describes (this host: ×2.7 and ×1.7 between two states,
- * ±20 % within one) */
+/* A run calibrates again at most AR_VALIDATE_MAX_DESCRIPTORS − 1 times, when
+ * a pass finds the machine in a state no descriptor so far describes
+ * (AR_STATE_GATE_*, calibrate.h) */
 enum { AR_VALIDATE_MAX_DESCRIPTORS = 3 };
-#define AR_STATE_GATE_OVERHEAD 1.5
-#define AR_STATE_GATE_MEMORY 1.3
 
 struct ar_err_stats {
 	int n;

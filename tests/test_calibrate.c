@@ -48,7 +48,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_memory_share = 0.875;
 	c->probe_matrix_flops_per_s = 2.25e11;
 	c->probe_dram_bytes_per_s = 4.75e10;
-	c->probe_overhead_s = 0.625e-6;
+	c->probe_overhead_s = 0.875e-6;
 	c->prefill_attn_tiny_s = 13.5e-6;
 	c->prefill_attn_tiny_flops = 6.4e5;
 	c->prefill_attn_flops_per_s = 1.6e11;
@@ -125,7 +125,7 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_int_equal(ref.n_mem, hw.n_mem);
 	assert_close(ref.matrix_flops_per_s, 2.25e11, 1e-6, 0);
 	assert_close(ref.bw_bytes_per_s[0], 4.75e10, 1e-6, 0);
-	assert_close(ref.overhead_s, 0.625e-6, 1e-4, 0);
+	assert_close(ref.overhead_s, 0.875e-6, 1e-4, 0);
 	/* ... none unless the descriptor states all three */
 	hw.probe_overhead_s = 0;
 	assert_int_equal(ar_ceilings_of_hw(&ref, &hw), 0);
@@ -263,6 +263,13 @@ static void test_calibrate__disagreement(void **state)
 		  "the matrix products read far below the FMA chains" },
 		{ offsetof(struct ar_calib, decode_attn_probe_flops_per_s), 2.56e10, 2.54e10,
 		  "the decode attention probe read far below main memory's bandwidth" },
+		/* the tracking probe against the calibration's dispatch (1 us) at
+		 * x1.45 and x1.55, and its main memory (5e10 at the end) at x0.78
+		 * and x0.76 */
+		{ offsetof(struct ar_calib, probe_overhead_s), 1.45e-6, 1.55e-6,
+		  "the tracking probe's dispatch read another state" },
+		{ offsetof(struct ar_calib, probe_dram_bytes_per_s), 3.9e10, 3.8e10,
+		  "the tracking probe's main memory read another state" },
 	};
 	struct ar_calib c;
 
