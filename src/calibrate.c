@@ -715,6 +715,15 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 	if (c->decode_attn_probe_flops_per_s > 0 &&
 	    c->decode_attn_probe_flops_per_s < 0.25 * per_byte * c->dram_read_bw)
 		return "the decode attention probe read far below main memory's bandwidth";
+	/* a cold product well inside the bound of its weights (rows below half
+	 * of 2·peak / bandwidth: m rows do m/2 FLOPs per weight byte) reads them
+	 * at 0.7–1 of main memory here; one interrupted point at 0.37 put a
+	 * validation's 1-row products 2.7x slow */
+	for (int i = 0; i < c->n_eff && c->dram_read_bw > 0; i++)
+		if (c->eff_rows[i] < c->matrix_flops_per_s / c->dram_read_bw &&
+		    c->eff_value[i] * c->matrix_flops_per_s * 2 / c->eff_rows[i] <
+			    0.5 * c->dram_read_bw)
+			return "a cold product read its weights far below main memory's bandwidth";
 	/* the tracking probe at the end is the reference of every later
 	 * reading: it must see the state the rest was measured in */
 	if (c->probe_overhead_s > 0 && c->overhead_s > 0 &&

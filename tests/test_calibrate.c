@@ -266,6 +266,10 @@ static void test_calibrate__disagreement(void **state)
 		/* the tracking probe against the calibration's dispatch (1 us) at
 		 * x1.45 and x1.55, and its main memory (5e10 at the end) at x0.78
 		 * and x0.76 */
+		/* the 1-row cold point's weights at 0.508 and 0.492 of main memory
+		 * (0.125 of the 2e11 peak is 5e10 B/s, all of it) */
+		{ offsetof(struct ar_calib, eff_value), 0.0635, 0.0615,
+		  "a cold product read its weights far below main memory's bandwidth" },
 		{ offsetof(struct ar_calib, probe_overhead_s), 1.45e-6, 1.55e-6,
 		  "the tracking probe's dispatch read another state" },
 		{ offsetof(struct ar_calib, probe_dram_bytes_per_s), 3.9e10, 3.8e10,
