@@ -410,7 +410,7 @@ enum { SUM_PLAIN, SUM_SQUARES, SUM_SQUARED_DEV };
  * flight: one alone waits on the adder's latency at every step, which held
  * a norm of 768-float rows to a quarter of what its loads allow (256 rows
  * on two threads: 19 us) */
-static inline __attribute__((always_inline)) float sum_rows(const float *x, long n, float m,
+static inline __attribute__((always_inline)) float sum_terms(const float *x, long n, float m,
 							    int what)
 {
 	v8f a[4] = { { 0 } }, mv = { 0 };
@@ -441,7 +441,7 @@ static inline __attribute__((always_inline)) float sum_rows(const float *x, long
 
 VEC static void rms_row(float *o, const float *x, const float *w, long C, float eps)
 {
-	float ss = sum_rows(x, C, 0, SUM_SQUARES);
+	float ss = sum_terms(x, C, 0, SUM_SQUARES);
 	float r = 1.0f / sqrtf(ss / (float)C + eps);
 #pragma omp simd
 	for (long i = 0; i < C; i++)
@@ -478,7 +478,7 @@ static inline float part_total(const float *part, long t, long nb)
 
 VEC static float sumsq_vec(const float *x, long n)
 {
-	return sum_rows(x, n, 0, SUM_SQUARES);
+	return sum_terms(x, n, 0, SUM_SQUARES);
 }
 
 VEC static void scale_mul_vec(float *o, const float *x, float r, const float *w, long n)
@@ -532,8 +532,8 @@ void ar_kernels_rmsnorm_ref(float *out, const float *in, const float *w, long T,
 VEC static void ln_row(float *o, const float *x, const float *w, const float *b, long C,
 		       float eps)
 {
-	float mean = sum_rows(x, C, 0, SUM_PLAIN) / (float)C;
-	float ss = sum_rows(x, C, mean, SUM_SQUARED_DEV);
+	float mean = sum_terms(x, C, 0, SUM_PLAIN) / (float)C;
+	float ss = sum_terms(x, C, mean, SUM_SQUARED_DEV);
 	float r = 1.0f / sqrtf(ss / (float)C + eps);
 #pragma omp simd
 	for (long i = 0; i < C; i++)
@@ -542,12 +542,12 @@ VEC static void ln_row(float *o, const float *x, const float *w, const float *b,
 
 VEC static float sum_f(const float *x, long n)
 {
-	return sum_rows(x, n, 0, SUM_PLAIN);
+	return sum_terms(x, n, 0, SUM_PLAIN);
 }
 
 VEC static float sumsq_dev(const float *x, float mean, long n)
 {
-	return sum_rows(x, n, mean, SUM_SQUARED_DEV);
+	return sum_terms(x, n, mean, SUM_SQUARED_DEV);
 }
 
 VEC static void ln_apply(float *o, const float *x, float mean, float r, const float *w,

@@ -356,13 +356,13 @@ static int nearest_state(const struct states *st, const struct ar_ceilings seen[
 	return best;
 }
 
-/* The descriptor for a pass that read `seen` before and after its repeats:
- * the nearest so far, or, when both readings are beyond the gates of every
- * one and calibrations are left, the nearest after calibrating the machine
- * as it is now (what it read is kept in v).  -1 with err when calibration
- * fails. */
-static int state_for(struct states *st, const struct ar_ceilings seen[2], struct ar_validation *v,
-		     const char *after, struct ar_err *err)
+/* The descriptor for pass `pass` of slot sl, which read `seen` before and
+ * after its repeats: the nearest so far, or, when both readings are beyond
+ * the gates of every one and calibrations are left, the nearest after
+ * calibrating the machine as it is now (what it read, and after which
+ * point, is kept in v).  -1 with err when calibration fails. */
+static int state_for(struct states *st, const struct ar_ceilings seen[2], const struct slot *sl,
+		     int pass, struct ar_validation *v, struct ar_err *err)
 {
 	double dist;
 	int best = nearest_state(st, seen, &dist);
@@ -379,7 +379,8 @@ static int state_for(struct states *st, const struct ar_ceilings seen[2], struct
 		return best; /* cannot be told apart: keep the nearest */
 	v->desc_dram_bw[st->n] = c.level_bw[0];
 	v->desc_overhead_s[st->n] = c.overhead_s;
-	snprintf(v->desc_after[st->n], sizeof(v->desc_after[st->n]), "%s", after);
+	snprintf(v->desc_after[st->n], sizeof(v->desc_after[st->n]), "%s %s B %ld S %ld, pass %d",
+		 sl->m->name, ar_phase_names[sl->ph], sl->B, sl->S, pass + 1);
 	v->n_descriptors = ++st->n;
 	/* the machine may have moved again while it was measured */
 	return nearest_state(st, seen, &dist);
@@ -421,10 +422,7 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states
 	}
 	ar_probe_run(probe, &seen[1]);
 	ar_ceilings_median(&now, seen, 2);
-	char after[160];
-	snprintf(after, sizeof(after), "%s %s B %ld S %ld, pass %d", sl->m->name,
-		 ar_phase_names[sl->ph], sl->B, sl->S, pass + 1);
-	int d = state_for(st, seen, v, after, err);
+	int d = state_for(st, seen, sl, pass, v, err);
 	if (d < 0)
 		return -1;
 	const struct ar_ceilings *ref = &st->ref[d];
