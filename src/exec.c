@@ -727,7 +727,7 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	case AR_OP_KV_B_PROJ:
 		/* decompress the latent of every cached position: (B·Sk, d_c) → n_h·(d_nope + d_v) */
-		mm(ex, ex->kvb, d.ld, p->Sk * d.ld, ly->kc, d.cw, cap * d.cw, ly->wkvb, d.ld, 0, 0,
+		mm(ex, ex->kvb, d.ld, p->Sk * d.ld, ly->kc, d.cw, cap * d.cw, ly->wkvb, d.dc, 0, 1,
 		   NULL, p->Sk, d.dc, d.ld, p->B, c);
 		break;
 	case AR_OP_ROPE:
@@ -746,9 +746,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		}
 		break;
 	case AR_OP_Q_ABSORB:
-		/* q_lat[h] = W_UK[h] · q_nope[h]; W_UK[h] is columns h·(d_nope+d_v) .. +d_nope of kv_b */
-		mm(ex, ex->qabs, d.nh * d.cw, d.cw, ex->q, d.nh * d.dq, d.dq, ly->wkvb, d.ld,
-		   d.dn + d.dv, 1, NULL, T, d.dn, d.dc, d.nh, c);
+		/* q_lat[h] = W_UK[h] · q_nope[h]; W_UK[h] is rows h·(d_nope+d_v) .. +d_nope of
+		 * kv_b, one block of d_nope × d_c */
+		mm(ex, ex->qabs, d.nh * d.cw, d.cw, ex->q, d.nh * d.dq, d.dq, ly->wkvb, d.dc,
+		   (d.dn + d.dv) * d.dc, 0, NULL, T, d.dn, d.dc, d.nh, c);
 		for (long t = 0; t < T; t++) /* the RoPE part of each query head, as is */
 			for (long h = 0; h < d.nh; h++)
 				memcpy(ex->qabs + (t * d.nh + h) * d.cw + d.dc,
@@ -784,9 +785,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		}
 		break;
 	case AR_OP_OUT_ABSORB:
-		/* o[h] = o_lat[h] · W_UV[h]; W_UV[h] is columns h·(d_nope+d_v)+d_nope .. +d_v */
-		mm(ex, ex->dec, d.nh * d.dv, d.dv, ex->att, d.nh * d.dc, d.dc, ly->wkvb + d.dn, d.ld,
-		   d.dn + d.dv, 0, NULL, T, d.dc, d.dv, d.nh, c);
+		/* o[h] = o_lat[h] · W_UV[h]; W_UV[h] is rows h·(d_nope+d_v)+d_nope .. +d_v of
+		 * kv_b, one block of d_v × d_c */
+		mm(ex, ex->dec, d.nh * d.dv, d.dv, ex->att, d.nh * d.dc, d.dc, ly->wkvb + d.dn * d.dc,
+		   d.dc, (d.dn + d.dv) * d.dc, 1, NULL, T, d.dc, d.dv, d.nh, c);
 		break;
 	case AR_OP_W_P:
 		mm(ex, ex->dec, d.hd, d.dh, ex->att, d.nh * d.dv, d.dv, ly->wp, d.dh, d.dv * d.dh, 0,

@@ -20,8 +20,10 @@ struct ar_exec_layer {
 	 * biases (out). */
 	float *wq, *bq, *wk, *bk, *wv, *bv;
 	/* MLA: wqa (q_rank, H), wqb (n_h·(d_nope+d_rope), q_rank), wkva
-	 * (d_c + d_rope, H); wkvb (d_c, n_h·(d_nope + d_v)) is (in, out), as the
-	 * absorbed products take per-head column blocks of it */
+	 * (d_c + d_rope, H); wkvb (n_h·(d_nope + d_v), d_c) like the others, so
+	 * that each head's W_UK and W_UV, which the absorbed products take, are
+	 * contiguous blocks (taken as columns of (in, out) they were 128-byte
+	 * pieces 4.6 kB apart: MLA-160M's q_absorb read them at 25 GB/s) */
 	float *wqa, *qa_norm, *wqb, *wkva, *kva_norm, *wkvb;
 	float *wp;                                /* W_P (n_h, d_v, d_h) */
 	float *vb;                                /* GTA v_b_proj (n_q, d_l, n_h·d_h/n_q) */
