@@ -329,12 +329,8 @@ struct states {
 
 double ar_validate_state_distance(const struct ar_ceilings *ref, const struct ar_ceilings *now)
 {
-	double o = ref->overhead_s > 0 && now->overhead_s > 0
+	return ref->overhead_s > 0 && now->overhead_s > 0
 		? fabs(log(now->overhead_s / ref->overhead_s)) / log(AR_STATE_GATE_OVERHEAD) : 0;
-	double m = ref->bw_bytes_per_s[0] > 0 && now->bw_bytes_per_s[0] > 0
-		? fabs(log(now->bw_bytes_per_s[0] / ref->bw_bytes_per_s[0])) / log(AR_STATE_GATE_MEMORY)
-		: 0;
-	return fmax(o, m);
 }
 
 /* The nearest of st's descriptors to a pass's two readings, and its

@@ -42,7 +42,7 @@ struct ar_vpoint {
 
 /* A run calibrates again at most AR_VALIDATE_MAX_DESCRIPTORS − 1 times, when
  * a pass finds the machine in a state no descriptor so far describes
- * (AR_STATE_GATE_*, calibrate.h) */
+ * (ar_validate_state_distance) */
 enum { AR_VALIDATE_MAX_DESCRIPTORS = 3 };
 
 struct ar_err_stats {
@@ -94,10 +94,14 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
  * AR_VALIDATE_MAX_DESCRIPTORS − 1 times) and the pass is predicted from the
  * descriptor nearest its probes.  -1 with err when a run fails.  v is
  * released with ar_validation_release. */
-/* How far the machine has moved from the state of ref: the larger of
- * |log| of the dispatch's and of main memory's ratio now / ref, each over
- * |log| of its gate (AR_STATE_GATE_*): above 1, another state.  A ceiling
- * missing from either (0) counts as unmoved. */
+/* How far the machine has moved from the state of ref: |log| of the
+ * dispatch's ratio now / ref over |log| AR_STATE_GATE_OVERHEAD; above 1,
+ * another state.  The dispatch, not main memory: tracking follows main
+ * memory's and the matrix rate's moves, and what it cannot follow comes with
+ * where the threads sit, which the dispatch shows (x2.7 here between the
+ * states, while the single-read memory probe scatters within one: five of
+ * seven calibrations set off by either found the state they left).  A
+ * reading missing from either (0) counts as unmoved. */
 struct ar_ceilings;
 double ar_validate_state_distance(const struct ar_ceilings *ref, const struct ar_ceilings *now);
 
