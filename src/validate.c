@@ -646,7 +646,7 @@ int ar_validate_write_table(FILE *f, const struct ar_validation *v)
 		fprintf(f, "threads' round trip over the points: %.0f to %.0f ns%s\n", lo * 1e9, hi * 1e9,
 			hi > 2 * lo ? " (they moved: the ceilings tracked follow, docs/validation.md)" : "");
 	for (int i = 1; i < v->n_descriptors; i++)
-		fprintf(f, "descriptor %d, calibrated after %s (its dispatch or main memory beyond every earlier one's): DRAM %.1f GB/s, overhead %.2f us\n",
+		fprintf(f, "descriptor %d, calibrated after %s (its dispatch off every earlier one's): DRAM %.1f GB/s, overhead %.2f us\n",
 			i, v->desc_after[i], v->desc_dram_bw[i] / 1e9, v->desc_overhead_s[i] * 1e6);
 	fprintf(f, "(%.1f s)\n", v->wall_s);
 	return ferror(f) ? -1 : 0;

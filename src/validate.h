@@ -63,7 +63,7 @@ struct ar_validation {
 	int ref_from_descriptor;
 	/* descriptors predicted from: 0 the one given, then those calibrated
 	 * during the run (recalibrate > 0) when a pass found the machine's
-	 * dispatch or main memory beyond AR_STATE_GATE of every one so far;
+	 * dispatch off every one so far (ar_validate_state_distance);
 	 * what each read (DRAM, overhead) and the slot it was made after */
 	int n_descriptors;
 	double desc_dram_bw[AR_VALIDATE_MAX_DESCRIPTORS], desc_overhead_s[AR_VALIDATE_MAX_DESCRIPTORS];
