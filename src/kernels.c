@@ -270,28 +270,31 @@ VEC static void small_m_cols_part(float *out, long ldo, const float *in, long ld
 	}
 }
 
-/* out (M ≤ SMALL_M_T, nb) = in · W^T.  More than 8 rows: blocks of
- * SMALL_M_BLOCK weight rows, every 8 input rows against each block while it
- * is in the core's L2, so that the weights still come from memory once.  Up
- * to 8: the input rows are read once per weight row, so K is cut into equal
- * spans short enough for the rows of a span to stay in L1 (SMALL_L1_FLOATS
- * in all), each span's dot products added to the last (8 x 3072 x 768 from
- * 695 to 506 us on one core; spans for 16 rows read the weights in pieces
- * and were slower) */
+/* out (M ≤ SMALL_M_T, nb) = in · W^T.  The input rows are read once per
+ * weight row, so K is cut into equal spans short enough for 8 rows of a span
+ * to stay in L1 (SMALL_L1_FLOATS in all), each span's dot products added to
+ * the last (8 x 3072 x 768 from 695 to 506 us on one core).  More than 8
+ * rows: blocks of SMALL_M_BLOCK weight rows, span by span, every 8 input
+ * rows against a block's span while it is in the core's L2, so that the
+ * weights still come from memory once (16 x 1920 x 768 on two threads from
+ * 460 to 280 us, as fast as 16 x 768 x 1920; with the whole of K per block
+ * the rows came from L2) */
 VEC static void small_m_cols(float *out, long ldo, const float *in, long ldi, const float *w,
 			     long ldw, long M, long K, long nb)
 {
-	if (M > 8) {
-		for (long j0 = 0; j0 < nb; j0 += SMALL_M_BLOCK)
-			for (long i0 = 0; i0 < M; i0 += 8)
-				small_m_cols_part(out + i0 * ldo + j0, ldo, in + i0 * ldi, ldi,
-						  w + j0 * ldw, ldw, lmin(8, M - i0), K,
-						  lmin(SMALL_M_BLOCK, nb - j0), 0);
-		return;
-	}
-	long spans = lmax(1, (M * K + SMALL_L1_FLOATS - 1) / SMALL_L1_FLOATS);
+	long spans = lmax(1, (lmin(M, 8) * K + SMALL_L1_FLOATS - 1) / SMALL_L1_FLOATS);
 	long span = ((K + spans - 1) / spans + 15) / 16 * 16;
 
+	if (M > 8) {
+		for (long j0 = 0; j0 < nb; j0 += SMALL_M_BLOCK)
+			for (long k0 = 0; k0 < K; k0 += span)
+				for (long i0 = 0; i0 < M; i0 += 8)
+					small_m_cols_part(out + i0 * ldo + j0, ldo, in + i0 * ldi + k0,
+							  ldi, w + j0 * ldw + k0, ldw, lmin(8, M - i0),
+							  lmin(span, K - k0), lmin(SMALL_M_BLOCK, nb - j0),
+							  k0 > 0);
+		return;
+	}
 	for (long k0 = 0; k0 < K; k0 += span)
 		small_m_cols_part(out, ldo, in + k0, ldi, w + k0, ldw, M, lmin(span, K - k0), nb,
 				  k0 > 0);

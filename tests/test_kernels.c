@@ -107,6 +107,11 @@ static void test_kernels__matmul_matches_ref(void **state)
 		 * dot products added up */
 		product_matches_ref(2, 4100, 40, trans, 12);
 		product_matches_ref(5, 1700, 40, trans, 14);
+		/* and from 9 rows on (weights stored (N, K)): each block of 32
+		 * weight rows span by span, both halves of the rows (8 + 5)
+		 * against a span while it is in cache; 8 x 1100 floats make
+		 * two spans, of 560 and 540 (a tail of 4 past the vectors) */
+		product_matches_ref(13, 1100, 40, trans, 16);
 		/* long dot products (K >= 512) split by columns at any row count */
 		product_matches_ref(40, 520, 72, trans, 10);
 		/* the small-M path over several column strips and a K remainder */
