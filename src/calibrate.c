@@ -68,13 +68,18 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 	return 2.0 * M * K * N / median_of(ts, nt);
 }
 
-/* now / ref, or 1 inside (1/AR_TRACK_GATE, AR_TRACK_GATE): what tracking
- * follows and what it leaves to the probes' scatter */
-static double ratio(double now, double ref)
+/* now / ref, or 1 inside (1/gate, gate): what tracking follows and what it
+ * leaves to the probes' scatter */
+static double gated_ratio(double now, double ref, double gate)
 {
 	double r = now > 0 && ref > 0 ? now / ref : 1;
 
-	return r < 1 / AR_TRACK_GATE || r > AR_TRACK_GATE ? r : 1;
+	return r < 1 / gate || r > gate ? r : 1;
+}
+
+static double ratio(double now, double ref)
+{
+	return gated_ratio(now, ref, AR_TRACK_GATE);
 }
 
 static double read_bw(float *buf, double bytes);
@@ -1031,7 +1036,8 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 		if (lvl >= base->n_mem || lvl >= ref->n_mem || lvl >= now->n_mem ||
 		    base->mem[lvl].bw_bytes_per_s <= 0)
 			continue;
-		double fb = ratio(now->bw_bytes_per_s[lvl], ref->bw_bytes_per_s[lvl]);
+		double fb = gated_ratio(now->bw_bytes_per_s[lvl], ref->bw_bytes_per_s[lvl],
+					AR_TRACK_GATE_MEMORY);
 		double bound = 2 * peak / base->mem[lvl].bw_bytes_per_s;
 		for (int i = 0; i < n; i++)
 			if (pts[i].rows < bound)
@@ -1042,7 +1048,8 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	out->exp_per_s *= fm;
 	out->decode_attn_cached_flops_per_s *= fm;
 	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
-		out->mem[i].bw_bytes_per_s *= ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i]);
+		out->mem[i].bw_bytes_per_s *= gated_ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i],
+							  AR_TRACK_GATE_MEMORY);
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->prefill_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);

@@ -199,11 +199,17 @@ int ar_ceilings_of_hw(struct ar_ceilings *out, const struct ar_hw *hw);
 void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 			const struct ar_ceilings *ref, const struct ar_ceilings *now);
 /* A ratio within (1/AR_TRACK_GATE, AR_TRACK_GATE) is taken as 1: the probe
- * is short, and on a steady host its readings scatter by up to ~18 % (main
- * memory 0.82-1.11 of the reference over a quick validation), while a shared
- * host's changes of state move them far more (main memory x0.6 and x1.6,
- * the dispatch time x0.35 and x2.7); following the scatter made the
- * predictions worse than not tracking at all. */
+ * is short, and on a steady host its readings scatter by up to ~18 % (the
+ * matrix peak and the dispatch time), while a shared host's changes of state
+ * move them far more (main memory x0.6 and x1.6, the dispatch time x0.35
+ * and x2.7); following the scatter made the predictions worse than not
+ * tracking at all.  Main memory's readings scatter further within one state
+ * (0.73-1.30 of the reference over validations of one state) and take
+ * AR_TRACK_GATE_MEMORY, the gate of a new state: over the earlier
+ * validations, decode points whose main memory read 1.2-1.3 or 0.77-0.83 of
+ * the reference were predicted worse tracked than not in most runs
+ * (mha-160m's decode attention off by -24 % tracked, -5 % not). */
 #define AR_TRACK_GATE 1.2
+#define AR_TRACK_GATE_MEMORY AR_STATE_GATE_MEMORY
 
 #endif

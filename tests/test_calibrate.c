@@ -328,9 +328,10 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.mem[1].capacity_bytes, base.mem[1].capacity_bytes, 0, 0);
 	assert_close(out.matrix_eff[1].value, base.matrix_eff[1].value, 0, 0);
 	assert_close(out.matrix_eff[0].value, 0.125 * 1.5 / 0.8, 1e-12, 0);
-	/* moves inside the gate (x1.19, x0.85, x1.1) change nothing */
+	/* moves inside the gates (matrix x1.19, main memory x0.78 and L3 x1.25
+	 * inside the memory gate of 1.3, dispatch x1.1) change nothing */
 	struct ar_ceilings near = { .n_mem = 3, .matrix_flops_per_s = 1.19e11,
-				    .bw_bytes_per_s = { 3.4e10, 1.1e11, 0 }, .overhead_s = 2.2e-6 };
+				    .bw_bytes_per_s = { 3.12e10, 1.25e11, 0 }, .overhead_s = 2.2e-6 };
 	ar_calibrate_track(&out, &base, &ref, &near);
 	assert_close(out.matrix_flops_per_s[AR_DT_FP32], base.matrix_flops_per_s[AR_DT_FP32], 0, 0);
 	assert_close(out.mem[0].bw_bytes_per_s, base.mem[0].bw_bytes_per_s, 0, 0);
@@ -338,10 +339,13 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.overhead_s, base.overhead_s, 0, 0);
 	assert_close(out.decode_attn_fixed_s, base.decode_attn_fixed_s, 0, 0);
 	assert_close(out.matrix_eff[0].value, base.matrix_eff[0].value, 0, 0);
-	/* just outside it (x0.8 of main memory) it follows */
-	near.bw_bytes_per_s[0] = 3.2e10;
+	/* just outside them it follows: main memory x0.75, the matrix peak x1.21 */
+	near.bw_bytes_per_s[0] = 3e10;
+	near.matrix_flops_per_s = 1.21e11;
 	ar_calibrate_track(&out, &base, &ref, &near);
-	assert_close(out.mem[0].bw_bytes_per_s, base.mem[0].bw_bytes_per_s * 0.8, 1e-12, 0);
+	assert_close(out.mem[0].bw_bytes_per_s, base.mem[0].bw_bytes_per_s * 0.75, 1e-12, 0);
+	assert_close(out.matrix_flops_per_s[AR_DT_FP32], base.matrix_flops_per_s[AR_DT_FP32] * 1.21,
+		     1e-12, 0);
 	/* in place */
 	ar_calibrate_track(&base, &base, &ref, &now);
 	assert_close(base.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);
