@@ -387,6 +387,47 @@ void ar_calibrate_normalise_eff(struct ar_calib *c)
 	}
 }
 
+/* The cold efficiency point of m rows (matrix_efficiency), in FLOP/s, with
+ * main memory's read bandwidth beside it in *dram up to 64 rows */
+static double cold_point(long m, int cold, float *buf, double dram_ws, double *dram,
+			 struct ar_err *err, int *fail)
+{
+	return gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= 64 ? cold : 2, m < 256 ? 9 : 5,
+			      m <= 64 ? buf : NULL, dram_ws, dram, err, fail);
+}
+
+/* Cold points bound by reading their weights whose main memory read beside
+ * them off the calibration's main memory reading by more than the tracking
+ * gate (the host changed state in between) are measured again, up to
+ * AR_CAL_EFF_RUNS times in all, keeping the reading whose main memory is
+ * nearest the calibration's: the product's rate moves with the state but not
+ * in proportion to main memory's (1-row products reach 0.73 of main memory
+ * in the 88 GB/s state and all of it in the 50 GB/s one), so scaling
+ * (ar_calibrate_normalise_eff) is left for what still disagrees. */
+static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, double dram_ws,
+				 struct ar_err *err)
+{
+	double bound = 2 * c->matrix_flops_per_s / c->dram_read_bw;
+	int fail = 0;
+
+	for (int i = 0; i < c->n_eff && c->eff_rows[i] < bound; i++) {
+		double off = c->eff_dram[i] > 0 ? fabs(log(c->eff_dram[i] / c->dram_read_bw)) : 0;
+		while (off > log(AR_TRACK_GATE) && c->eff_runs[i] < AR_CAL_EFF_RUNS) {
+			double dram = 0, r = cold_point((long)c->eff_rows[i], cold, buf, dram_ws, &dram,
+							err, &fail);
+			if (fail)
+				return -1;
+			c->eff_runs[i]++;
+			if (dram > 0 && fabs(log(dram / c->dram_read_bw)) < off) {
+				off = fabs(log(dram / c->dram_read_bw));
+				c->eff_dram[i] = dram;
+				c->eff_value[i] = fmin(1.0, r / c->matrix_flops_per_s);
+			}
+		}
+	}
+	return 0;
+}
+
 static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 {
 	double t_start = now_s();
@@ -430,15 +471,14 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			     ceil(4 * l3_nominal / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
-		double r = gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= 64 ? cold : 2,
-					  m < 256 ? 9 : 5, m <= 64 ? buf : NULL, dram_ws,
-					  &c->eff_dram[c->n_eff], err, &fail);
+		double r = cold_point(m, cold, buf, dram_ws, &c->eff_dram[c->n_eff], err, &fail);
 		if (fail) {
 			free(buf);
 			return -1;
 		}
 		c->eff_rows[c->n_eff] = (double)m;
 		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
+		c->eff_runs[c->n_eff] = 1;
 		/* From 32 rows on (BLAS's products) more rows of the same product
 		 * never lower its efficiency: a lower reading than at half the rows
 		 * is the machine's noise, one dip of which (0.55 at 128 rows) made
@@ -565,24 +605,39 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 0, "L1") * c->threads;
 	double l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
 	double l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	/* Main memory, read between every fourth working set and after them:
+	 * the median of AR_CAL_DRAM_READS readings over a quarter of a second.
+	 * On a shared host main memory dips by 20 % for 50-120 ms every second
+	 * or two; one reading caught in a dip (42 GB/s where the products
+	 * beside it read 51) had put every decode point 10-27 % slow. */
+	double dram[AR_CAL_DRAM_READS];
+	int n_dram = 0;
 	for (double ws = 8192; ws <= dram_ws && c->n_sweep < AR_CAL_MAX_SWEEP; ws *= 2) {
+		if (c->n_sweep % 4 == 0 && n_dram < AR_CAL_DRAM_READS)
+			dram[n_dram++] = read_bw(buf, dram_ws);
 		c->sweep_bytes[c->n_sweep] = ws;
 		c->sweep_bw[c->n_sweep] = read_bw(buf, ws);
 		c->n_sweep++;
 	}
+	while (n_dram < AR_CAL_DRAM_READS)
+		dram[n_dram++] = read_bw(buf, dram_ws);
 	c->onchip_bytes = l2 / c->threads;
 	snprintf(c->level_name[0], 16, "DRAM");
 	c->level_bytes[0] = phys_bytes();
-	/* the plain read is the level's bandwidth; a 1-row product through the
+	/* the plain reads' median is the level's bandwidth; a 1-row product through the
 	 * same bytes is recorded beside it (OpenBLAS's matrix-vector kernel can
 	 * read faster than the executor's other kernels do) */
-	c->dram_read_bw = read_bw(buf, dram_ws);
+	c->dram_read_bw = median_of(dram, n_dram);
 	c->dram_gemv_bw = gemv_bw(buf, dram_ws, err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
 	}
 	c->level_bw[0] = c->dram_read_bw;
+	if (remeasure_cold_points(c, cold, buf, dram_ws, err)) {
+		free(buf);
+		return -1;
+	}
 	ar_calibrate_normalise_eff(c);
 	c->n_levels = 1;
 	const char *names[3] = { "L3", "L2", "L1" };
@@ -800,9 +855,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		   "#   (5 counted FLOPs per element, one of them the exp).\n",
 		c->fma_flops_per_s, c->exp_per_s, c->softmax_flops_per_s);
 	const char *off = ar_calibrate_disagreement(c);
-	fprintf(f, "# main memory: a plain read reaches %.4g B/s, a 1-row product %.4g B/s;\n"
-		"#   read again after the other probes: %.4g B/s.\n",
-		c->dram_read_bw, c->dram_gemv_bw, c->dram_read_bw_end);
+	fprintf(f, "# main memory: a plain read reaches %.4g B/s (median of %d over the cache sweep),\n"
+		"#   a 1-row product %.4g B/s; read again after the other probes: %.4g B/s.\n",
+		c->dram_read_bw, AR_CAL_DRAM_READS, c->dram_gemv_bw, c->dram_read_bw_end);
 	if (off)
 		fprintf(f, "# the probes still disagree after %d calibrations (%s): the last is kept.\n",
 			c->attempts, off);
@@ -839,9 +894,12 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			snprintf(how, sizeof(how), "sysconf, every core's share");
 		fprintf(f, "    capacity_bytes: {value: %.0f, source: \"%s (%s)\"}\n", c->level_bytes[i],
 			src, how);
-		fprintf(f, "    bw_bytes_per_s: {value: %.6g, source: \"%s (read, %s)\"}\n", c->level_bw[i],
-			src, i == 0 ? "working set far beyond the caches"
-				    : "working set half the capacity");
+		if (i == 0)
+			fprintf(f, "    bw_bytes_per_s: {value: %.6g, source: \"%s (read, median of %d, working set far beyond the caches)\"}\n",
+				c->level_bw[i], src, AR_CAL_DRAM_READS);
+		else
+			fprintf(f, "    bw_bytes_per_s: {value: %.6g, source: \"%s (read, working set half the capacity)\"}\n",
+				c->level_bw[i], src);
 	}
 	fprintf(f, "onchip:\n  bytes_per_unit: {value: %.0f, source: \"%s (L2 of one core)\"}\n",
 		c->onchip_bytes, src);
@@ -893,11 +951,17 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++) {
-		char scaled[96] = "";
+		char scaled[160] = "", runs[96] = "";
+		if (c->eff_runs[i] > 1)
+			snprintf(runs, sizeof(runs),
+				 "; of %d runs, the one with main memory nearest the DRAM reading",
+				 c->eff_runs[i]);
 		if (c->eff_scaled[i] != 1 && c->eff_scaled[i] > 0)
 			snprintf(scaled, sizeof(scaled),
-				 ", x %.2f to the DRAM reading: main memory read %.3g B/s beside them",
-				 c->eff_scaled[i], c->eff_dram[i]);
+				 "%s, x %.2f to the DRAM reading: main memory read %.3g B/s beside them",
+				 runs, c->eff_scaled[i], c->eff_dram[i]);
+		else
+			snprintf(scaled, sizeof(scaled), "%s", runs);
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak%s)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
 			AR_CAL_N_EFF, c->eff_rows[i] <= 64 ? c->eff_copies : 2, scaled);

@@ -41,6 +41,11 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PREFILL_TINY = 32 };
 /* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
+/* runs at most of a cold efficiency point measured in another state than
+ * the calibration's main memory reading */
+enum { AR_CAL_EFF_RUNS = 3 };
+/* readings of main memory whose median is its bandwidth */
+enum { AR_CAL_DRAM_READS = 5 };
 /* runs of the tracking probe at the end of a calibration */
 enum { AR_CAL_PROBE_RUNS = 5 };
 /* Dispatch or main memory off by more than these factors: another state of
@@ -85,6 +90,7 @@ struct ar_calib {
 	 * point's products (mean; 0: not read), and the factor the point was
 	 * scaled by to the DRAM reading (ar_calibrate_normalise_eff) */
 	double eff_dram[AR_CAL_MAX_SWEEP], eff_scaled[AR_CAL_MAX_SWEEP];
+	int eff_runs[AR_CAL_MAX_SWEEP];           /* times each was measured */
 	/* the same through one weight matrix held in the last-level cache
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
 	int n_eff_cached;

@@ -188,9 +188,9 @@ static void test_calibrate__comment_tells_the_state_check(void **state)
 		}
 		char *text = yaml_of(&c);
 		const char *want[] = {
-			"#   read again after the other probes: 5e+10 B/s.\n# read bandwidth by working set",
-			"#   read again after the other probes: 5e+10 B/s.\n# calibration 2 of 2: the one before it disagreed (main memory read differently at the end).\n",
-			"#   read again after the other probes: 8.5e+10 B/s.\n# the probes still disagree after 3 calibrations (main memory read differently at the end): the last is kept.\n",
+			"; read again after the other probes: 5e+10 B/s.\n# read bandwidth by working set",
+			"; read again after the other probes: 5e+10 B/s.\n# calibration 2 of 2: the one before it disagreed (main memory read differently at the end).\n",
+			"; read again after the other probes: 8.5e+10 B/s.\n# the probes still disagree after 3 calibrations (main memory read differently at the end): the last is kept.\n",
 		};
 		if (!strstr(text, want[k])) {
 			print_error("missing: %s\nin:\n%s", want[k], text);
