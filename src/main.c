@@ -992,6 +992,9 @@ static int cmd_validate(int argc, char **argv)
 	for (int i = 1; i < v.n_descriptors; i++)
 		fprintf(stderr, "calibrated again after %s: DRAM %.1f GB/s, overhead %.1f us\n",
 			v.desc_after[i], v.desc_dram_bw[i] / 1e9, v.desc_overhead_s[i] * 1e6);
+	for (int i = 0; i < v.n_left_out; i++)
+		fprintf(stderr, "calibrated again after %s: descriptor %d's state, left out\n",
+			v.left_out_after[i], v.left_out_like[i]);
 	if (out_open(&out, o.output)) {
 		ar_validation_release(&v);
 		return 1;

@@ -68,6 +68,12 @@ struct ar_validation {
 	int n_descriptors;
 	double desc_dram_bw[AR_VALIDATE_MAX_DESCRIPTORS], desc_overhead_s[AR_VALIDATE_MAX_DESCRIPTORS];
 	char desc_after[AR_VALIDATE_MAX_DESCRIPTORS][160];
+	/* calibrations during the run that read a state already described,
+	 * left out: the slot each was made after and the descriptor whose
+	 * state it read */
+	int n_left_out;
+	int left_out_like[AR_VALIDATE_MAX_DESCRIPTORS];
+	char left_out_after[AR_VALIDATE_MAX_DESCRIPTORS][160];
 };
 
 /* The default grid's models: the six archs at 160M shapes and at a small width
