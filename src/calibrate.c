@@ -363,6 +363,43 @@ static double op_chain(int rounds)
 	return median_of(ts, 3 * rounds);
 }
 
+/* The handoff of activations between the threads: a chain of a product
+ * of AR_CAL_HANDOFF_ROWS rows through a 768 x 768 weight (threads take
+ * its columns) and an add that reads its output and the residual and
+ * writes the residual (threads take rows), as a model's layers alternate;
+ * the add's median time, `rounds` of them (at most 67).  Its three
+ * activations' bytes over that time less the dispatch is the rate at
+ * which an op reads and writes what the op before wrote in another split:
+ * in cache where the cores share one, across the chiplets where not (an
+ * add of 16 x 768 there 4.1 us against a dispatch of 1.8, 1.5 against 0.7
+ * on one chiplet). */
+static double handoff_add_s(int rounds)
+{
+	enum { T = AR_CAL_HANDOFF_ROWS, H = 768 };
+	float *x = malloc(sizeof(float) * T * H), *y = malloc(sizeof(float) * T * H);
+	float *w = malloc(sizeof(float) * H * H);
+	double ts[67];
+
+	if (!x || !y || !w) {
+		free(x); free(y); free(w);
+		return 0;
+	}
+	if (rounds > 67)
+		rounds = 67;
+	fill(x, T * H);
+	fill(w, H * H);
+	for (long i = 0; i < (long)H * H; i++) /* keep the values bounded */
+		w[i] *= 1.0f / H;
+	for (int r = 0; r < rounds; r++) {
+		ar_kernels_matmul(y, H, 0, x, H, 0, w, H, 0, 1, NULL, T, H, H, 1);
+		double t0 = now_s();
+		ar_kernels_add(x, x, y, T * H);
+		ts[r] = now_s() - t0;
+	}
+	free(x); free(y); free(w);
+	return median_of(ts, rounds);
+}
+
 double ar_calibrate_prefill_fixed(const struct ar_calib *c)
 {
 	double rate = c->prefill_attn_flops_per_s;
@@ -730,6 +767,10 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	/* 5. per-op overhead (op_chain); the decode kernel's fixed time beyond it */
 	c->overhead_s = op_chain(67);
 	c->round_trip_s = ar_kernels_round_trip(2048);
+	c->handoff_add_s = handoff_add_s(67);
+	c->handoff_bw = c->handoff_add_s > c->overhead_s
+		? 3.0 * sizeof(float) * AR_CAL_HANDOFF_ROWS * 768 / (c->handoff_add_s - c->overhead_s)
+		: 0;
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
 	/* the decode probe's K/V bytes per second against main memory's read */
@@ -920,6 +961,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_fixed_s: {value: %.4g, source: \"%s (the kernel's time at %d and %d keys is t0 + keys x c: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
+	if (c->handoff_bw > 0)
+		fprintf(f, "handoff_bw_bytes_per_s: {value: %.4g, source: \"%s (an add of %dx768 reading a product's output written by the other threads: 3 x %d bytes in %.3g s less the per-op overhead)\"}\n",
+			c->handoff_bw, src, AR_CAL_HANDOFF_ROWS, AR_CAL_HANDOFF_ROWS * 768 * 4,
+			c->handoff_add_s);
 	if (c->decode_attn_memory_share > 0)
 		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
 			c->decode_attn_memory_share, src);

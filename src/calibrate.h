@@ -44,6 +44,8 @@ enum { AR_CAL_ATTEMPTS = 3 };
 /* runs at most of a cold efficiency point measured in another state than
  * the calibration's main memory reading */
 enum { AR_CAL_EFF_RUNS = 3 };
+/* rows of 768 floats the handoff probe passes between the threads */
+enum { AR_CAL_HANDOFF_ROWS = 16 };
 /* readings of main memory whose median is its bandwidth */
 enum { AR_CAL_DRAM_READS = 5 };
 /* runs of the tracking probe at the end of a calibration */
@@ -105,6 +107,8 @@ struct ar_calib {
 	double decode_attn_fixed_s;            /* t0 less the per-op overhead */
 	double prefill_attn_fixed_s;           /* the tiny prefill probe's time beyond its FLOPs at the
 					        * stated rate, less the per-op overhead */
+	double handoff_add_s;                  /* the handoff probe's add (handoff_add_s()) */
+	double handoff_bw;                     /* its activations' bytes per second beyond the dispatch */
 	double decode_attn_memory_share;       /* the from-memory decode probe's K/V bytes per
 					        * second / dram_read_bw */
 	double prefill_attn_tiny_s;            /* that probe's time, and its FLOPs */

@@ -223,6 +223,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
+		"handoff_bw_bytes_per_s",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
@@ -328,6 +329,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "decode_attention_intensity_half", 1, 1e6, &hw->decode_attn_intensity_half },
 		{ "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half },
 		{ "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s },
+		{ "handoff_bw_bytes_per_s", 0, MAX_BW, &hw->handoff_bw_bytes_per_s },
 		{ "probe_matrix_flops_per_s", 0, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
 		{ "probe_dram_bytes_per_s", 0, MAX_BW, &hw->probe_dram_bytes_per_s },
 		{ "probe_overhead_s", 0, 1, &hw->probe_overhead_s },

@@ -97,6 +97,12 @@ struct ar_hw {
 	 * bandwidth; the decode flash op's K/V bytes from main memory take at
 	 * least their bytes at that share.  0 when absent (the full bandwidth) */
 	double decode_attn_memory_share;
+	/* optional `handoff_bw_bytes_per_s`: the rate at which an op's threads
+	 * read and write activations the threads of the op before wrote in
+	 * another split (a product's output written by columns, read by rows),
+	 * caches of other cores between them; an op's activation bytes go at
+	 * no more than it.  0 when absent (their cache level's bandwidth) */
+	double handoff_bw_bytes_per_s;
 	/* optional `exp_per_s`: exponentials per second on the vector units.
 	 * When declared, the exponentials among an op's vector FLOPs (softmax,
 	 * SiLU, sigmoid, GELU's tanh; each counted as one FLOP) take their own

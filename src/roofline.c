@@ -108,6 +108,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const double attn_fixed = g->phase == AR_PHASE_DECODE ? hw->decode_attn_fixed_s
 							      : hw->prefill_attn_fixed_s;
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
+	const double handoff_inv = hw->handoff_bw_bytes_per_s > 0 ? 1 / hw->handoff_bw_bytes_per_s : 0;
 	double attn_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
@@ -163,7 +164,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		const struct ar_op *op = &g->ops[i];
 		const double *b = op->bytes;
 		double act = b[AR_B_ACT_IN] + b[AR_B_ACT_OUT];
-		double act_inv = level_inv(cap, lvl_inv, n_cached, act);
+		double act_inv = fmax(level_inv(cap, lvl_inv, n_cached, act), handoff_inv);
 		double reread_inv = level_inv(cap, lvl_inv, n_cached, op->reread_footprint_bytes);
 		double compute;
 
@@ -303,6 +304,8 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 				double b0 = o1->bytes[c] - b_slope * s1;
 				double fpm = f1[c] + (f2[c] - f1[c]) / span * (mid - s1);
 				double bw = hw->mem[level_for(hw, fpm)].bw_bytes_per_s;
+				if ((c == AR_B_ACT_IN || c == AR_B_ACT_OUT) && hw->handoff_bw_bytes_per_s > 0)
+					bw = fmin(bw, hw->handoff_bw_bytes_per_s);
 				m0 += b0 / bw;
 				m1 += b_slope / bw;
 			}

@@ -87,6 +87,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-attn-fixed-huge.yaml:15:35: error: 'decode_attention_fixed_s' is too large (5; the limit is 1)" },
 	{ HW, "hw-prefill-fixed-negative.yaml",
 	  "tests/data/bad/hw-prefill-fixed-negative.yaml:15:36: error: 'prefill_attention_fixed_s' must be >= 0, not -2e-6" },
+	{ HW, "hw-handoff-negative.yaml",
+	  "tests/data/bad/hw-handoff-negative.yaml:15:33: error: 'handoff_bw_bytes_per_s' must be > 0, not -3e10" },
 	{ HW, "hw-probe-overhead-zero.yaml",
 	  "tests/data/bad/hw-probe-overhead-zero.yaml:15:27: error: 'probe_overhead_s' must be > 0, not 0" },
 	{ HW, "hw-seq-half-huge.yaml",

@@ -108,6 +108,18 @@ static void test_roofline__level_per_byte_class(void **state)
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].memory_s,
 		     (1e6 + 3e5 + 1e3) / 10e12 + (9e5 + 1 + 1e5 + 4e5) / 1e12, 1e-15, 0);
+	/* a handoff rate of 2 TB/s: the activations held by the cache go at it,
+	 * those in DRAM at DRAM's 1 TB/s; other classes keep their level's */
+	load_hw(&hw, "good/hw-handoff.yaml");
+	assert_close(hw.handoff_bw_bytes_per_s, 2e12, 0, 0);
+	one_op(&g, b, 8e5, 3e5, 2e5);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, (1e6 + 3e5 + 1e3) / 1e12 + 3e5 / 2e12 + 4e5 / 10e12, 1e-15, 0);
+	one_op(&g, big_act, 8e5, 1e5, 2e5);
+	g.ops[0].reread_footprint_bytes = 2e6;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s,
+		     (1e6 + 3e5 + 1e3) / 10e12 + (9e5 + 1 + 1e5 + 4e5) / 1e12, 1e-15, 0);
 }
 
 static void test_roofline__compute_peak_by_bit_width(void **state)
@@ -500,6 +512,8 @@ static void test_roofline__closed_form_generation_equals_steps(void **state)
 		{ "good/tiny-gta.yaml", "good/hw-two-level.yaml", 4, 600, 500, AR_ATTN_FLASH, 2, -1, 0 },
 		{ "good/tiny-mla.yaml", "good/hw-two-level.yaml", 4, 500, 400, AR_ATTN_NAIVE, 1, 0, 0 },
 		{ "good/tiny-moe.yaml", "good/hw-two-level.yaml", 8, 900, 300, AR_ATTN_FLASH, 2, -1, 0 },
+		{ "good/tiny-gqa.yaml", "good/hw-handoff.yaml", 64, 1900, 200, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "good/tiny-gta.yaml", "good/hw-handoff.yaml", 4, 600, 500, AR_ATTN_FLASH, 2, -1, 0 },
 		/* curves and the attention rate; weights and KV leave the cache
 		 * mid-generation, so the products change curve there */
 		{ "good/tiny-gqa.yaml", "good/hw-curves.yaml", 4, 700, 300, AR_ATTN_NAIVE, 1, -1, 0 },
