@@ -364,9 +364,10 @@ static double op_chain(int rounds)
 }
 
 /* The handoff of activations between the threads: a chain of a product
- * of AR_CAL_HANDOFF_ROWS rows through a 768 x 768 weight (threads take
- * its columns) and an add that reads its output and the residual and
- * writes the residual (threads take rows), as a model's layers alternate;
+ * of AR_CAL_HANDOFF_ROWS rows through a square weight of
+ * AR_CAL_HANDOFF_WIDTH (threads take its columns) and an add that reads its
+ * output and the residual and writes the residual (threads take rows), as
+ * a model's layers alternate;
  * the add's median time, `rounds` of them (at most 67).  Its three
  * activations' bytes over that time less the dispatch is the rate at
  * which an op reads and writes what the op before wrote in another split:
@@ -375,7 +376,7 @@ static double op_chain(int rounds)
  * on one chiplet). */
 static double handoff_add_s(int rounds)
 {
-	enum { T = AR_CAL_HANDOFF_ROWS, H = 768 };
+	enum { T = AR_CAL_HANDOFF_ROWS, H = AR_CAL_HANDOFF_WIDTH };
 	float *x = malloc(sizeof(float) * T * H), *y = malloc(sizeof(float) * T * H);
 	float *w = malloc(sizeof(float) * H * H);
 	double ts[67];
@@ -769,7 +770,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->round_trip_s = ar_kernels_round_trip(2048);
 	c->handoff_add_s = handoff_add_s(67);
 	c->handoff_bw = c->handoff_add_s > c->overhead_s
-		? 3.0 * sizeof(float) * AR_CAL_HANDOFF_ROWS * 768 / (c->handoff_add_s - c->overhead_s)
+		? 3.0 * sizeof(float) * AR_CAL_HANDOFF_ROWS * AR_CAL_HANDOFF_WIDTH /
+			  (c->handoff_add_s - c->overhead_s)
 		: 0;
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
@@ -962,9 +964,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
 	if (c->handoff_bw > 0)
-		fprintf(f, "handoff_bw_bytes_per_s: {value: %.4g, source: \"%s (an add of %dx768 reading a product's output written by the other threads: 3 x %d bytes in %.3g s less the per-op overhead)\"}\n",
-			c->handoff_bw, src, AR_CAL_HANDOFF_ROWS, AR_CAL_HANDOFF_ROWS * 768 * 4,
-			c->handoff_add_s);
+		fprintf(f, "handoff_bw_bytes_per_s: {value: %.4g, source: \"%s (an add of %dx%d reading a product's output written by the other threads: 3 x %d bytes in %.3g s less the per-op overhead)\"}\n",
+			c->handoff_bw, src, AR_CAL_HANDOFF_ROWS, AR_CAL_HANDOFF_WIDTH,
+			(int)(AR_CAL_HANDOFF_ROWS * AR_CAL_HANDOFF_WIDTH * sizeof(float)), c->handoff_add_s);
 	if (c->decode_attn_memory_share > 0)
 		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
 			c->decode_attn_memory_share, src);

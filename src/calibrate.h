@@ -44,8 +44,8 @@ enum { AR_CAL_ATTEMPTS = 3 };
 /* runs at most of a cold efficiency point measured in another state than
  * the calibration's main memory reading */
 enum { AR_CAL_EFF_RUNS = 3 };
-/* rows of 768 floats the handoff probe passes between the threads */
-enum { AR_CAL_HANDOFF_ROWS = 16 };
+/* the activation the handoff probe passes between the threads: rows x width */
+enum { AR_CAL_HANDOFF_ROWS = 16, AR_CAL_HANDOFF_WIDTH = 768 };
 /* readings of main memory whose median is its bandwidth */
 enum { AR_CAL_DRAM_READS = 5 };
 /* runs of the tracking probe at the end of a calibration */
