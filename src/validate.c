@@ -352,6 +352,13 @@ static int nearest_state(const struct states *st, const struct ar_ceilings seen[
 	return best;
 }
 
+/* "model phase B b S s, pass p": the point after which a calibration ran */
+static void slot_label(char *buf, size_t size, const struct slot *sl, int pass)
+{
+	snprintf(buf, size, "%s %s B %ld S %ld, pass %d", sl->m->name, ar_phase_names[sl->ph],
+		 sl->B, sl->S, pass + 1);
+}
+
 /* The descriptor for pass `pass` of slot sl, which read `seen` before and
  * after its repeats: the nearest so far, or, when both readings are beyond
  * the gates of every one and calibrations are left, the nearest after
@@ -384,17 +391,15 @@ static int state_for(struct states *st, const struct ar_ceilings seen[2], const 
 	int same = nearest_state(st, both, &d_new);
 	if (d_new <= 1) {
 		if (v->n_left_out < AR_VALIDATE_MAX_DESCRIPTORS) {
-			snprintf(v->left_out_after[v->n_left_out], sizeof(v->left_out_after[0]),
-				 "%s %s B %ld S %ld, pass %d", sl->m->name, ar_phase_names[sl->ph],
-				 sl->B, sl->S, pass + 1);
+			slot_label(v->left_out_after[v->n_left_out], sizeof(v->left_out_after[0]), sl,
+				   pass);
 			v->left_out_like[v->n_left_out++] = same;
 		}
 		return best;
 	}
 	v->desc_dram_bw[st->n] = c.level_bw[0];
 	v->desc_overhead_s[st->n] = c.overhead_s;
-	snprintf(v->desc_after[st->n], sizeof(v->desc_after[st->n]), "%s %s B %ld S %ld, pass %d",
-		 sl->m->name, ar_phase_names[sl->ph], sl->B, sl->S, pass + 1);
+	slot_label(v->desc_after[st->n], sizeof(v->desc_after[st->n]), sl, pass);
 	v->n_descriptors = ++st->n;
 	/* the machine may have moved again while it was measured */
 	return nearest_state(st, seen, &dist);
