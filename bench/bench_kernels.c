@@ -59,8 +59,20 @@ static void gemm(const struct ar_hw *hw, long M, long K, long N)
 	free(a); free(b); free(c);
 }
 
+/* Bytes that no cache holds: 8x the largest level the calibration found, and
+ * at least 256 MB (the usable L3 it reports is less than the two L3s the
+ * threads may each have; 4x it had let a stream read 60 % past main memory) */
+static double beyond_caches(const struct ar_hw *hw)
+{
+	double cache = 0;
+
+	for (int i = 1; i < hw->n_mem; i++)
+		cache = fmax(cache, hw->mem[i].capacity_bytes);
+	return fmax(8 * cache, 256e6);
+}
+
 /* What one core's stream of main memory keeps when it does work on what it
- * reads: every thread reads its own buffer (4x the largest cache) in
+ * reads: every thread reads its own buffer (beyond_caches in all) in
  * 64-byte vectors and does f fused multiply-adds on each, into 16
  * accumulators (so that their latency never binds), with the decode kernel's
  * software prefetch distance.  The decode attention kernel does 4
@@ -71,7 +83,12 @@ static void gemm(const struct ar_hw *hw, long M, long K, long N)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define STREAM_TARGET 1
-__attribute__((target("avx512f"))) static float stream_fma(const float *p, long n, int f)
+/* f is a constant in each copy (stream_fma's switch), so that the 16
+ * accumulators stay in registers: with f a variable they lived on the
+ * stack and every multiply-add waited on the store of the one before it
+ * (from f 4 on, the loop and not the memory set the rate). */
+__attribute__((target("avx512f"), always_inline)) static inline float
+stream_fma_f(const float *p, long n, const int f)
 {
 	__m512 acc[16], q = _mm512_set1_ps(1.0001f);
 
@@ -92,20 +109,28 @@ __attribute__((target("avx512f"))) static float stream_fma(const float *p, long 
 		acc[0] = _mm512_add_ps(acc[0], acc[a]);
 	return _mm512_reduce_add_ps(acc[0]);
 }
+
+__attribute__((target("avx512f"))) static float stream_fma(const float *p, long n, int f)
+{
+	switch (f) {
+	case 0: return stream_fma_f(p, n, 0);
+	case 2: return stream_fma_f(p, n, 2);
+	case 4: return stream_fma_f(p, n, 4);
+	case 6: return stream_fma_f(p, n, 6);
+	default: return stream_fma_f(p, n, 8);
+	}
+}
 #endif
 
 static void stream_ceiling(const struct ar_hw *hw)
 {
 #ifdef STREAM_TARGET
-	double cache = 0;
 	int nt = ar_kernels_threads();
 
 	__builtin_cpu_init();
 	if (!__builtin_cpu_supports("avx512f"))
 		return;
-	for (int i = 1; i < hw->n_mem; i++)
-		cache = fmax(cache, hw->mem[i].capacity_bytes);
-	long n = (long)(cache / nt) / 128 * 128 + 128; /* floats: 4x the cache in all */
+	long n = (long)(beyond_caches(hw) / 4 / nt) / 128 * 128 + 128; /* floats per thread */
 	float *buf = ar_exec_alloc(sizeof(float) * (size_t)(n * nt));
 	if (!buf)
 		return;
@@ -133,7 +158,7 @@ static void stream_ceiling(const struct ar_hw *hw)
 }
 
 /* The flash op of `name` at (B, S) in `phase`: median time per layer.
- * Decode runs enough layers that their K/V are four times the largest cache
+ * Decode runs enough layers that their K/V are beyond_caches
  * (each step streams them from main memory, as at long context), and is
  * held against main memory's read bandwidth probed just before and after
  * it: a shared machine's bandwidth moves within seconds, so the calibration
@@ -146,17 +171,15 @@ static void attention(const struct ar_hw *hw, const char *name, enum ar_phase ph
 	struct ar_graph g;
 	struct ar_workload wl = { .batch = B, .seq = S, .attn = AR_ATTN_FLASH, .wbits = 32,
 				  .abits = 32, .kvbits = 32, .tp = 1 };
-	double op_s[AR_GRAPH_MAX_OPS], total, cache = 0;
+	double op_s[AR_GRAPH_MAX_OPS], total;
 
 	if (ar_model_open(&m, name, &err))
 		die(&err);
-	for (int i = 1; i < hw->n_mem; i++)
-		cache = fmax(cache, hw->mem[i].capacity_bytes);
 	m.layers = 1;
 	m.vocab = 1024; /* the head is not what is measured */
 	ar_graph_build(&g, &m, &wl, hw->onchip_bytes_per_unit, ph);
 	if (ph == AR_PHASE_DECODE)
-		m.layers = (long)fmax(1, ceil(4 * cache / g.kv_layer_bytes));
+		m.layers = (long)fmax(1, ceil(beyond_caches(hw) / g.kv_layer_bytes));
 	if (ar_exec_init(&ex, &m, B, ph == AR_PHASE_PREFILL ? S : 1, S, AR_ATTN_FLASH,
 			 hw->onchip_bytes_per_unit, 1, 0, &err))
 		die(&err);
