@@ -16,11 +16,13 @@ set xlabel 'sequence length S (tokens)'
 set ylabel 'batch B'
 set cblabel 'speed-up (×)'
 lo = (smin < 1) ? smin : 1
-set cbrange [lo:smax]
+# every cell at 1x (a model against itself): a range around it
+hi = (smax > lo) ? smax : lo + 0.1
+set cbrange [lo:hi]
 set palette defined (0 '#f7fbff', 1 '#6baed6', 2 '#08306b')
-if (lo < 1) set palette defined (0 '#b2182b', (1-lo)/(smax-lo)*2 '#f7f7f7', 2 '#08306b')
+if (lo < 1) set palette defined (0 '#b2182b', (1-lo)/(hi-lo)*2 '#f7f7f7', 2 '#08306b')
 # cell values: white on the dark end of the palette, black elsewhere
-mid = lo + 0.6*(smax - lo)
+mid = lo + 0.6*(hi - lo)
 dark(v) = v > mid ? sprintf('%.2f', v) : ''
 light(v) = v > mid ? '' : sprintf('%.2f', v)
 do for [ph=0:1] {

@@ -1,6 +1,7 @@
 /* YAML → ar_node tree with positions, plus the typed accessors every loader
  * uses.  The only file that includes <yaml.h>.  Aliases and anchors are refused
  * (descriptors never need them and they allow exponential documents). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "doc.h"
 
 #include <ctype.h>
@@ -8,8 +9,11 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 struct ar_arena_block {
@@ -61,6 +65,61 @@ void ar_doc_release(struct ar_doc *doc)
 	}
 	doc->arena = NULL;
 	doc->root = NULL;
+}
+
+/* Where a write to path lands: path, or the file its symbolic link names */
+static void out_target(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+	char *real;
+
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
+		snprintf(buf, size, "%s", real);
+		free(real);
+		return;
+	}
+	snprintf(buf, size, "%s", path);
+}
+
+int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err)
+{
+	char target[1024];
+	struct stat st;
+	int fd;
+
+	out_target(path, target, sizeof(target));
+	if (!stat(target, &st) && S_ISDIR(st.st_mode)) {
+		tmp[0] = 0;
+		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(EISDIR));
+	}
+	snprintf(tmp, size, "%s.tmp.XXXXXX", target);
+	if ((fd = mkstemp(tmp)) < 0) {
+		tmp[0] = 0;
+		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+int ar_out_commit(const char *tmp, const char *path, struct ar_err *err)
+{
+	char target[1024];
+	struct stat st;
+	mode_t mode;
+
+	out_target(path, target, sizeof(target));
+	if (!stat(target, &st) && S_ISREG(st.st_mode)) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode_t mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	if (chmod(tmp, mode) || rename(tmp, target)) {
+		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err)

@@ -20,9 +20,15 @@ const char *const ar_hw_kind_names[AR_HW_KIND_COUNT] = { "gpu", "cpu", "soc" };
 #define MAX_FLOPS 1e18   /* 1 EFLOP/s on one device */
 #define MAX_BW 1e16      /* 10 PB/s */
 #define MAX_BYTES 1e15   /* 1 PB */
+/* Rates below these are refused: no device is that slow, and a time over a
+ * rate near zero is not a finite number */
+#define MIN_RATE 1e3     /* FLOP/s, bytes/s, exponentials/s */
+#define MIN_SHARE 1e-3   /* efficiencies and shares of a peak */
 
+/* The value of a {value, source} pair: 0 only where allowed, else within
+ * [min, max] */
 static int sourced(const struct ar_doc *doc, const struct ar_node *n,
-		   const char *what, int allow_zero, double max, double *out,
+		   const char *what, int allow_zero, double min, double max, double *out,
 		   struct ar_err *err)
 {
 	static const char *const keys[] = { "value", "source", NULL };
@@ -44,7 +50,12 @@ static int sourced(const struct ar_doc *doc, const struct ar_node *n,
 				    what);
 	if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
 		return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", what);
-	return ar_node_num(doc, v, what, allow_zero, max, out, err);
+	if (ar_node_num(doc, v, what, allow_zero, max, out, err))
+		return -1;
+	if (*out > 0 && *out < min)
+		return ar_node_errf(doc, v, err, "'%s' is too small (%s; the least is %g)", what,
+				    v->value, min);
+	return 0;
 }
 
 /* ar_node_check_keys, with a hint for the words people write for the memory
@@ -89,7 +100,7 @@ static int load_peaks(const struct ar_doc *doc, const struct ar_node *map,
 	for (int d = 0; d < AR_DT_COUNT; d++) {
 		const struct ar_node *n = ar_node_get(map, ar_dtype_names[d]);
 		snprintf(name, sizeof(name), "%s.%s", what, ar_dtype_names[d]);
-		if (n && sourced(doc, n, name, 0, MAX_FLOPS, &out[d], err))
+		if (n && sourced(doc, n, name, 0, MIN_RATE, MAX_FLOPS, &out[d], err))
 			return -1;
 	}
 	return 0;
@@ -113,14 +124,14 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 		return ar_node_errf(doc, n, err, "memory level '%s' has no 'capacity_bytes'",
 				    lv->name);
 	snprintf(what, sizeof(what), "%s.capacity_bytes", lv->name);
-	if (sourced(doc, c, what, 0, MAX_BYTES, &lv->capacity_bytes, err))
+	if (sourced(doc, c, what, 0, 1, MAX_BYTES, &lv->capacity_bytes, err))
 		return -1;
 	c = ar_node_get(n, "bw_bytes_per_s");
 	if (!c && i == 0)
 		return ar_node_errf(doc, n, err,
 				    "main memory '%s' has no 'bw_bytes_per_s'", lv->name);
 	snprintf(what, sizeof(what), "%s.bw_bytes_per_s", lv->name);
-	if (c && sourced(doc, c, what, 0, MAX_BW, &lv->bw_bytes_per_s, err))
+	if (c && sourced(doc, c, what, 0, MIN_RATE, MAX_BW, &lv->bw_bytes_per_s, err))
 		return -1;
 	return 0;
 }
@@ -162,6 +173,9 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 		snprintf(what, sizeof(what), "%s.value", key);
 		if (ar_node_num(doc, v, what, 0, 1.0, &pt->value, err))
 			return -1;
+		if (pt->value < MIN_SHARE)
+			return ar_node_errf(doc, v, err, "'%s' is too small (%s; the least is %g)",
+					    what, v->value, MIN_SHARE);
 		if (i > 0 && pt->rows <= pts[i - 1].rows)
 			return ar_node_errf(doc, r, err, "'%s' rows must increase (%g after %g)", key,
 					    pt->rows, pts[i - 1].rows);
@@ -299,44 +313,47 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	const struct ar_node *u = ar_node_get(n, "units");
 	if (!b || !u)
 		return ar_node_errf(doc, n, err, "'onchip' needs 'bytes_per_unit' and 'units'");
-	if (sourced(doc, b, "onchip.bytes_per_unit", 0, MAX_BYTES, &hw->onchip_bytes_per_unit, err) ||
-	    sourced(doc, u, "onchip.units", 0, 1e7, &units, err))
+	if (sourced(doc, b, "onchip.bytes_per_unit", 0, 1, MAX_BYTES, &hw->onchip_bytes_per_unit, err) ||
+	    sourced(doc, u, "onchip.units", 0, 1, 1e7, &units, err))
 		return -1;
 	if (units != floor(units))
 		return ar_node_errf(doc, ar_node_get(u, "value"), err,
 				    "'onchip.units' must be a whole number, not %s",
 				    ar_node_get(u, "value")->value);
 	hw->units = (long)units;
-	/* the optional single numbers: key, zero allowed, limit, field */
+	/* the optional single numbers: key, zero allowed, least non-zero value,
+	 * limit, field */
 	const struct {
 		const char *key;
 		int allow_zero;
-		double max;
+		double min, max;
 		double *out;
 	} opt[] = {
-		{ "link_bw_bytes_per_s", 0, MAX_BW, &hw->link_bw_bytes_per_s },
-		{ "host_link_bw_bytes_per_s", 0, MAX_BW, &hw->host_link_bw_bytes_per_s },
-		{ "overhead_s", 1, 1.0, &hw->overhead_s },
-		{ "decode_attention_flops_per_s", 0, MAX_FLOPS, &hw->decode_attn_flops_per_s },
-		{ "prefill_attention_flops_per_s", 0, MAX_FLOPS, &hw->prefill_attn_flops_per_s },
-		{ "decode_attention_cached_flops_per_s", 0, MAX_FLOPS,
+		{ "link_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->link_bw_bytes_per_s },
+		{ "host_link_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->host_link_bw_bytes_per_s },
+		{ "overhead_s", 1, 0, 1.0, &hw->overhead_s },
+		{ "decode_attention_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->decode_attn_flops_per_s },
+		{ "prefill_attention_flops_per_s", 0, MIN_RATE, MAX_FLOPS,
+		  &hw->prefill_attn_flops_per_s },
+		{ "decode_attention_cached_flops_per_s", 0, MIN_RATE, MAX_FLOPS,
 		  &hw->decode_attn_cached_flops_per_s },
-		{ "decode_attention_head_dim_half", 1, 1e6, &hw->decode_attn_head_dim_half },
-		{ "prefill_attention_head_dim_half", 1, 1e6, &hw->prefill_attn_head_dim_half },
-		{ "decode_attention_fixed_s", 1, 1, &hw->decode_attn_fixed_s },
-		{ "prefill_attention_fixed_s", 1, 1, &hw->prefill_attn_fixed_s },
-		{ "decode_attention_memory_share", 0, 4, &hw->decode_attn_memory_share },
-		{ "decode_attention_intensity_half", 1, 1e6, &hw->decode_attn_intensity_half },
-		{ "prefill_attention_seq_half", 1, 1e6, &hw->prefill_attn_seq_half },
-		{ "exp_per_s", 0, MAX_FLOPS, &hw->exp_per_s },
-		{ "handoff_bw_bytes_per_s", 0, MAX_BW, &hw->handoff_bw_bytes_per_s },
-		{ "probe_matrix_flops_per_s", 0, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
-		{ "probe_dram_bytes_per_s", 0, MAX_BW, &hw->probe_dram_bytes_per_s },
-		{ "probe_overhead_s", 0, 1, &hw->probe_overhead_s },
+		{ "decode_attention_head_dim_half", 1, 0, 1e6, &hw->decode_attn_head_dim_half },
+		{ "prefill_attention_head_dim_half", 1, 0, 1e6, &hw->prefill_attn_head_dim_half },
+		{ "decode_attention_fixed_s", 1, 0, 1, &hw->decode_attn_fixed_s },
+		{ "prefill_attention_fixed_s", 1, 0, 1, &hw->prefill_attn_fixed_s },
+		{ "decode_attention_memory_share", 0, MIN_SHARE, 4, &hw->decode_attn_memory_share },
+		{ "decode_attention_intensity_half", 1, 0, 1e6, &hw->decode_attn_intensity_half },
+		{ "prefill_attention_seq_half", 1, 0, 1e6, &hw->prefill_attn_seq_half },
+		{ "exp_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->exp_per_s },
+		{ "handoff_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->handoff_bw_bytes_per_s },
+		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
+		{ "probe_dram_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->probe_dram_bytes_per_s },
+		{ "probe_overhead_s", 0, 0, 1, &hw->probe_overhead_s },
 	};
 	for (size_t k = 0; k < sizeof(opt) / sizeof(*opt); k++)
 		if ((n = ar_node_get(root, opt[k].key)) &&
-		    sourced(doc, n, opt[k].key, opt[k].allow_zero, opt[k].max, opt[k].out, err))
+		    sourced(doc, n, opt[k].key, opt[k].allow_zero, opt[k].min, opt[k].max, opt[k].out,
+			    err))
 			return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency")) &&
 	    load_efficiency(hw->matrix_eff, &hw->n_matrix_eff, "matrix_efficiency", doc, n, err))
@@ -414,20 +431,46 @@ const char *const ar_hw_set_keys[] = {
 
 /* The loader's limits apply to edits too, so that an edited device is one a
  * descriptor could have declared. */
-static int set_value(double *field, double v, int scale, int allow_zero, double max,
+static int set_value(double *field, double v, int scale, int allow_zero, double min, double max,
 		     const char *a, struct ar_err *err)
 {
 	double nv = scale ? *field * v : v;
 
+	if (scale && *field == 0)
+		return ar_errf(err, NULL, 0, 0,
+			       "--set %s: cannot scale a field the device does not declare", a);
 	if (!isfinite(nv) || nv > max)
 		return ar_errf(err, NULL, 0, 0, "--set %s: the result is too large (the limit is %g)",
 			       a, max);
 	if (nv <= 0 && !(allow_zero && nv == 0))
 		return ar_errf(err, NULL, 0, 0, "--set %s: the result must be > 0", a);
-	if (scale && *field == 0)
-		return ar_errf(err, NULL, 0, 0,
-			       "--set %s: cannot scale a field the device does not declare", a);
+	if (nv > 0 && nv < min)
+		return ar_errf(err, NULL, 0, 0, "--set %s: the result is too small (the least is %g)",
+			       a, min);
 	*field = nv;
+	return 0;
+}
+
+/* A memory level's capacity, kept between its neighbours' as the loader
+ * keeps it (levels largest first) */
+static int set_capacity(struct ar_hw *hw, int i, double v, int scale, const char *a,
+			struct ar_err *err)
+{
+	struct ar_mem_level *lv = &hw->mem[i];
+	double old = lv->capacity_bytes;
+
+	if (set_value(&lv->capacity_bytes, v, scale, 0, 1, MAX_BYTES, a, err))
+		return -1;
+	if (i > 0 && lv->capacity_bytes >= hw->mem[i - 1].capacity_bytes) {
+		lv->capacity_bytes = old;
+		return ar_errf(err, NULL, 0, 0, "--set %s: '%s' would not be smaller than '%s' (%g bytes)",
+			       a, lv->name, hw->mem[i - 1].name, hw->mem[i - 1].capacity_bytes);
+	}
+	if (i + 1 < hw->n_mem && hw->mem[i + 1].capacity_bytes >= lv->capacity_bytes) {
+		lv->capacity_bytes = old;
+		return ar_errf(err, NULL, 0, 0, "--set %s: '%s' would not be larger than '%s' (%g bytes)",
+			       a, lv->name, hw->mem[i + 1].name, hw->mem[i + 1].capacity_bytes);
+	}
 	return 0;
 }
 
@@ -458,23 +501,23 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 		return ar_errf(err, NULL, 0, 0, "--set %s: value must be > 0", a);
 
 	if (!strcmp(key, "bandwidth"))
-		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
+		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);
 	if (!strcmp(key, "capacity"))
-		return set_value(&hw->mem[0].capacity_bytes, v, scale, 0, MAX_BYTES, a, err);
+		return set_capacity(hw, 0, v, scale, a, err);
 	if (!strcmp(key, "link"))
-		return set_value(&hw->link_bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
+		return set_value(&hw->link_bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);
 	if (!strcmp(key, "host_link"))
-		return set_value(&hw->host_link_bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
+		return set_value(&hw->host_link_bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);
 	if (!strcmp(key, "overhead"))
 		return scale ? ar_errf(err, NULL, 0, 0, "--set %s: give overhead in seconds", a)
-			     : set_value(&hw->overhead_s, v, 0, 1, 1.0, a, err);
+			     : set_value(&hw->overhead_s, v, 0, 1, 0, 1.0, a, err);
 	if (!strcmp(key, "onchip"))
-		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, MAX_BYTES, a, err);
+		return set_value(&hw->onchip_bytes_per_unit, v, scale, 0, 1, MAX_BYTES, a, err);
 	if (!strcmp(key, "exp"))
-		return set_value(&hw->exp_per_s, v, scale, 0, MAX_FLOPS, a, err);
+		return set_value(&hw->exp_per_s, v, scale, 0, MIN_RATE, MAX_FLOPS, a, err);
 	if (!strcmp(key, "units")) {
 		double u = (double)hw->units;
-		if (set_value(&u, v, scale, 0, 1e7, a, err))
+		if (set_value(&u, v, scale, 0, 1, 1e7, a, err))
 			return -1;
 		if (u != floor(u) || u > 1e7)
 			return ar_errf(err, NULL, 0, 0, "--set %s: units must be a whole number", a);
@@ -487,17 +530,17 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 				       "--set %s: 'peak' scales every peak; write e.g. peak=2x", a);
 		for (int d = 0; d < AR_DT_COUNT; d++) {
 			if (hw->matrix_flops_per_s[d] &&
-			    set_value(&hw->matrix_flops_per_s[d], v, 1, 0, MAX_FLOPS, a, err))
+			    set_value(&hw->matrix_flops_per_s[d], v, 1, 0, MIN_RATE, MAX_FLOPS, a, err))
 				return -1;
 			if (hw->vector_flops_per_s[d] &&
-			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, MAX_FLOPS, a, err))
+			    set_value(&hw->vector_flops_per_s[d], v, 1, 0, MIN_RATE, MAX_FLOPS, a, err))
 				return -1;
 		}
 		/* the measured kernel rates are compute rates too */
 		double *rates[] = { &hw->decode_attn_flops_per_s, &hw->prefill_attn_flops_per_s,
 				    &hw->decode_attn_cached_flops_per_s, &hw->exp_per_s };
 		for (size_t r = 0; r < sizeof(rates) / sizeof(*rates); r++)
-			if (*rates[r] && set_value(rates[r], v, 1, 0, MAX_FLOPS, a, err))
+			if (*rates[r] && set_value(rates[r], v, 1, 0, MIN_RATE, MAX_FLOPS, a, err))
 				return -1;
 		return 0;
 	}
@@ -513,16 +556,16 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 			double *p = head[0] == 'm' ? hw->matrix_flops_per_s : hw->vector_flops_per_s;
 			for (int d = 0; d < AR_DT_COUNT; d++)
 				if (!strcmp(dot + 1, ar_dtype_names[d]))
-					return set_value(&p[d], v, scale, 0, MAX_FLOPS, a, err);
+					return set_value(&p[d], v, scale, 0, MIN_RATE, MAX_FLOPS, a, err);
 			return ar_errf(err, NULL, 0, 0, "--set %s: unknown dtype '%s'", a, dot + 1);
 		}
 		for (int i = 0; i < hw->n_mem; i++) {
 			if (strcasecmp(hw->mem[i].name, head))
 				continue;
 			if (!strcmp(dot + 1, "bandwidth"))
-				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, MAX_BW, a, err);
+				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);
 			if (!strcmp(dot + 1, "capacity"))
-				return set_value(&hw->mem[i].capacity_bytes, v, scale, 0, MAX_BYTES, a, err);
+				return set_capacity(hw, i, v, scale, a, err);
 			return ar_errf(err, NULL, 0, 0,
 				       "--set %s: a memory level has 'bandwidth' and 'capacity'", a);
 		}

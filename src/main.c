@@ -21,6 +21,7 @@
 #include "validate.h"
 
 #define EXIT_USAGE 2
+#define MAX_THREADS 4096 /* --threads, and a CPU descriptor's units for run and validate */
 
 static const char usage_text[] =
 	"usage: attnroof COMMAND [options]\n"
@@ -106,7 +107,35 @@ struct opts {
 	struct ar_workload wl;
 	enum ar_format format;
 	const char *output;
+	unsigned given; /* OPT_* of the flags given */
 };
+
+/* The common flags, in the order of opt_names */
+enum {
+	OPT_MODEL = 1u << 0, OPT_HW = 1u << 1, OPT_SET = 1u << 2, OPT_BATCH = 1u << 3,
+	OPT_SEQ = 1u << 4, OPT_GEN = 1u << 5, OPT_TP = 1u << 6, OPT_WBITS = 1u << 7,
+	OPT_ABITS = 1u << 8, OPT_KVBITS = 1u << 9, OPT_ATTN = 1u << 10, OPT_FORMAT = 1u << 11,
+	OPT_OUTPUT = 1u << 12,
+	OPT_BITS = OPT_WBITS | OPT_ABITS | OPT_KVBITS,
+};
+static const char *const opt_names[] = {
+	"--model", "--hw", "--set", "--batch", "--seq", "--gen", "--tp", "--wbits", "--abits",
+	"--kvbits", "--attn", "--format", "--output", NULL
+};
+
+/* A usage error for the first flag in `not` that o was given: `cmd` does not
+ * take it */
+static int refuse(const struct opts *o, unsigned not, const char *cmd)
+{
+	char msg[128];
+
+	for (int k = 0; opt_names[k]; k++)
+		if (o->given & not & (1u << k)) {
+			snprintf(msg, sizeof(msg), "%s is not an option of %s", opt_names[k], cmd);
+			return usage_error("%s", msg);
+		}
+	return 0;
+}
 
 /* Parse a whole number for flag `flag`.  Syntax errors are usage errors (2);
  * range is checked later as bad input (1). */
@@ -128,21 +157,26 @@ static int parse_count(const char *flag, const char *s, long *out)
 
 static int parse_list(const char *flag, const char *s, long *out, int *n)
 {
-	char buf[512], *tok, *save = NULL;
+	char buf[512], *tok = buf, *comma;
 
 	if (strlen(s) >= sizeof(buf))
 		return usage_error("%s: list too long", flag);
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* every item between commas, empty ones included (1,,2 is a mistake) */
+	do {
 		int rc;
+		if ((comma = strchr(tok, ',')))
+			*comma = 0;
+		if (!*tok)
+			return usage_error("%s: an empty item in the list", flag);
 		if (*n >= MAX_LIST)
 			return usage_error("%s: more than 64 values", flag);
 		if ((rc = parse_count(flag, tok, &out[*n])))
 			return rc;
 		(*n)++;
-	}
-	if (*n == 0)
-		return usage_error("%s: empty list", flag);
+		if (comma)
+			tok = comma + 1;
+	} while (comma);
 	return 0;
 }
 
@@ -162,8 +196,20 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 		}
 		if (strncmp(f, "--", 2))
 			return usage_error("unexpected argument '%s'", f);
+		int k = 0;
+		while (opt_names[k] && strcmp(f, opt_names[k]))
+			k++;
+		if (!opt_names[k])
+			return usage_error("unknown option '%s'", f);
 		if (!v)
 			return usage_error("%s needs a value", f);
+		/* one value each, but for --set and, where several are compared,
+		 * --model, --hw and the lists */
+		unsigned bit = 1u << k;
+		unsigned lists = OPT_SET | (multi ? OPT_MODEL | OPT_HW | OPT_BATCH | OPT_SEQ : 0);
+		if ((o->given & bit) && !(bit & lists))
+			return usage_error("%s given twice", f);
+		o->given |= bit;
 		i++;
 		if (!strcmp(f, "--model")) {
 			if (o->n_models == MAX_LIST || (!multi && o->n_models))
@@ -208,17 +254,15 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 			else
 				return usage_error("--attn must be flash or naive, not '%s'", v);
 		} else if (!strcmp(f, "--format")) {
-			int k;
-			for (k = 0; k < AR_FMT_COUNT; k++)
-				if (!strcmp(v, ar_format_names[k]))
+			int fk;
+			for (fk = 0; fk < AR_FMT_COUNT; fk++)
+				if (!strcmp(v, ar_format_names[fk]))
 					break;
-			if (k == AR_FMT_COUNT)
+			if (fk == AR_FMT_COUNT)
 				return usage_error("--format must be table, csv or json, not '%s'", v);
-			o->format = (enum ar_format)k;
-		} else if (!strcmp(f, "--output")) {
-			o->output = v;
+			o->format = (enum ar_format)fk;
 		} else {
-			return usage_error("unknown option '%s'", f);
+			o->output = v;
 		}
 	}
 	return 0;
@@ -229,48 +273,94 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 
 struct out {
 	FILE *f;
-	char tmp[600];
+	char tmp[1100];
 	const char *path;
+	int to_stdout; /* f is a temporary file that goes to stdout when committed */
 };
 
 static int out_open(struct out *o, const char *path)
 {
+	struct ar_err err = { 0 };
+	int fd;
+
 	o->path = path;
 	o->tmp[0] = 0;
+	o->to_stdout = 0;
 	if (!path || !strcmp(path, "-")) {
-		o->f = stdout;
+		/* held until the command has succeeded (a sweep that fails
+		 * half-way prints no rows); straight to stdout where no
+		 * temporary file can be made */
+		o->f = tmpfile();
+		o->to_stdout = o->f != NULL;
+		if (!o->f)
+			o->f = stdout;
 		return 0;
 	}
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(o->tmp);
-	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+	if ((fd = ar_out_temp(path, o->tmp, sizeof(o->tmp), &err)) < 0) {
+		report(&err);
+		return 1;
+	}
+	if (!(o->f = fdopen(fd, "w"))) {
 		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(o->tmp);
-		}
+		close(fd);
+		unlink(o->tmp);
 		return 1;
 	}
 	return 0;
 }
 
-/* Finish the output: ok != 0 commits it, else discards it.  Returns 0 or 1. */
+/* Finish the output: ok != 0 commits it, else discards it.  A failed write
+ * is reported here (the writers only return non-zero); an error the writer
+ * reported itself (ok == 0 with the stream intact) is not repeated.
+ * Returns 0 or 1. */
 static int out_close(struct out *o, int ok)
 {
-	if (o->f == stdout) {
-		if (fflush(stdout) != 0 && ok) {
-			fprintf(stderr, "attnroof: error: cannot write to standard output\n");
-			return 1;
+	struct ar_err err = { 0 };
+
+	if (o->to_stdout) {
+		char buf[65536];
+		size_t n;
+		int bad = ferror(o->f) != 0;
+		if (ok && !bad) {
+			rewind(o->f);
+			while ((n = fread(buf, 1, sizeof(buf), o->f)) > 0)
+				if (fwrite(buf, 1, n, stdout) != n)
+					break;
+			bad = ferror(o->f) | ferror(stdout) | (fflush(stdout) != 0);
+			if (bad)
+				fprintf(stderr, "attnroof: error: cannot write to standard output: %s\n",
+					strerror(errno ? errno : EIO));
+		} else if (bad) {
+			fprintf(stderr, "attnroof: error: cannot hold the output: %s\n",
+				strerror(errno ? errno : EIO));
 		}
-		return ok ? 0 : 1;
+		fclose(o->f);
+		return ok && !bad ? 0 : 1;
 	}
-	int bad = ferror(o->f) | (fclose(o->f) != 0);
-	if (ok && !bad && rename(o->tmp, o->path) == 0)
-		return 0;
-	if (ok)
-		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", o->path, strerror(errno));
-	unlink(o->tmp);
-	return 1;
+	if (o->f == stdout) {
+		int bad = ferror(stdout) | (fflush(stdout) != 0);
+		if (bad)
+			fprintf(stderr, "attnroof: error: cannot write to standard output: %s\n",
+				strerror(errno ? errno : EIO));
+		return ok && !bad ? 0 : 1;
+	}
+	int bad = ferror(o->f);
+	bad |= fclose(o->f) != 0;
+	if (bad) {
+		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", o->path,
+			strerror(errno ? errno : EIO));
+		unlink(o->tmp);
+		return 1;
+	}
+	if (!ok) {
+		unlink(o->tmp);
+		return 1;
+	}
+	if (ar_out_commit(o->tmp, o->path, &err)) {
+		report(&err);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- loading ---- */
@@ -399,6 +489,7 @@ static int cmd_table(int argc, char **argv)
 	struct ar_model base;
 	struct out out;
 	int n = 0, rc;
+	unsigned given = 0;
 
 	for (int i = 0; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -408,8 +499,14 @@ static int cmd_table(int argc, char **argv)
 		}
 		if (strncmp(f, "--", 2))
 			return usage_error("unexpected argument '%s'", f);
+		if (strcmp(f, "--model") && strcmp(f, "--output") && strcmp(f, "--format"))
+			return usage_error("unknown option '%s'", f);
 		if (!v)
 			return usage_error("%s needs a value", f);
+		unsigned bit = f[2] == 'm' ? 1 : f[2] == 'o' ? 2 : 4;
+		if (given & bit)
+			return usage_error("%s given twice", f);
+		given |= bit;
 		i++;
 		if (!strcmp(f, "--model")) {
 			model = v;
@@ -478,8 +575,19 @@ static int cmd_plot(int argc, char **argv)
 			return usage_error("%s", "too many arguments");
 		}
 	}
-	if ((rc = parse_opts(n, rest, &o, 1)))
+	if ((rc = parse_opts(n, rest, &o, 1)) ||
+	    (rc = refuse(&o, OPT_FORMAT | OPT_GEN, "plot")) ||
+	    (p.kind == AR_PLOT_MEASURED &&
+	     (rc = refuse(&o, OPT_MODEL | OPT_HW | OPT_SET | OPT_BATCH | OPT_SEQ | OPT_TP | OPT_BITS |
+				  OPT_ATTN, "plot measured"))))
 		return rc;
+	if (p.input && p.kind != AR_PLOT_MEASURED)
+		return usage_error("--input is for plot measured, not plot %s", ar_plot_kind_names[p.kind]);
+	/* one point: the roofline at one batch and length, the KV plot at one batch */
+	if (p.kind == AR_PLOT_ROOFLINE && (o.n_batches > 1 || o.n_seqs > 1))
+		return usage_error("%s", "plot roofline takes one --batch and one --seq");
+	if (p.kind == AR_PLOT_KV && o.n_batches > 1)
+		return usage_error("%s", "plot kv takes one --batch");
 	p.output = o.output;
 	if (term) {
 		for (k = 0; k < AR_PLOT_TERM_COUNT; k++)
@@ -627,11 +735,6 @@ static int cmd_size(int argc, char **argv)
 				free(res);
 				return 1;
 			}
-	if (plot_dir && ar_size_plot(plot_dir, res, models, o.n_models, hws, o.n_hws, &err)) {
-		report(&err);
-		free(res);
-		return 1;
-	}
 	if (out_open(&out, o.output)) {
 		free(res);
 		return 1;
@@ -639,6 +742,10 @@ static int cmd_size(int argc, char **argv)
 	rc = o.format == AR_FMT_JSON ? ar_size_write_json(out.f, res, nr, &req)
 	   : o.format == AR_FMT_CSV ? ar_size_write_csv(out.f, res, nr, &req)
 	   : ar_size_write_table(out.f, res, nr, &req);
+	/* the plots once the report is written, the report kept only with them */
+	if (rc == 0 && plot_dir &&
+	    (rc = ar_size_plot(plot_dir, res, models, o.n_models, hws, o.n_hws, &err)))
+		report(&err);
 	free(res);
 	return out_close(&out, rc == 0);
 }
@@ -647,6 +754,9 @@ static int cmd_size(int argc, char **argv)
 
 /* The host descriptor for predictions: --hw when given, else hw/host.yaml
  * when it exists.  0 with *have = 0 when there is none. */
+/* The descriptor run and validate predict from (--hw, else hw/host.yaml if
+ * there is one); a CPU's units are the threads they run, so at most
+ * MAX_THREADS of them */
 static int host_hw(const struct opts *o, struct ar_hw *hw, int *have)
 {
 	struct ar_err err = { 0 };
@@ -657,15 +767,23 @@ static int host_hw(const struct opts *o, struct ar_hw *hw, int *have)
 		if (load_hw(o->hws[0], o, hw))
 			return 1;
 		*have = 1;
-		return 0;
-	}
-	if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 &&
-	    access(path, R_OK) == 0) {
+	} else if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 &&
+		   access(path, R_OK) == 0) {
 		if (ar_hw_load(hw, path, &err)) {
 			report(&err);
 			return 1;
 		}
+		for (int i = 0; i < o->n_sets; i++)
+			if (ar_hw_set(hw, o->sets[i], &err)) {
+				report(&err);
+				return 1;
+			}
 		*have = 1;
+	}
+	if (*have && hw->kind == AR_HW_CPU && hw->units > MAX_THREADS) {
+		fprintf(stderr, "attnroof: error: '%s' has %ld units, more threads than the executor runs (at most %d)\n",
+			hw->name, hw->units, MAX_THREADS);
+		return 1;
 	}
 	return 0;
 }
@@ -757,7 +875,8 @@ static int cmd_run(int argc, char **argv)
 	struct out out;
 	int rc, have_hw;
 
-	if ((rc = parse_opts(argc, argv, &o, 0)))
+	/* the executor computes in fp32 on one device */
+	if ((rc = parse_opts(argc, argv, &o, 0)) || (rc = refuse(&o, OPT_BITS | OPT_TP, "run")))
 		return rc;
 	if (!o.n_models)
 		return usage_error("%s", "run needs --model");
@@ -772,10 +891,14 @@ static int cmd_run(int argc, char **argv)
 	}
 	double onchip = have_hw ? hw.onchip_bytes_per_unit : 524288;
 	long S = o.wl.seq, G = o.wl.gen, cap = S + G;
+	/* the output can be written (or the run is not worth making) */
+	if (out_open(&out, o.output))
+		return 1;
 	/* as many threads as the descriptor was measured with, else every core */
 	ar_kernels_set_threads(have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0);
 	if (ar_exec_init(&ex, &m, o.wl.batch, S, cap, o.wl.attn, onchip, 1, 0, &err)) {
 		report(&err);
+		out_close(&out, 0);
 		return 1;
 	}
 	/* prefill: warm-up, then the median of 3 */
@@ -821,15 +944,13 @@ static int cmd_run(int argc, char **argv)
 			ph[1].pred_s += have_hw ? pt.time_s / steps : 0;
 		}
 	}
-	if (out_open(&out, o.output))
-		goto fail_quiet;
 	run_write(out.f, &o, &m, &ex, ph, have_hw, have_hw ? hw.name : "");
 	ar_exec_release(&ex);
 	return out_close(&out, 1);
 fail:
 	report(&err);
-fail_quiet:
 	ar_exec_release(&ex);
+	out_close(&out, 0);
 	return 1;
 }
 
@@ -854,12 +975,13 @@ static int calibrate_to(const char *path, int threads, int quiet)
 	char note[160];
 	struct out out;
 
-	if (ar_calibrate_run(&c, threads, &err)) {
-		report(&err);
-		return 1;
-	}
 	if (out_open(&out, path))
 		return 1;
+	if (ar_calibrate_run(&c, threads, &err)) {
+		report(&err);
+		out_close(&out, 0);
+		return 1;
+	}
 	int ok = ar_calibrate_write_yaml(out.f, &c, "host") == 0;
 	if (out_close(&out, ok))
 		return 1;
@@ -892,26 +1014,41 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 	return 0;
 }
 
+/* --threads of calibrate and validate */
+static int check_threads(long threads)
+{
+	if (threads >= 1 && threads <= MAX_THREADS)
+		return 0;
+	fprintf(stderr, "attnroof: error: --threads must be between 1 and %d, not %ld\n", MAX_THREADS,
+		threads);
+	return 1;
+}
+
 static int cmd_calibrate(int argc, char **argv)
 {
 	const char *output = "hw/host.yaml";
 	long threads = 0;
 	int rc;
+	unsigned given = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(usage_text, stdout);
 			return 0;
 		}
+		int is_out = !strcmp(argv[i], "--output");
+		if (!is_out && strcmp(argv[i], "--threads"))
+			return usage_error("unknown option '%s'", argv[i]);
 		if (i + 1 >= argc)
 			return usage_error("%s needs a value", argv[i]);
-		if (!strcmp(argv[i], "--output"))
+		if (given & (1u << is_out))
+			return usage_error("%s given twice", argv[i]);
+		given |= 1u << is_out;
+		if (is_out)
 			output = argv[++i];
-		else if (!strcmp(argv[i], "--threads")) {
-			if ((rc = parse_count("--threads", argv[++i], &threads)))
-				return rc;
-		} else
-			return usage_error("unknown option '%s'", argv[i]);
+		else if ((rc = parse_count("--threads", argv[++i], &threads)) ||
+			 (rc = check_threads(threads)))
+			return rc;
 	}
 	return calibrate_to(output, (int)threads, !strcmp(output, "-"));
 }
@@ -939,17 +1076,17 @@ static int cmd_validate(int argc, char **argv)
 				return usage_error("%s needs a value", argv[i]);
 			if ((rc = parse_count("--threads", argv[++i], &threads)))
 				return rc;
-			if (threads < 1 || threads > 4096) {
-				fprintf(stderr, "attnroof: error: --threads must be between 1 and 4096, not %ld\n",
-					threads);
-				return 1;
-			}
+			if ((rc = check_threads(threads)))
+				return rc;
 		} else if (nrest < (int)(sizeof(rest) / sizeof(*rest)))
 			rest[nrest++] = argv[i];
 		else
 			return usage_error("%s", "too many arguments");
 	}
-	if ((rc = parse_opts(nrest, rest, &o, 1)))
+	/* the grid's own batches, lengths and widths; --set edits a --hw */
+	if ((rc = parse_opts(nrest, rest, &o, 1)) ||
+	    (rc = refuse(&o, OPT_BATCH | OPT_SEQ | OPT_GEN | OPT_TP | OPT_BITS, "validate")) ||
+	    (!o.n_hws && (rc = refuse(&o, OPT_SET, "validate without --hw"))))
 		return rc;
 	if (o.format == AR_FMT_CSV)
 		return usage_error("%s", "validate writes table or json");
@@ -972,6 +1109,8 @@ static int cmd_validate(int argc, char **argv)
 				return 1;
 			if (models[n].layers > layers)
 				models[n].layers = layers;
+			if (models[n].moe.dense_layers > models[n].layers)
+				models[n].moe.dense_layers = models[n].layers;
 			n++;
 		}
 	} else {
@@ -983,10 +1122,13 @@ static int cmd_validate(int argc, char **argv)
 		}
 		fputs(notes, stderr); /* models resized or left out of the grid */
 	}
+	if (out_open(&out, o.output))
+		return 1;
 	/* a descriptor calibrated just now may be calibrated again when the
 	 * machine changes state during the grid; one given stays as given */
 	if (ar_validate_run(&v, models, n, &hw, quick, o.wl.attn, !o.n_hws, &err)) {
 		report(&err);
+		out_close(&out, 0);
 		return 1;
 	}
 	for (int i = 1; i < v.n_descriptors; i++)
@@ -995,10 +1137,6 @@ static int cmd_validate(int argc, char **argv)
 	for (int i = 0; i < v.n_left_out; i++)
 		fprintf(stderr, "calibrated again after %s: descriptor %d's state, left out\n",
 			v.left_out_after[i], v.left_out_like[i]);
-	if (out_open(&out, o.output)) {
-		ar_validation_release(&v);
-		return 1;
-	}
 	rc = o.format == AR_FMT_JSON ? ar_validate_write_json(out.f, &v)
 	   : ar_validate_write_table(out.f, &v);
 	ar_validation_release(&v);

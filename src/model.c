@@ -366,9 +366,26 @@ static int get_bool(const struct ar_doc *doc, const struct ar_node *map, const c
 	return n ? ar_node_bool(doc, n, key, out, err) : 0;
 }
 
+/* The experts' counts against each other and the layers, whichever format
+ * named them: the keys as the file spells them, the error at the count
+ * that is too large. */
+static int moe_consistent(const struct ar_model *m, const struct ar_doc *doc,
+			  const struct ar_node *active, const struct ar_node *dense,
+			  const char *const names[4], struct ar_err *err)
+{
+	if (m->moe.active > m->moe.experts)
+		return ar_node_errf(doc, active, err, "'%s' (%ld) exceeds '%s' (%ld)", names[0],
+				    m->moe.active, names[1], m->moe.experts);
+	if (m->moe.dense_layers > m->layers)
+		return ar_node_errf(doc, dense, err, "'%s' (%ld) exceeds '%s' (%ld)", names[2],
+				    m->moe.dense_layers, names[3], m->layers);
+	return 0;
+}
+
 static int load_moe(struct ar_model *m, const struct ar_doc *doc, const struct ar_node *n,
 		    struct ar_err *err)
 {
+	static const char *const names[4] = { "active", "experts", "dense_layers", "layers" };
 	static const char *const keys[] = {
 		"experts", "active", "shared", "intermediate", "dense_layers", NULL
 	};
@@ -381,15 +398,8 @@ static int load_moe(struct ar_model *m, const struct ar_doc *doc, const struct a
 	    get_long(doc, n, "intermediate", 1, MAX_DIM, 1, &m->moe.intermediate, err) ||
 	    get_long(doc, n, "dense_layers", 0, MAX_LAYERS, 0, &m->moe.dense_layers, err))
 		return -1;
-	if (m->moe.active > m->moe.experts)
-		return ar_node_errf(doc, ar_node_get(n, "active"), err,
-				    "'active' (%ld) exceeds 'experts' (%ld)", m->moe.active,
-				    m->moe.experts);
-	if (m->moe.dense_layers > m->layers)
-		return ar_node_errf(doc, ar_node_get(n, "dense_layers"), err,
-				    "'dense_layers' (%ld) exceeds 'layers' (%ld)",
-				    m->moe.dense_layers, m->layers);
-	return 0;
+	return moe_consistent(m, doc, ar_node_get(n, "active"), ar_node_get(n, "dense_layers"),
+			      names, err);
 }
 
 /* Attach a position in doc to an error that has none (ar_model_check's). */
@@ -620,6 +630,12 @@ static int load_hf(struct ar_model *m, const struct ar_doc *doc, struct ar_err *
 			    hf_long(doc, "first_k_dense_replace", 0, MAX_LAYERS, 0,
 				    &m->moe.dense_layers, err))
 				goto cleanup;
+			static const char *const names[4] = { "num_experts_per_tok", "n_routed_experts",
+							      "first_k_dense_replace",
+							      "num_hidden_layers" };
+			if (moe_consistent(m, doc, ar_node_get(r, "num_experts_per_tok"),
+					   ar_node_get(r, "first_k_dense_replace"), names, err))
+				goto cleanup;
 		}
 	} else {
 		kv_heads = a->n_h;
@@ -733,6 +749,10 @@ int ar_model_check(const struct ar_model *m, struct ar_err *err)
 {
 	const struct ar_attn *a = &m->attn;
 
+	if (m->moe.experts && (m->moe.active > m->moe.experts || m->moe.dense_layers > m->layers))
+		return ar_errf(err, NULL, 0, 0,
+			       "the experts do not fit: %ld active of %ld, %ld dense layers of %ld",
+			       m->moe.active, m->moe.experts, m->moe.dense_layers, m->layers);
 	if (a->latent && a->tied)
 		return ar_errf(err, NULL, 0, 0, "an arch is latent or tied, not both");
 	if (a->latent) {

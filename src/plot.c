@@ -5,6 +5,8 @@
  * temporary directory and its last line becomes the error message. */
 #include "plot.h"
 
+#include "doc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -473,7 +475,15 @@ static int data_measured(const struct ar_plot *p, const char *dir, char *vars, s
 		int seen = 0, colour = 0;
 		while (colour < n_arch && strcmp(archs[colour], m.points[i].arch))
 			colour++;
-		if (colour == n_arch && n_arch < 16)
+		if (colour == 16) {
+			ar_errf(err, p->input, 0, 0,
+				"points of more than 16 architectures ('%s' is the 17th); the plot tells at most 16 apart",
+				m.points[i].arch);
+			fclose(f);
+			ar_measured_release(&m);
+			return -1;
+		}
+		if (colour == n_arch)
 			snprintf(archs[n_arch++], sizeof(archs[0]), "%s", m.points[i].arch);
 		for (int j = 0; j < i && !seen; j++)
 			seen = !strcmp(m.points[j].arch, m.points[i].arch) &&
@@ -600,6 +610,25 @@ int ar_plot_gnuplot(const char *script, const char *setup, const char *errpath,
 	return 0;
 }
 
+/* The text plot in path, onto stdout */
+static int copy_to_stdout(const char *path, struct ar_err *err)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return ar_errf(err, NULL, 0, 0, "gnuplot wrote no plot: %s", strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	int bad = ferror(f) | ferror(stdout) | (fflush(stdout) != 0);
+	fclose(f);
+	return bad ? ar_errf(err, NULL, 0, 0, "cannot write to standard output: %s",
+			     strerror(errno ? errno : EIO))
+		   : 0;
+}
+
 int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 {
 	char dir[512], script[600], tmpout[1100] = "", errpath[600], *vars = NULL, *setup = NULL;
@@ -622,14 +651,13 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 	if (ar_plot_write_data(p, dir, vars, nv, err))
 		goto cleanup;
 	if (to_file) {
-		int fd;
-		snprintf(tmpout, sizeof(tmpout), "%.1000s.tmp.XXXXXX", p->output);
-		if ((fd = mkstemp(tmpout)) < 0) {
-			ar_errf(err, p->output, 0, 0, "cannot write: %s", strerror(errno));
-			tmpout[0] = 0;
+		int fd = ar_out_temp(p->output, tmpout, sizeof(tmpout), err);
+		if (fd < 0)
 			goto cleanup;
-		}
 		close(fd);
+	} else {
+		/* a text plot goes to stdout only once gnuplot has drawn all of it */
+		snprintf(tmpout, sizeof(tmpout), "%s/plot.txt", dir);
 	}
 	setup[0] = 0;
 	snprintf(errpath, sizeof(errpath), "%s", script);
@@ -639,7 +667,9 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 	var_str(setup, nv + 2048, "term", ar_plot_term_names[p->term]);
 	var_str(setup, nv + 2048, "out", tmpout);
 	strncat(setup, vars, nv);
-	if (ar_plot_gnuplot(script, setup, errpath, to_file, err))
+	if (ar_plot_gnuplot(script, setup, errpath, 1, err))
+		goto cleanup;
+	if (!to_file && copy_to_stdout(tmpout, err))
 		goto cleanup;
 	if (to_file) {
 		struct stat st;
@@ -647,14 +677,10 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 			ar_errf(err, script, 0, 0, "gnuplot wrote no image");
 			goto cleanup;
 		}
-		mode_t mask = umask(0);
-		umask(mask);
-		chmod(tmpout, 0666 & ~mask); /* mkstemp made it private */
-		if (rename(tmpout, p->output)) {
-			ar_errf(err, p->output, 0, 0, "cannot write: %s", strerror(errno));
+		int bad = ar_out_commit(tmpout, p->output, err);
+		tmpout[0] = 0; /* committed, or removed */
+		if (bad)
 			goto cleanup;
-		}
-		tmpout[0] = 0;
 	}
 	rc = 0;
 cleanup:

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "doc.h"
 #include "plot.h"
 
 #ifndef AR_DATADIR
@@ -485,6 +486,10 @@ int ar_size_run(struct ar_size_result *r, const struct ar_model *m, const struct
 	r->usable_bytes = usable;
 	if (!(req->reserve_frac >= 0 && req->reserve_frac < 1 && req->reserve_bytes >= 0))
 		return ar_errf(err, NULL, 0, 0, "--reserve must be a share in [0, 1) or bytes >= 1");
+	if (usable <= 0)
+		return ar_errf(err, NULL, 0, 0,
+			       "--reserve %g bytes leaves nothing of %s's %g bytes of memory",
+			       req->reserve_bytes, hw->name, r->capacity_bytes);
 
 	if (ar_analyze(&an, m, hw, &req->wl, err))
 		return -1;
@@ -964,8 +969,8 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 	static const char *const names[] = { "size-latency", "size-context" };
 	static const char *const data[] = { "size-latency.dat", "size-context.dat", "gnuplot.err" };
 	const char *tmpdir = getenv("TMPDIR");
-	char dir[512], script[600], sdir[600], errpath[600], tmpout[1100], img[1100];
-	char setup[4096];
+	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][1100] = { "", "" };
+	char img[2][1100], setup[4096];
 	int rc = -1;
 
 	snprintf(dir, sizeof(dir), "%s/attnroof-size.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -975,37 +980,39 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 	snprintf(errpath, sizeof(errpath), "%s/gnuplot.err", dir);
 	if (plot_data(dir, r, models, n_models, hws, n_hws, err))
 		goto cleanup;
+	/* both images drawn before either replaces what is there */
 	for (int k = 0; k < 2; k++) {
 		int fd;
 		if (find_script(names[k], script, sizeof(script), err))
 			goto cleanup;
 		snprintf(sdir, sizeof(sdir), "%s", script);
 		*strrchr(sdir, '/') = 0;
-		snprintf(img, sizeof(img), "%.1000s/%s.png", outdir, names[k]);
-		snprintf(tmpout, sizeof(tmpout), "%.1050s.tmp.XXXXXX", img);
-		if ((fd = mkstemp(tmpout)) < 0) {
-			ar_errf(err, img, 0, 0, "cannot write: %s", strerror(errno));
+		snprintf(img[k], sizeof(img[k]), "%.1000s/%s.png", outdir, names[k]);
+		if ((fd = ar_out_temp(img[k], tmpout[k], sizeof(tmpout[k]), err)) < 0)
 			goto cleanup;
-		}
 		close(fd);
 		setup[0] = 0;
 		var_str(setup, sizeof(setup), "dir", sdir);
 		var_str(setup, sizeof(setup), "datadir", dir);
 		var_str(setup, sizeof(setup), "term", "png");
-		var_str(setup, sizeof(setup), "out", tmpout);
+		var_str(setup, sizeof(setup), "out", tmpout[k]);
 		snprintf(setup + strlen(setup), sizeof(setup) - strlen(setup),
 			 "nser=%d; nhw=%d; context=%ld; batch=%ld;", n_models * n_hws, n_hws,
 			 r[0].wl.seq, r[0].wl.batch);
-		if (ar_plot_gnuplot(script, setup, errpath, 0, err) || chmod(tmpout, 0644) ||
-		    rename(tmpout, img)) {
-			if (!err->msg[0])
-				ar_errf(err, img, 0, 0, "cannot write: %s", strerror(errno));
-			unlink(tmpout);
+		if (ar_plot_gnuplot(script, setup, errpath, 0, err))
 			goto cleanup;
-		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int bad = ar_out_commit(tmpout[k], img[k], err);
+		tmpout[k][0] = 0; /* committed, or removed */
+		if (bad)
+			goto cleanup;
 	}
 	rc = 0;
 cleanup:
+	for (int k = 0; k < 2; k++)
+		if (tmpout[k][0])
+			unlink(tmpout[k]);
 	for (size_t i = 0; i < sizeof(data) / sizeof(*data); i++) {
 		char path[600];
 		snprintf(path, sizeof(path), "%s/%s", dir, data[i]);

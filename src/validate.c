@@ -107,6 +107,15 @@ static char *notes_end(char *notes, size_t size, size_t *left)
 	return notes + used;
 }
 
+/* m cut (or restored) to l layers; its dense layers, if it has experts,
+ * never more than it has */
+static void set_layers(struct ar_model *m, long l)
+{
+	m->layers = l;
+	if (m->moe.dense_layers > l)
+		m->moe.dense_layers = l;
+}
+
 /* The layer count (at most m's) that keeps the most grid points clear of the
  * last-level cache, the most layers among equals; ar_validate_run skips the
  * points left in the band.  1 = kept, 0 = no point clear (left out). */
@@ -114,14 +123,15 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 			char *notes, size_t size)
 {
 	double c = llc_bytes(hw), hi, best_hi = 0;
-	long l0 = m->layers, best = l0;
+	long l0 = m->layers, d0 = m->moe.dense_layers, best = l0;
 	int total, n, best_n = -1;
 	size_t left;
 
 	if (c <= 0)
 		return 1;
 	for (long l = l0; l >= 1; l--) {
-		m->layers = l;
+		m->moe.dense_layers = d0;
+		set_layers(m, l);
 		n = clear_points(m, hw, gr, &total, &hi);
 		if (n > best_n) {
 			best_n = n;
@@ -131,13 +141,15 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 		if (n == total)
 			break;
 	}
-	m->layers = best;
+	m->moe.dense_layers = d0;
+	set_layers(m, best);
 	n = clear_points(m, hw, gr, &total, &hi);
 	if (best == l0 && n == total)
 		return 1;
 	char *p = notes_end(notes, size, &left);
 	if (n == 0) {
 		m->layers = l0;
+		m->moe.dense_layers = d0;
 		if (left)
 			snprintf(p, left, "%s: left out, no point's resident set <= %.1f MB or >= %.1f MB at any layer count (last-level cache %.1f MB)\n",
 				 m->name, c / 3e6, 3 * c / 1e6, c / 1e6);
@@ -181,7 +193,7 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
 			if (i == 0)
 				mha = *m;
 			if (m->layers > layers)
-				m->layers = layers;
+				set_layers(m, layers);
 			if (small) {
 				/* a width whose weights and KV cache fit well inside a
 				 * last-level cache: H 128 (4 heads of 32), MLP 344,

@@ -210,6 +210,56 @@ expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/x.json
 if [ -e "$tmp/x.json" ] || ls "$tmp"/x.json.tmp.* >/dev/null 2>&1; then
 	echo "FAIL: output left behind"; fail=$((fail+1)); else pass=$((pass+1)); fi
 
+# flags: unknown before missing value, one value each, lists without gaps,
+# flags a command does not take
+expect 2 "attnroof: error: unknown option '--bogus'" run --model gta-1b --bogus
+expect 2 "attnroof: error: unknown option '--bogus'" table --bogus
+expect 2 "attnroof: error: unknown option '--bogus'" calibrate --bogus
+expect 2 "attnroof: error: --batch given twice" analyze --model gta-1b --hw h100-sxm --batch 1 --batch 2
+expect 2 "attnroof: error: --output given twice" analyze --model gta-1b --hw h100-sxm --output a --output b
+expect 2 "attnroof: error: --format given twice" table --format md --format csv
+expect 2 "attnroof: error: --batch: an empty item in the list" sweep --model gta-1b --hw h100-sxm --batch 1,,2 --seq 1
+expect 2 "attnroof: error: --seq: an empty item in the list" sweep --model gta-1b --hw h100-sxm --batch 1 --seq 1,
+expect 2 "attnroof: error: --input is for plot measured, not plot roofline" plot roofline --model gta-1b --hw h100-sxm --input x
+expect 2 "attnroof: error: plot roofline takes one --batch and one --seq" plot roofline --model gta-1b --hw h100-sxm --batch 1,2
+expect 2 "attnroof: error: --format is not an option of plot" plot kv --model gta-1b --hw h100-sxm --format json
+expect 2 "attnroof: error: --model is not an option of plot measured" plot measured --input x.json --model gta-1b
+expect 2 "attnroof: error: --wbits is not an option of run" run --model gta1-160m --wbits 16
+expect 2 "attnroof: error: --batch is not an option of validate" validate --quick --batch 2
+expect 2 "attnroof: error: --set is not an option of validate without --hw" validate --quick --set peak=2x
+expect 1 "attnroof: error: --threads must be between 1 and 4096, not -1" calibrate --threads -1
+
+# values that would give no finite answer, and --set keeping the levels in order
+expect 1 "attnroof: error: --set bandwidth=1e-300: the result is too small (the least is 1000)" analyze --model gta-1b --hw h100-sxm --set bandwidth=1e-300
+expect 1 "attnroof: error: --set L2.capacity=1e15: 'L2' would not be smaller than 'HBM3' (8e+10 bytes)" analyze --model gta-1b --hw h100-sxm --set L2.capacity=1e15
+expect 1 "attnroof: error: --set exp=2x: cannot scale a field the device does not declare" analyze --model gta-1b --hw h100-sxm --set exp=2x
+expect 1 "attnroof: error: --reserve 1e+300 bytes leaves nothing of h100-sxm's 8e+10 bytes of memory" size --model gta-1b --hw h100-sxm --reserve 1e300
+
+# write failures are named; a failing command keeps an existing file and its mode
+if [ -w /dev/full ]; then
+	$A table >/dev/full 2>"$tmp/err"; rc=$?
+	if [ "$rc" = 1 ] && grep -qF "cannot write to standard output" "$tmp/err"; then pass=$((pass+1)); else
+		echo "FAIL: table >/dev/full: exit $rc, $(cat "$tmp/err")"; fail=$((fail+1)); fi
+	$A plot kv --model gta-1b --hw h100-sxm >/dev/full 2>"$tmp/err"; rc=$?
+	if [ "$rc" = 1 ] && grep -qF "cannot write to standard output" "$tmp/err"; then pass=$((pass+1)); else
+		echo "FAIL: plot kv >/dev/full: exit $rc, $(cat "$tmp/err")"; fail=$((fail+1)); fi
+fi
+printf 'kept\n' >"$tmp/keep.txt"; chmod 640 "$tmp/keep.txt"
+expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/keep.txt"
+contains "kept" "$tmp/keep.txt"
+expect 0 "" analyze --model gta-1b --hw h100-sxm --output "$tmp/keep.txt"
+if [ "$(stat -c %a "$tmp/keep.txt")" = 640 ]; then pass=$((pass+1)); else
+	echo "FAIL: --output changed the file's mode to $(stat -c %a "$tmp/keep.txt")"; fail=$((fail+1)); fi
+ln -s keep.txt "$tmp/link.txt"
+expect 0 "" table --output "$tmp/link.txt"
+if [ -L "$tmp/link.txt" ] && grep -qF "Complexity" "$tmp/keep.txt"; then pass=$((pass+1)); else
+	echo "FAIL: --output through a symbolic link"; fail=$((fail+1)); fi
+mkdir "$tmp/pl" "$tmp/pl/size-context.png"
+expect 1 "attnroof: error: cannot write '$tmp/pl/size-context.png': Is a directory" size --model gta-1b --hw h100-sxm --plot "$tmp/pl"
+if [ -e "$tmp/pl/size-latency.png" ]; then echo "FAIL: size --plot wrote one image of two"; fail=$((fail+1)); else pass=$((pass+1)); fi
+expect 1 "attnroof: error: cannot write '$tmp/nodir/x.txt': No such file or directory" size --model gta-1b --hw h100-sxm --plot "$tmp/pl2" --output "$tmp/nodir/x.txt"
+if [ -e "$tmp/pl2" ]; then echo "FAIL: size --plot drew for a report it could not write"; fail=$((fail+1)); else pass=$((pass+1)); fi
+
 # the executor on a tiny model: a run, and a validation whose JSON carries the
 # tracked and the static predictions (no timing is asserted)
 H=tests/data/good/hw-host.yaml
