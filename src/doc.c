@@ -656,6 +656,34 @@ int ar_node_str(const struct ar_doc *doc, const struct ar_node *n,
 	return 0;
 }
 
+int ar_node_name(const struct ar_doc *doc, const struct ar_node *n,
+		 const char *what, char *out, size_t size, struct ar_err *err)
+{
+	char shown[80];
+	size_t k = 0;
+
+	if (ar_node_str(doc, n, what, out, size, err))
+		return -1;
+	if (out[0] && ar_name_ok(out))
+		return 0;
+	/* the value as written, its control characters as \xNN */
+	for (const char *c = n->value; *c && k + 5 < sizeof(shown); c++)
+		k += (size_t)snprintf(shown + k, sizeof(shown) - k,
+				      (unsigned char)*c < 0x20 ? "\\x%02x" : "%c", (unsigned char)*c);
+	shown[k] = 0;
+	return ar_node_errf(doc, n, err,
+			    "'%s' must be letters, digits and . _ - + (it names columns and files), not '%s'",
+			    what, shown);
+}
+
+int ar_name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-+", *s))
+			return 0;
+	return 1;
+}
+
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[64];

@@ -77,6 +77,11 @@ int ar_node_num(const struct ar_doc *doc, const struct ar_node *n,
 int ar_node_bool(const struct ar_doc *doc, const struct ar_node *n,
 		 const char *what, int *out, struct ar_err *err);
 /* A string scalar; writes at most n-1 bytes.  Too long is an error. */
+/* A name (of a model, device, arch or memory level): ar_node_str, and then
+ * only letters, digits and . _ - +, so that every format can print it bare */
+int ar_node_name(const struct ar_doc *doc, const struct ar_node *n,
+		 const char *what, char *out, size_t size, struct ar_err *err);
+int ar_name_ok(const char *s);
 int ar_node_str(const struct ar_doc *doc, const struct ar_node *n,
 		const char *what, char *out, size_t size, struct ar_err *err);
 /* Every member key of map must be in known (NULL-terminated); an unknown key

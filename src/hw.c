@@ -118,7 +118,7 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 		return -1;
 	if (!(c = ar_node_get(n, "name")))
 		return ar_node_errf(doc, n, err, "memory level %d has no 'name'", i);
-	if (ar_node_str(doc, c, "name", lv->name, sizeof(lv->name), err))
+	if (ar_node_name(doc, c, "name", lv->name, sizeof(lv->name), err))
 		return -1;
 	if (!(c = ar_node_get(n, "capacity_bytes")))
 		return ar_node_errf(doc, n, err, "memory level '%s' has no 'capacity_bytes'",
@@ -253,7 +253,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		return -1;
 	if (!(n = ar_node_get(root, "name")))
 		return ar_node_errf(doc, root, err, "missing required key 'name'");
-	if (ar_node_str(doc, n, "name", hw->name, sizeof(hw->name), err))
+	if (ar_node_name(doc, n, "name", hw->name, sizeof(hw->name), err))
 		return -1;
 	if ((n = ar_node_get(root, "description")) &&
 	    ar_node_str(doc, n, "description", hw->description, sizeof(hw->description), err))

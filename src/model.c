@@ -278,7 +278,7 @@ static int load_arch_header(struct ar_attn *a, const struct ar_doc *doc, struct 
 		return -1;
 	if (!(n = ar_node_get(r, "name")))
 		return ar_node_errf(doc, r, err, "missing required key 'name'");
-	if (ar_node_str(doc, n, "name", a->arch, sizeof(a->arch), err))
+	if (ar_node_name(doc, n, "name", a->arch, sizeof(a->arch), err))
 		return -1;
 	snprintf(a->label, sizeof(a->label), "%.15s", a->arch);
 	if ((n = ar_node_get(r, "label")) &&
@@ -446,7 +446,7 @@ static int load_config(struct ar_model *m, const struct ar_doc *doc, struct ar_e
 		return -1;
 	if (!(n = ar_node_get(r, "name")))
 		return ar_node_errf(doc, r, err, "missing required key 'name'");
-	if (ar_node_str(doc, n, "name", m->name, sizeof(m->name), err))
+	if (ar_node_name(doc, n, "name", m->name, sizeof(m->name), err))
 		return -1;
 	if ((n = ar_node_get(r, "source")) && n->kind != AR_NODE_SCALAR)
 		return ar_node_errf(doc, n, err, "'source' must be a string");
@@ -688,6 +688,12 @@ int ar_model_parse_hf(struct ar_model *m, const char *path, const char *text, si
 		snprintf(m->name, sizeof(m->name), "%.*s",
 			 (int)(strlen(base) > 5 ? strlen(base) - 5 : strlen(base)), base);
 	}
+	/* a name every format prints bare (as ar_node_name asks of YAML) */
+	for (char *c = m->name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._-+", *c))
+			*c = '_';
+	if (!m->name[0])
+		snprintf(m->name, sizeof(m->name), "config");
 	return rc;
 }
 

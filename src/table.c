@@ -798,8 +798,12 @@ static void write_csv(FILE *f, const struct ar_table *t)
 	for (int i = 0; i < t->n_rows; i++) {
 		const struct ar_table_row *r = &t->rows[i];
 		const struct ar_cell *c = r->cell;
-		fprintf(f, "%s,%s,%s,%s", t->base.name, r->model.attn.arch, r->model.attn.label,
-			r->model.attn.expressivity);
+		/* names are bare words; an arch's label and expressivity are its
+		 * file's free text */
+		fprintf(f, "%s,%s,", t->base.name, r->model.attn.arch);
+		csv_str(f, r->model.attn.label);
+		fputc(',', f);
+		csv_str(f, r->model.attn.expressivity);
 		if (r->error[0]) {
 			fprintf(f, ",,,,,,,");
 			for (int tm = 0; tm < AR_TERM_COUNT; tm++)
