@@ -211,6 +211,21 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 		pos_of(text, nul, &line, &col);
 		return ar_errf(err, name, line, col, "not a text file: NUL byte in JSON text");
 	}
+	/* JSON's only control bytes are its whitespace (cJSON would take any
+	 * byte below 0x20 as whitespace, and the scan below would lose its
+	 * place); a byte-order mark is no part of the text */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 && !strchr("\t\n\r", text[i])) {
+			pos_of(text, text + i, &line, &col);
+			return ar_errf(err, name, line, col,
+				       "JSON syntax error: control byte 0x%02X (write it as \\u%04X in a string)",
+				       (unsigned)(unsigned char)text[i], (unsigned)(unsigned char)text[i]);
+		}
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
+	}
+	s = (struct scan){ text, text, text + len, 1, 1 };
 	skip_ws(&s);
 	if (s.p == s.end)
 		return ar_errf(err, name, 1, 1, "empty document");

@@ -210,6 +210,10 @@ expect 1 "" analyze --model gta-1b --hw h100-sxm --batch 0 --output "$tmp/x.json
 if [ -e "$tmp/x.json" ] || ls "$tmp"/x.json.tmp.* >/dev/null 2>&1; then
 	echo "FAIL: output left behind"; fail=$((fail+1)); else pass=$((pass+1)); fi
 
+# a config.json after a byte-order mark reads as without one
+expect 0 "" analyze --hw h100-sxm --model tests/data/good/hf-llama-3.2-1b-bom.json --format json
+contains '"params": 1235814400' "$tmp/out"
+
 # flags: unknown before missing value, one value each, lists without gaps,
 # flags a command does not take
 expect 2 "attnroof: error: unknown option '--bogus'" run --model gta-1b --bogus

@@ -45,6 +45,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hf-moe-active.json:23:26: error: 'num_experts_per_tok' (100) exceeds 'n_routed_experts' (64)" },
 	{ HF, "hf-moe-dense.json",
 	  "tests/data/bad/hf-moe-dense.json:8:28: error: 'first_k_dense_replace' (1000) exceeds 'num_hidden_layers' (27)" },
+	{ HF, "hf-control-byte.json",
+	  "tests/data/bad/hf-control-byte.json:9:3: error: JSON syntax error: control byte 0x0C (write it as \\u000C in a string)" },
 	{ HF, "hf-list.json",
 	  "tests/data/bad/hf-list.json:1:1: error: a config.json must be a JSON object, not an array" },
 	{ HF, "hf-missing-hidden.json",
