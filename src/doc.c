@@ -285,6 +285,14 @@ static int build(struct ybuild *y, yaml_event_t *ev, int depth, struct ar_node *
 		rc = yerr(y, &ev->start_mark, "aliases are not supported");
 		goto cleanup;
 	}
+	const yaml_char_t *tag = ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.tag
+			       : ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.tag
+			       : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
+			       : NULL;
+	if (tag) { /* a tag would change what a value is (!!str 54 is no number) */
+		rc = yerr(y, &ev->start_mark, "tags are not supported ('%s')", (const char *)tag);
+		goto cleanup;
+	}
 	if ((ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) ||
 	    (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.anchor) ||
 	    (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor)) {
@@ -303,7 +311,10 @@ static int build(struct ybuild *y, yaml_event_t *ev, int depth, struct ar_node *
 			rc = yerr(y, &ev->start_mark, "NUL byte in a scalar");
 			goto cleanup;
 		}
-		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		n->quoted = ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+				    ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE
+			    ? 2
+			    : ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		n->is_null = is_null_scalar(ev);
 		*out = n;
 		rc = 0;
@@ -560,6 +571,9 @@ static int bad_number(const struct ar_doc *doc, const struct ar_node *n, const c
 	const char *v = n->value;
 	char low[8] = "";
 
+	if (n->quoted == 2)
+		return ar_node_errf(doc, n, err, "'%s' must be %s, not a block of text (| or >)", what,
+				    type);
 	if (n->quoted)
 		return ar_node_errf(doc, n, err, "'%s' must be %s, not the string '%s' (drop the quotes)",
 				    what, type, v);

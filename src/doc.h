@@ -16,7 +16,7 @@ struct ar_node {
 	const char *key;     /* key text for a member of a map, else NULL */
 	int key_line, key_col;
 	const char *value;   /* scalar text ("" for maps and sequences) */
-	int quoted;          /* scalar was a quoted string */
+	int quoted;          /* scalar was a quoted string (2: a block, | or >) */
 	int is_null;         /* YAML ~/null, JSON null */
 	int line, col;       /* 1-based position of the value */
 	struct ar_node *child; /* first member / element */
