@@ -971,13 +971,15 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 	const char *tmpdir = getenv("TMPDIR");
 	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][1100] = { "", "" };
 	char img[2][1100], setup[4096];
-	int rc = -1;
+	int rc = -1, made = 0;
 
 	snprintf(dir, sizeof(dir), "%s/attnroof-size.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	if (!mkdtemp(dir))
 		return ar_errf(err, NULL, 0, 0, "cannot make a temporary directory: %s",
 			       strerror(errno));
 	snprintf(errpath, sizeof(errpath), "%s/gnuplot.err", dir);
+	/* DIR is made when it is not there (and removed again if the plots fail) */
+	made = mkdir(outdir, 0777) == 0;
 	if (plot_data(dir, r, models, n_models, hws, n_hws, err))
 		goto cleanup;
 	/* both images drawn before either replaces what is there */
@@ -1013,6 +1015,8 @@ cleanup:
 	for (int k = 0; k < 2; k++)
 		if (tmpout[k][0])
 			unlink(tmpout[k]);
+	if (rc && made)
+		rmdir(outdir);
 	for (size_t i = 0; i < sizeof(data) / sizeof(*data); i++) {
 		char path[600];
 		snprintf(path, sizeof(path), "%s/%s", dir, data[i]);

@@ -263,6 +263,9 @@ expect 1 "attnroof: error: cannot write '$tmp/pl/size-context.png': Is a directo
 if [ -e "$tmp/pl/size-latency.png" ]; then echo "FAIL: size --plot wrote one image of two"; fail=$((fail+1)); else pass=$((pass+1)); fi
 expect 1 "attnroof: error: cannot write '$tmp/nodir/x.txt': No such file or directory" size --model gta-1b --hw h100-sxm --plot "$tmp/pl2" --output "$tmp/nodir/x.txt"
 if [ -e "$tmp/pl2" ]; then echo "FAIL: size --plot drew for a report it could not write"; fail=$((fail+1)); else pass=$((pass+1)); fi
+expect 0 "" size --model gta-1b --hw h100-sxm --plot "$tmp/pl3"
+if [ -s "$tmp/pl3/size-latency.png" ] && [ -s "$tmp/pl3/size-context.png" ]; then pass=$((pass+1)); else
+	echo "FAIL: size --plot into a folder it made"; fail=$((fail+1)); fi
 
 # the executor on a tiny model: a run, and a validation whose JSON carries the
 # tracked and the static predictions (no timing is asserted)
