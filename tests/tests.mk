@@ -24,4 +24,4 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-k
 .PHONY: valgrind
 valgrind: all
 	@command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind)"; exit 1; }
-	ATTNROOF="$$(command -v valgrind) $(wordlist 2,99,$(VALGRIND)) $(CURDIR)/$(BIN)" sh tests/cli.sh
+	CLI_UNDER_VALGRIND=1 ATTNROOF="$$(command -v valgrind) $(wordlist 2,99,$(VALGRIND)) $(CURDIR)/$(BIN)" sh tests/cli.sh
