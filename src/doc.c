@@ -67,46 +67,76 @@ void ar_doc_release(struct ar_doc *doc)
 	doc->root = NULL;
 }
 
-/* Where a write to path lands: path, or the file its symbolic link names */
-static void out_target(const char *path, char *buf, size_t size)
+const char *ar_short(const char *s, char *buf, size_t size)
+{
+	if (strlen(s) < size)
+		return s;
+	snprintf(buf, size, "%.*s...", (int)(size - 4), s);
+	return buf;
+}
+
+/* Where a write to path lands: path, or the file its symbolic link names.
+ * -1 when that name does not fit in size. */
+static int out_target(const char *path, char *buf, size_t size)
 {
 	struct stat st;
 	char *real;
+	int n;
 
-	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
-		snprintf(buf, size, "%s", real);
+	if (!strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6)) {
+		/* /dev/stdout and its kind name an open descriptor: never
+		 * resolved to the file behind it (a rename would replace it) */
+		n = snprintf(buf, size, "%s", path);
+	} else if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
+		n = snprintf(buf, size, "%s", real);
 		free(real);
-		return;
+	} else {
+		n = snprintf(buf, size, "%s", path);
 	}
-	snprintf(buf, size, "%s", path);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err)
 {
-	char target[1024];
+	char target[4096], sp[160];
 	struct stat st;
-	int fd;
+	int fd, n;
 
-	out_target(path, target, sizeof(target));
-	if (!stat(target, &st) && S_ISDIR(st.st_mode)) {
+	tmp[0] = 0;
+	if (out_target(path, target, sizeof(target)) ||
+	    (n = snprintf(tmp, size, "%s.tmp.XXXXXX", target)) < 0 || (size_t)n >= size) {
 		tmp[0] = 0;
-		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(EISDIR));
+		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
+			       strerror(ENAMETOOLONG));
 	}
-	snprintf(tmp, size, "%s.tmp.XXXXXX", target);
+	/* renamed into place, the temporary file would replace a device, a
+	 * FIFO or a descriptor's file with a plain file */
+	if ((!stat(target, &st) && !S_ISREG(st.st_mode)) ||
+	    !strncmp(target, "/dev/", 5) || !strncmp(target, "/proc/", 6)) {
+		tmp[0] = 0;
+		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
+			       !stat(target, &st) && S_ISDIR(st.st_mode) ? strerror(EISDIR)
+									 : "not a regular file");
+	}
 	if ((fd = mkstemp(tmp)) < 0) {
 		tmp[0] = 0;
-		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(errno));
+		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
+			strerror(errno));
 	}
 	return fd;
 }
 
 int ar_out_commit(const char *tmp, const char *path, struct ar_err *err)
 {
-	char target[1024];
+	char target[4096], sp[160];
 	struct stat st;
 	mode_t mode;
 
-	out_target(path, target, sizeof(target));
+	if (out_target(path, target, sizeof(target))) {
+		unlink(tmp);
+		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
+			       strerror(ENAMETOOLONG));
+	}
 	if (!stat(target, &st) && S_ISREG(st.st_mode)) {
 		mode = st.st_mode & 07777;
 	} else {
@@ -115,7 +145,8 @@ int ar_out_commit(const char *tmp, const char *path, struct ar_err *err)
 		mode = 0666 & ~mask;
 	}
 	if (chmod(tmp, mode) || rename(tmp, target)) {
-		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", path, strerror(errno));
+		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
+			strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

@@ -53,11 +53,13 @@ int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err);
 
 /* Output files are written whole or not at all: ar_out_temp makes a private
  * temporary file beside where `path` ends (a symbolic link is followed) and
- * returns its descriptor, its name in tmp (size >= 1100); ar_out_commit
+ * returns its descriptor, its name in tmp (size >= 4200); ar_out_commit
  * gives it the mode of the file it replaces (a new file: 0666 less the
  * umask) and renames it into place.  Both return -1 with err set on failure
  * (ar_out_commit then removes tmp). */
 int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err);
+/* s for a message: itself, or its first size - 4 bytes and "..." */
+const char *ar_short(const char *s, char *buf, size_t size);
 int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);
 
 /* Member `key` of a map, or NULL. */

@@ -23,7 +23,7 @@ const char *const ar_hw_kind_names[AR_HW_KIND_COUNT] = { "gpu", "cpu", "soc" };
 /* Rates below these are refused: no device is that slow, and a time over a
  * rate near zero is not a finite number */
 #define MIN_RATE 1e3     /* FLOP/s, bytes/s, exponentials/s */
-#define MIN_SHARE 1e-3   /* efficiencies and shares of a peak */
+#define MIN_SHARE 1e-4   /* efficiencies and shares of a peak (calibrate writes >= 1e-4) */
 
 /* The value of a {value, source} pair: 0 only where allowed, else within
  * [min, max] */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -122,6 +123,15 @@ static const char *const opt_names[] = {
 	"--model", "--hw", "--set", "--batch", "--seq", "--gen", "--tp", "--wbits", "--abits",
 	"--kvbits", "--attn", "--format", "--output", NULL
 };
+
+/* A command's own flag f, bit `bit` of *given: a usage error the second time */
+static int once(unsigned *given, unsigned bit, const char *f)
+{
+	if (*given & bit)
+		return usage_error("%s given twice", f);
+	*given |= bit;
+	return 0;
+}
 
 /* A usage error for the first flag in `not` that o was given: `cmd` does not
  * take it */
@@ -273,20 +283,58 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 
 struct out {
 	FILE *f;
-	char tmp[1100];
+	char tmp[4200];
 	const char *path;
 	int to_stdout; /* f is a temporary file that goes to stdout when committed */
+	int direct;    /* f is path itself: a device, a FIFO or /dev/stdout */
 };
+
+/* stdout, by name */
+static int is_stdout(const char *path)
+{
+	return !path || !strcmp(path, "-") || !strcmp(path, "/dev/stdout") ||
+	       !strcmp(path, "/dev/fd/1") || !strcmp(path, "/proc/self/fd/1");
+}
+
+/* A device, a FIFO or another descriptor's file (/dev/fd/N): written as it
+ * is, since a file renamed over it would replace it */
+static int not_a_file(const char *path)
+{
+	struct stat st;
+
+	return (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
+	       !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+}
+
+/* Whether `path` can be written, before a long measurement: a temporary file
+ * made and removed again (none is left if the measurement is interrupted) */
+static int out_check(const char *path)
+{
+	struct ar_err err = { 0 };
+	char tmp[4200];
+	int fd;
+
+	if (is_stdout(path) || not_a_file(path))
+		return 0;
+	if ((fd = ar_out_temp(path, tmp, sizeof(tmp), &err)) < 0) {
+		report(&err);
+		return 1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
 
 static int out_open(struct out *o, const char *path)
 {
 	struct ar_err err = { 0 };
+	char sp[160];
 	int fd;
 
 	o->path = path;
 	o->tmp[0] = 0;
-	o->to_stdout = 0;
-	if (!path || !strcmp(path, "-")) {
+	o->to_stdout = o->direct = 0;
+	if (is_stdout(path)) {
 		/* held until the command has succeeded (a sweep that fails
 		 * half-way prints no rows); straight to stdout where no
 		 * temporary file can be made */
@@ -296,17 +344,34 @@ static int out_open(struct out *o, const char *path)
 			o->f = stdout;
 		return 0;
 	}
+	if (not_a_file(path)) {
+		if (!(o->f = fopen(path, "w"))) {
+			fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", ar_short(path, sp, sizeof(sp)),
+				strerror(errno));
+			return 1;
+		}
+		o->direct = 1;
+		return 0;
+	}
 	if ((fd = ar_out_temp(path, o->tmp, sizeof(o->tmp), &err)) < 0) {
 		report(&err);
 		return 1;
 	}
 	if (!(o->f = fdopen(fd, "w"))) {
-		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", ar_short(path, sp, sizeof(sp)),
+				strerror(errno));
 		close(fd);
 		unlink(o->tmp);
 		return 1;
 	}
 	return 0;
+}
+
+/* The reason for a failed write: errno as the failing call left it, else
+ * (a stream's sticky error flag from an earlier write) EIO */
+static const char *why(int e)
+{
+	return strerror(e ? e : EIO);
 }
 
 /* Finish the output: ok != 0 commits it, else discards it.  A failed write
@@ -316,42 +381,52 @@ static int out_open(struct out *o, const char *path)
 static int out_close(struct out *o, int ok)
 {
 	struct ar_err err = { 0 };
+	char sp[160];
+	int bad, e;
 
 	if (o->to_stdout) {
 		char buf[65536];
 		size_t n;
-		int bad = ferror(o->f) != 0;
-		if (ok && !bad) {
-			rewind(o->f);
+		errno = 0;
+		bad = ferror(o->f) | (fflush(o->f) != 0) | (fseek(o->f, 0, SEEK_SET) != 0);
+		e = errno;
+		if (bad) {
+			fprintf(stderr, "attnroof: error: cannot hold the output: %s\n", why(e));
+		} else if (ok) {
+			errno = 0;
 			while ((n = fread(buf, 1, sizeof(buf), o->f)) > 0)
 				if (fwrite(buf, 1, n, stdout) != n)
 					break;
 			bad = ferror(o->f) | ferror(stdout) | (fflush(stdout) != 0);
+			e = errno;
 			if (bad)
 				fprintf(stderr, "attnroof: error: cannot write to standard output: %s\n",
-					strerror(errno ? errno : EIO));
-		} else if (bad) {
-			fprintf(stderr, "attnroof: error: cannot hold the output: %s\n",
-				strerror(errno ? errno : EIO));
+					why(e));
 		}
 		fclose(o->f);
 		return ok && !bad ? 0 : 1;
 	}
 	if (o->f == stdout) {
-		int bad = ferror(stdout) | (fflush(stdout) != 0);
+		errno = 0;
+		bad = ferror(stdout) | (fflush(stdout) != 0);
 		if (bad)
 			fprintf(stderr, "attnroof: error: cannot write to standard output: %s\n",
-				strerror(errno ? errno : EIO));
+				why(errno));
 		return ok && !bad ? 0 : 1;
 	}
-	int bad = ferror(o->f);
+	errno = 0;
+	bad = ferror(o->f);
 	bad |= fclose(o->f) != 0;
+	e = errno;
 	if (bad) {
-		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", o->path,
-			strerror(errno ? errno : EIO));
-		unlink(o->tmp);
+		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n",
+			ar_short(o->path, sp, sizeof(sp)), why(e));
+		if (!o->direct)
+			unlink(o->tmp);
 		return 1;
 	}
+	if (o->direct)
+		return ok ? 0 : 1;
 	if (!ok) {
 		unlink(o->tmp);
 		return 1;
@@ -546,6 +621,7 @@ static int cmd_plot(int argc, char **argv)
 	struct ar_err err = { 0 };
 	char *rest[2 * MAX_LIST + 64];
 	const char *term = NULL;
+	unsigned own = 0;
 	int n = 0, rc, k;
 
 	if (argc < 1 || !strncmp(argv[0], "-", 1)) {
@@ -567,6 +643,8 @@ static int cmd_plot(int argc, char **argv)
 		if (!strcmp(f, "--input") || !strcmp(f, "--term")) {
 			if (!v)
 				return usage_error("%s needs a value", f);
+			if ((rc = once(&own, f[2] == 'i' ? 1 : 2, f)))
+				return rc;
 			*(f[2] == 'i' ? &p.input : &term) = v;
 			i++;
 		} else if (n < (int)(sizeof(rest) / sizeof(*rest))) {
@@ -656,12 +734,17 @@ static int cmd_size(int argc, char **argv)
 	struct out out;
 	char *rest[2 * MAX_LIST + 64];
 	const char *context = NULL, *plot_dir = NULL;
+	static const char *const own_flags[] = { "--context", "--plot", "--reserve", "--ttft",
+						 "--tpot", "--throughput" };
+	unsigned own = 0;
 	int n = 0, rc, nr = 0;
 
 	/* size's own flags; the rest are analyze's */
 	for (int i = 0; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(f, "--offload")) {
+			if ((rc = once(&own, 1u << 6, f)))
+				return rc;
 			req.offload = 1;
 			continue;
 		}
@@ -675,6 +758,11 @@ static int cmd_size(int argc, char **argv)
 		if (!v)
 			return usage_error("%s needs a value", f);
 		i++;
+		unsigned bit = 1;
+		for (int k = 0; strcmp(f, own_flags[k]); k++)
+			bit <<= 1;
+		if ((rc = once(&own, bit, f)))
+			return rc;
 		if (!strcmp(f, "--context")) {
 			context = v;
 		} else if (!strcmp(f, "--plot")) {
@@ -885,6 +973,8 @@ static int cmd_run(int argc, char **argv)
 	o.wl.wbits = o.wl.abits = o.wl.kvbits = 32;
 	if (load_model(o.models[0], &m) || host_hw(&o, &hw, &have_hw))
 		return 1;
+	if (o.n_sets && !have_hw)
+		return usage_error("%s", "--set edits the device run predicts from: give --hw, or calibrate hw/host.yaml first");
 	if (ar_workload_check(&m, &o.wl, &err)) {
 		report(&err);
 		return 1;
@@ -892,13 +982,12 @@ static int cmd_run(int argc, char **argv)
 	double onchip = have_hw ? hw.onchip_bytes_per_unit : 524288;
 	long S = o.wl.seq, G = o.wl.gen, cap = S + G;
 	/* the output can be written (or the run is not worth making) */
-	if (out_open(&out, o.output))
+	if (out_check(o.output))
 		return 1;
 	/* as many threads as the descriptor was measured with, else every core */
 	ar_kernels_set_threads(have_hw && hw.kind == AR_HW_CPU ? (int)hw.units : 0);
 	if (ar_exec_init(&ex, &m, o.wl.batch, S, cap, o.wl.attn, onchip, 1, 0, &err)) {
 		report(&err);
-		out_close(&out, 0);
 		return 1;
 	}
 	/* prefill: warm-up, then the median of 3 */
@@ -944,13 +1033,15 @@ static int cmd_run(int argc, char **argv)
 			ph[1].pred_s += have_hw ? pt.time_s / steps : 0;
 		}
 	}
+	if (out_open(&out, o.output))
+		goto fail_quiet;
 	run_write(out.f, &o, &m, &ex, ph, have_hw, have_hw ? hw.name : "");
 	ar_exec_release(&ex);
 	return out_close(&out, 1);
 fail:
 	report(&err);
+fail_quiet:
 	ar_exec_release(&ex);
-	out_close(&out, 0);
 	return 1;
 }
 
@@ -975,13 +1066,14 @@ static int calibrate_to(const char *path, int threads, int quiet)
 	char note[160];
 	struct out out;
 
-	if (out_open(&out, path))
+	if (out_check(path))
 		return 1;
 	if (ar_calibrate_run(&c, threads, &err)) {
 		report(&err);
-		out_close(&out, 0);
 		return 1;
 	}
+	if (out_open(&out, path))
+		return 1;
 	int ok = ar_calibrate_write_yaml(out.f, &c, "host") == 0;
 	if (out_close(&out, ok))
 		return 1;
@@ -1065,15 +1157,20 @@ static int cmd_validate(int argc, char **argv)
 	long threads = 0;
 	char *rest[2 * MAX_LIST + 16];
 	int nrest = 0;
+	unsigned own = 0;
 
 	/* --quick takes no value, --threads is validate's own; everything else
 	 * goes to the common parser */
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
+		if (!strcmp(argv[i], "--quick")) {
+			if ((rc = once(&own, 1, argv[i])))
+				return rc;
 			quick = 1;
-		else if (!strcmp(argv[i], "--threads")) {
+		} else if (!strcmp(argv[i], "--threads")) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a value", argv[i]);
+			if ((rc = once(&own, 2, argv[i])))
+				return rc;
 			if ((rc = parse_count("--threads", argv[++i], &threads)))
 				return rc;
 			if ((rc = check_threads(threads)))
@@ -1122,13 +1219,12 @@ static int cmd_validate(int argc, char **argv)
 		}
 		fputs(notes, stderr); /* models resized or left out of the grid */
 	}
-	if (out_open(&out, o.output))
+	if (out_check(o.output))
 		return 1;
 	/* a descriptor calibrated just now may be calibrated again when the
 	 * machine changes state during the grid; one given stays as given */
 	if (ar_validate_run(&v, models, n, &hw, quick, o.wl.attn, !o.n_hws, &err)) {
 		report(&err);
-		out_close(&out, 0);
 		return 1;
 	}
 	for (int i = 1; i < v.n_descriptors; i++)
@@ -1137,6 +1233,10 @@ static int cmd_validate(int argc, char **argv)
 	for (int i = 0; i < v.n_left_out; i++)
 		fprintf(stderr, "calibrated again after %s: descriptor %d's state, left out\n",
 			v.left_out_after[i], v.left_out_like[i]);
+	if (out_open(&out, o.output)) {
+		ar_validation_release(&v);
+		return 1;
+	}
 	rc = o.format == AR_FMT_JSON ? ar_validate_write_json(out.f, &v)
 	   : ar_validate_write_table(out.f, &v);
 	ar_validation_release(&v);

@@ -631,10 +631,10 @@ static int copy_to_stdout(const char *path, struct ar_err *err)
 
 int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 {
-	char dir[512], script[600], tmpout[1100] = "", errpath[600], *vars = NULL, *setup = NULL;
+	char dir[512], script[600], tmpout[4200] = "", errpath[600], *vars = NULL, *setup = NULL;
 	const char *tmpdir = getenv("TMPDIR");
 	size_t nv = 16384;
-	int rc = -1, to_file = p->output && strcmp(p->output, "-");
+	int rc = -1, to_file = p->output && strcmp(p->output, "-") && strcmp(p->output, "/dev/stdout");
 
 	if (ar_plot_check(p, err) || find_script(ar_plot_kind_names[p->kind], script,
 						 sizeof(script), err))

@@ -969,8 +969,8 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 	static const char *const names[] = { "size-latency", "size-context" };
 	static const char *const data[] = { "size-latency.dat", "size-context.dat", "gnuplot.err" };
 	const char *tmpdir = getenv("TMPDIR");
-	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][1100] = { "", "" };
-	char img[2][1100], setup[4096];
+	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][4200] = { "", "" };
+	char img[2][4100], setup[4096];
 	int rc = -1, made = 0;
 
 	snprintf(dir, sizeof(dir), "%s/attnroof-size.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -989,7 +989,11 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 			goto cleanup;
 		snprintf(sdir, sizeof(sdir), "%s", script);
 		*strrchr(sdir, '/') = 0;
-		snprintf(img[k], sizeof(img[k]), "%.1000s/%s.png", outdir, names[k]);
+		int len = snprintf(img[k], sizeof(img[k]), "%s/%s.png", outdir, names[k]);
+		if (len < 0 || (size_t)len >= sizeof(img[k])) {
+			ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", outdir, strerror(ENAMETOOLONG));
+			goto cleanup;
+		}
 		if ((fd = ar_out_temp(img[k], tmpout[k], sizeof(tmpout[k]), err)) < 0)
 			goto cleanup;
 		close(fd);

@@ -258,6 +258,21 @@ ln -s keep.txt "$tmp/link.txt"
 expect 0 "" table --output "$tmp/link.txt"
 if [ -L "$tmp/link.txt" ] && grep -qF "Complexity" "$tmp/keep.txt"; then pass=$((pass+1)); else
 	echo "FAIL: --output through a symbolic link"; fail=$((fail+1)); fi
+# /dev/stdout is stdout (appended to, not replaced); a device is written, not replaced
+printf 'previous\n' >"$tmp/log"
+$A table --output /dev/stdout >>"$tmp/log"
+contains "previous" "$tmp/log"
+contains "Complexity" "$tmp/log"
+expect 0 "" table --output /dev/null
+if [ -c /dev/null ]; then pass=$((pass+1)); else echo "FAIL: /dev/null replaced"; fail=$((fail+1)); fi
+long=$(printf 'd%.0s' $(seq 1 300))
+long="$tmp/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/x"
+$A table --output "$long" >/dev/null 2>"$tmp/err"; rc=$?
+if [ "$rc" = 1 ] && grep -qF "File name too long" "$tmp/err"; then pass=$((pass+1)); else
+	echo "FAIL: a 4 KB --output path: exit $rc"; fail=$((fail+1)); fi
+expect 2 "attnroof: error: --reserve given twice" size --model gta-1b --hw h100-sxm --reserve 0.1 --reserve 2e9
+expect 2 "attnroof: error: --input given twice" plot measured --input a --input b
+expect 2 "attnroof: error: --quick given twice" validate --quick --quick
 mkdir "$tmp/pl" "$tmp/pl/size-context.png"
 expect 1 "attnroof: error: cannot write '$tmp/pl/size-context.png': Is a directory" size --model gta-1b --hw h100-sxm --plot "$tmp/pl"
 if [ -e "$tmp/pl/size-latency.png" ]; then echo "FAIL: size --plot wrote one image of two"; fail=$((fail+1)); else pass=$((pass+1)); fi

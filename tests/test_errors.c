@@ -98,7 +98,7 @@ static const struct bad_case cases[] = {
 	{ HW, "hw-rate-tiny.yaml",
 	  "tests/data/bad/hw-rate-tiny.yaml:15:39: error: 'decode_attention_flops_per_s' is too small (1e-300; the least is 1000)" },
 	{ HW, "hw-efficiency-tiny.yaml",
-	  "tests/data/bad/hw-efficiency-tiny.yaml:16:22: error: 'matrix_efficiency.value' is too small (1e-9; the least is 0.001)" },
+	  "tests/data/bad/hw-efficiency-tiny.yaml:16:22: error: 'matrix_efficiency.value' is too small (1e-9; the least is 0.0001)" },
 	{ HW, "hw-handoff-negative.yaml",
 	  "tests/data/bad/hw-handoff-negative.yaml:15:33: error: 'handoff_bw_bytes_per_s' must be > 0, not -3e10" },
 	{ HW, "hw-probe-overhead-zero.yaml",
