@@ -289,7 +289,7 @@ static void summarise_one(const struct ar_validation *v, int tracked, double *e,
 	}
 }
 
-static void summarise(struct ar_validation *v)
+void ar_validate_summarise(struct ar_validation *v)
 {
 	int cap = v->n_points * AR_GRAPH_MAX_OPS + 1;
 	double *e = malloc(sizeof(double) * (size_t)cap);
@@ -609,7 +609,7 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 	ar_probe_release(&probe);
 	free(st);
 	free(slots);
-	summarise(v);
+	ar_validate_summarise(v);
 	v->wall_s = now_s() - t0;
 	return 0;
 fail:

@@ -76,6 +76,13 @@ struct ar_validation {
 	char left_out_after[AR_VALIDATE_MAX_DESCRIPTORS][160];
 };
 
+/* v's summaries (all, phase, ops and their _static twins) from its points:
+ * median and 90th percentile (the ceil(0.9 n)-th smallest) of
+ * |predicted − measured| / measured, per op over the ops that carry at least
+ * 5 % of their point's measured time (measured_s × layers).  ar_validate_run
+ * calls it. */
+void ar_validate_summarise(struct ar_validation *v);
+
 /* The default grid's models: the six archs at 160M shapes and at a small width
  * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  A
  * point's resident set (weight_bytes + kv_cache_bytes of its graph) must be

@@ -72,6 +72,23 @@ for c in "xl-gta4-tied 1 1152" "xl-gta4-tied 2 640" "xl-gta4-tied 4 384" \
 	contains "\"kv_cache_bytes\": $3," "$tmp/out"
 done
 expect 0 "" sweep --model gta-tied-1b --model gla-1b --hw h100-sxm --batch 1,8 --seq 1024,4096
+# a row by hand: 352 KV elements per token per layer x 54 layers x 2 bytes = 38016
+contains 'gta-tied-1b,gta-tied,h100-sxm,1,1024,0,flash,16,16,16,1,1108762880,352,38016,' "$tmp/out"
+if [ "$(grep -c '^gla-1b,gla,h100-sxm,' "$tmp/out")" = 4 ] && [ "$(wc -l <"$tmp/out")" = 9 ]; then
+	pass=$((pass+1)); else echo "FAIL: sweep rows"; fail=$((fail+1)); fi
+# its prefill time is analyze's for the same point
+expect 0 "" analyze --model gta-tied-1b --hw h100-sxm --batch 1 --seq 1024 --format csv
+pf=$(awk -F, '$4 == "prefill" { s += $22 } END { printf "%.12g", s }' "$tmp/out")
+$A sweep --model gta-tied-1b --hw h100-sxm --batch 1 --seq 1024 >"$tmp/sw" 2>&1
+sw=$(awk -F, 'NR == 2 { printf "%.12g", $17 }' "$tmp/sw")
+if [ -n "$pf" ] && [ "$pf" = "$sw" ]; then pass=$((pass+1)); else
+	echo "FAIL: sweep's prefill_s $sw, analyze's ops sum to $pf"; fail=$((fail+1)); fi
+# the other formats: a row each, by hand (the embedding gathers B·S rows of
+# H = 1280 at 2 bytes: 8·2048·1280·2 = 41943040)
+expect 0 "" analyze --model gta-1b --hw h100-sxm --batch 8 --seq 2048 --format csv
+contains 'gta-1b,gta,h100-sxm,prefill,8,2048,embed,embedding,1,0,41943040,0,41943040,0,0,0,0,83886080,' "$tmp/out"
+expect 0 "" table --format csv
+contains 'gta-1b,gta,"GTA","Strong",192,960,4096000,' "$tmp/out"
 expect 0 "" size --model gla-1b --hw rtx3060 --context 32768 --format json
 contains '"kv_bytes_per_token": 31104' "$tmp/out"
 expect 1 "attnroof: error: the executor runs MHA, GQA, MLA, GVA, GHA and GTA; 'gta-tied' is analysis only" \

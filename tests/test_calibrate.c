@@ -393,7 +393,7 @@ static void test_calibrate__probes_read_main_memory(void **state)
 	assert_true(c.matrix_flops_per_s > 0 && isfinite(c.matrix_flops_per_s));
 	assert_true(c.bw_bytes_per_s[0] > 0 && isfinite(c.bw_bytes_per_s[0]));
 	assert_true(c.bw_bytes_per_s[1] == 0 && c.bw_bytes_per_s[2] == 0);
-	assert_true(c.overhead_s > 0 && c.overhead_s < 1);
+	assert_true(c.overhead_s > 0 && isfinite(c.overhead_s));
 	ar_probe_release(&p);
 	ar_probe_release(&p); /* released twice: a zeroed probe */
 }

@@ -497,9 +497,51 @@ static void test_errors__bad_set_edits(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A --set that is accepted changes its one field by its factor (or to its
+ * value) and nothing else in the descriptor */
+static void test_errors__set_edits_one_field(void **state)
+{
+	struct ar_err err = { 0 };
+	struct ar_hw base, hw, want;
+	char path[512];
+
+	(void)state;
+	assert_int_equal(ar_resolve("hw", "h100-sxm", path, sizeof(path), &err), 0);
+	assert_int_equal(ar_hw_load(&base, path, &err), 0);
+	assert_string_equal(base.mem[1].name, "L2");
+	for (int k = 0; k < 10; k++) {
+		static const char *const edits[] = {
+			"bandwidth=2x", "capacity=0.5x", "L2.capacity=0.5x", "link=2x", "host_link=0.5x",
+			"onchip=0.5x", "units=2x", "matrix.fp16=2x", "vector.fp32=1e14", "overhead=4e-6",
+		};
+		hw = base;
+		want = base;
+		switch (k) {
+		case 0: want.mem[0].bw_bytes_per_s = 2 * base.mem[0].bw_bytes_per_s; break;
+		case 1: want.mem[0].capacity_bytes = 0.5 * base.mem[0].capacity_bytes; break;
+		case 2: want.mem[1].capacity_bytes = 0.5 * base.mem[1].capacity_bytes; break;
+		case 3: want.link_bw_bytes_per_s = 2 * base.link_bw_bytes_per_s; break;
+		case 4: want.host_link_bw_bytes_per_s = 0.5 * base.host_link_bw_bytes_per_s; break;
+		case 5: want.onchip_bytes_per_unit = 0.5 * base.onchip_bytes_per_unit; break;
+		case 6: want.units = 2 * base.units; break;
+		case 7: want.matrix_flops_per_s[AR_DT_FP16] = 2 * base.matrix_flops_per_s[AR_DT_FP16]; break;
+		case 8: want.vector_flops_per_s[AR_DT_FP32] = 1e14; break;
+		default: want.overhead_s = 4e-6; break;
+		}
+		assert_int_equal(ar_hw_set(&hw, edits[k], &err), 0);
+		if (memcmp(&hw, &want, sizeof(hw))) {
+			print_error("--set %s changed more or less than its field\n", edits[k]);
+			fail();
+		}
+	}
+	assert_true(base.link_bw_bytes_per_s > 0 && base.host_link_bw_bytes_per_s > 0 &&
+		    base.units == 132);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors__set_edits_one_field),
 		cmocka_unit_test(test_errors__bad_hardware_descriptors),
 		cmocka_unit_test(test_errors__bad_model_and_arch_descriptors),
 		cmocka_unit_test(test_errors__bad_config_json),

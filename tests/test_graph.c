@@ -355,10 +355,15 @@ static void test_graph__kv_write_is_tokens_times_kv_elems(void **state)
 				load(&m, cases[i].file);
 				assert_close(ar_model_kv_elems(&m), cases[i].elems, 0, 0);
 				build(&g, &m, &wl, 4096, p);
-				for (int k = 0; k < g.n_ops; k++) {
-					assert_close(g.ops[k].layers, g.ops[k].bytes[AR_B_KV_WRITE] ? L : g.ops[k].layers, 0, 0);
-					written += g.ops[k].bytes[AR_B_KV_WRITE];
-				}
+				int writers = 0;
+				for (int k = 0; k < g.n_ops; k++)
+					if (g.ops[k].bytes[AR_B_KV_WRITE] > 0) {
+						/* a cache writer runs in every layer */
+						assert_close(g.ops[k].layers, L, 0, 0);
+						written += g.ops[k].bytes[AR_B_KV_WRITE];
+						writers++;
+					}
+				assert_true(writers >= 1);
 				/* per layer: T·kv_elems·kvbytes (4-bit KV) */
 				assert_close(written, T * cases[i].elems * 0.5, 1e-15, 0);
 				assert_close(g.kv_layer_bytes, 3 * 40 * cases[i].elems * 0.5, 1e-15, 0);
@@ -1002,8 +1007,9 @@ static void test_graph__paper_table4_for_the_1b_models(void **state)
 			}
 		}
 	}
-	/* gta-1b's linear MACs equal gqa-1b's: 2·1280² + (320 + 64 + 128 + 128)·1280 */
-	assert_close(2 * 1280.0 * 1280 + (320 + 64 + 128 + 128) * 1280.0, 4096000, 0, 0);
+	/* the 4,096,000 of gta-1b and gqa-1b above, by hand: 2·1280² +
+	 * (320 + 64 + 128 + 128)·1280 for GTA's q, k, latent v and gate rows;
+	 * 2·1280² + 2·(5·64)·1280 for GQA's shared K and V */
 }
 
 static void test_graph__paper_table5_caches(void **state)

@@ -406,10 +406,16 @@ static void check_decode(long B, long Sk, long maps, long kh, long heads, long v
 	free(ws);
 	int old = ar_kernels_threads();
 	ar_kernels_set_threads(nt);
-	/* both builds of the kernel, where the processor runs them */
+	/* both builds of the kernel, where the processor runs them (the 8-lane
+	 * one runs everywhere; a processor without AVX-512 is said so once) */
+	static int said;
 	for (int lanes = 8; lanes <= 16; lanes *= 2) {
-		if (ar_kernels_decode_lanes(lanes) != lanes)
+		if (ar_kernels_decode_lanes(lanes) != lanes) {
+			assert_int_equal(lanes, 16);
+			if (!said++)
+				print_message("decode kernel: no 16-lane build on this processor, 8 lanes tested\n");
 			continue;
+		}
 		ws = malloc(sizeof(float) * ar_kernels_decode_attn_scratch(&p.a, Bc));
 		memset(p.out, 0, sizeof(float) * n);
 		ar_kernels_decode_attn(&p.a, Bc, ws);
@@ -423,9 +429,9 @@ static void check_decode(long B, long Sk, long maps, long kh, long heads, long v
 }
 
 /* The threads' round trip: none with one thread or too few rounds; with two
- * a time of a cache line's travel, or 0 where the second thread did not
- * answer within the probe's 20 ms (another program holding the second
- * processor), and the probe returns either way */
+ * a finite positive time, or 0 where the second thread did not answer within
+ * the probe's own 20 ms (another program holding the second processor); no
+ * bound on the time itself (speed is measured in bench/, not asserted) */
 static void test_kernels__round_trip(void **state)
 {
 	(void)state;
@@ -435,7 +441,7 @@ static void test_kernels__round_trip(void **state)
 	ar_kernels_set_threads(2);
 	assert_true(ar_kernels_round_trip(10) == 0);
 	double t = ar_kernels_round_trip(2048);
-	assert_true(t == 0 || (t > 1e-9 && t < 0.02));
+	assert_true(t == 0 || (t > 0 && isfinite(t)));
 	ar_kernels_set_threads(old);
 }
 

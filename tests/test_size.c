@@ -105,11 +105,21 @@ static void test_size__gta_fits_more_than_gqa(void **state)
 	(void)state;
 	assert_int_equal(ar_size_max_batch(&gta, &hw, &wl, 12e9, &bg, &err), 0);
 	assert_int_equal(ar_size_max_batch(&gqa, &hw, &wl, 12e9, &bq, &err), 0);
-	/* GTA: W + B·32768·(20 736 + 24 064) ≤ 12e9 with W from the loaded model */
+	/* GTA: W + B·32768·(20 736 + 24 064) ≤ 12e9, W by hand: 54 layers of
+	 * q, k, latent v, gate (1281 × 320, 64, 128, 1280 with biases), v_b
+	 * (128 × 1280), o (1280²), the MLP (3 · 1280 · 3584) and two norms,
+	 * plus the tied embedding (128256 × 1280) and the final norm =
+	 * 1 128 766 208 parameters at 2 bytes */
+	const double w_gta = 2.0 * (54 * (1281.0 * 320 + 1281.0 * 64 + 1281.0 * 128 + 128.0 * 1280 +
+					   1281.0 * 1280 + 1280.0 * 1280 + 3 * 1280.0 * 3584 +
+					   2 * 1280.0) +
+				    128256.0 * 1280 + 1280);
+	assert_close(w_gta, 2257532416.0, 0, 0);
 	wl.batch = 1;
 	assert_int_equal(ar_size_fits(&gta, &hw, &wl, 12e9, &fits, &tot, &err), 0);
-	double w_gta = tot - 32768 * (KV_TOK_GTA + ACT_TOK);
+	assert_close(tot, w_gta + 32768 * (KV_TOK_GTA + ACT_TOK), 0, 0.5);
 	assert_int_equal(bg, (long)floor((12e9 - w_gta) / (32768 * (KV_TOK_GTA + ACT_TOK))));
+	assert_int_equal(bg, 6);
 	assert_int_equal(bq, 3);
 	assert_true(bg > bq);
 	/* the check at B and B + 1 */

@@ -167,10 +167,60 @@ static void test_validate__no_point_clear_left_out(void **state)
 			    strcmp(ms[i].name, "gha-small"));
 }
 
+/* The summary statistics, on points whose errors are known: medians of odd
+ * and even counts, the 90th percentile as the ceil(0.9 n)-th smallest, ops
+ * under 5 % of their point's time left out, the static predictions apart */
+static void test_validate__summary_statistics(void **state)
+{
+	static struct ar_vpoint pts[5];
+	struct ar_validation v = { .n_points = 5, .points = pts };
+	/* phase, predicted, measured: |error| 0.1, 0.3 (static 0), 0.25, 0.05, 0.5 */
+	const struct { enum ar_phase ph; double pred, meas; } p[5] = {
+		{ AR_PHASE_PREFILL, 1.1, 1.0 }, { AR_PHASE_PREFILL, 0.7, 1.0 },
+		{ AR_PHASE_DECODE, 2.0, 1.6 }, { AR_PHASE_DECODE, 0.95, 1.0 },
+		{ AR_PHASE_DECODE, 1.5, 1.0 },
+	};
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		pts[i] = (struct ar_vpoint){ .phase = p[i].ph, .predicted_s = p[i].pred,
+					     .predicted_static_s = p[i].pred,
+					     .measured_s = p[i].meas };
+	}
+	pts[1].predicted_static_s = 1.0;
+	/* point 0: an op with 90 % of the time (error 0.1) and one with 1 %
+	 * (error 1, left out); point 2: 2 layers of 0.4 s (error 0.25) */
+	pts[0].n_ops = 2;
+	pts[0].ops[0] = (struct ar_vop){ .layers = 1, .predicted_s = 0.99, .measured_s = 0.9,
+					 .predicted_static_s = 0.99 };
+	pts[0].ops[1] = (struct ar_vop){ .layers = 1, .predicted_s = 0.02, .measured_s = 0.01,
+					 .predicted_static_s = 0.02 };
+	pts[2].n_ops = 1;
+	pts[2].ops[0] = (struct ar_vop){ .layers = 2, .predicted_s = 0.5, .measured_s = 0.4,
+					 .predicted_static_s = 0.5 };
+	ar_validate_summarise(&v);
+	assert_int_equal(v.all.n, 5);
+	assert_close(v.all.median_abs_err, 0.25, 1e-12, 0);
+	assert_close(v.all.p90_abs_err, 0.5, 1e-12, 0);
+	assert_int_equal(v.phase[AR_PHASE_PREFILL].n, 2);
+	assert_close(v.phase[AR_PHASE_PREFILL].median_abs_err, 0.2, 1e-12, 0);
+	assert_close(v.phase[AR_PHASE_PREFILL].p90_abs_err, 0.3, 1e-12, 0);
+	assert_close(v.phase[AR_PHASE_DECODE].median_abs_err, 0.25, 1e-12, 0);
+	assert_close(v.phase[AR_PHASE_DECODE].p90_abs_err, 0.5, 1e-12, 0);
+	assert_int_equal(v.ops[AR_PHASE_PREFILL].n, 1);
+	assert_close(v.ops[AR_PHASE_PREFILL].median_abs_err, 0.1, 1e-12, 0);
+	assert_int_equal(v.ops[AR_PHASE_DECODE].n, 1);
+	assert_close(v.ops[AR_PHASE_DECODE].p90_abs_err, 0.25, 1e-12, 0);
+	/* static: 0.1, 0, 0.25, 0.05, 0.5 */
+	assert_close(v.all_static.median_abs_err, 0.1, 1e-12, 0);
+	assert_close(v.phase_static[AR_PHASE_PREFILL].median_abs_err, 0.05, 1e-12, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate__state_distance),
+		cmocka_unit_test(test_validate__summary_statistics),
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
