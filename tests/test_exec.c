@@ -339,94 +339,181 @@ static void rope(double *v, long d, long pos)
 	}
 }
 
-/* GTA, one layer, head by head from the paper's definition (§3.2, as the
- * authors' code): head i uses query group q(i) = i/(n_h/n_q), key group
- * q(i)/(n_q/n_k), latent group q(i)/(n_q/n_c); its value is the direct
- * tiling of the latent output plus o·V_b, gated by sigmoid(x·W_G,i). */
-static void test_exec__gta_equals_per_head_definition(void **state)
+/* One layer of a tiny model by its definition, in double precision: the
+ * inputs of the attention (embedding, RMSNorm, Q, K, V and, for GTA, the
+ * gate; RoPE on each query and key head) at every position ... */
+struct by_hand {
+	long S, H, I;
+	double x[16][64], Q[16][64], K[16][64], V[16][64], G[16][64];
+};
+
+static void by_hand_inputs(struct by_hand *h, const struct ar_exec *ex, const struct ar_model *m,
+			   long S)
 {
-	struct ar_err err = { 0 };
-	struct ar_model m;
-	struct ar_exec ex;
-	(void)state;
+	const struct ar_exec_layer *ly = &ex->layers[0];
+	const struct ar_attn *at = &m->attn;
+	long H = m->hidden, dk = at->d_k;
 
-	tiny(&m, "gta", 1);
-	const struct ar_attn *at = &m.attn;
-	long S = 9, H = m.hidden, nh = at->n_h, dh = at->d_h, nq = at->n_q, nk = at->n_k;
-	long nc = at->n_v, dk = at->d_k, dl = at->d_v, hd = nh * dh, W = hd / nq, I = m.intermediate;
-	struct ar_workload wl = wl32(1, S, AR_ATTN_FLASH);
-	struct ar_graph g;
-
-	assert_int_equal(ar_exec_init(&ex, &m, 1, S, S, AR_ATTN_FLASH, ONCHIP, 5, 0, &err), 0);
-	ar_graph_build(&g, &m, &wl, ONCHIP, AR_PHASE_PREFILL);
-	assert_int_equal(ar_exec_phase(&ex, &g, NULL, NULL, &err), 0);
-
-	const struct ar_exec_layer *ly = &ex.layers[0];
-	double x[16][64], xn[16][64], Q[16][64], K[16][64], C[16][64], G[16][64];
-	assert_true(S <= 16 && H <= 64 && nq * dk <= 64 && nk * dk <= 64 && nc * dl <= 64 && hd <= 64);
+	h->S = S;
+	h->H = H;
+	h->I = m->intermediate;
+	assert_true(S <= 16 && H <= 64 && at->n_q * dk <= 64 && at->n_k * dk <= 64 &&
+		    at->n_v * at->d_v <= 64 && at->n_h * at->d_h <= 64);
 	for (long t = 0; t < S; t++) {
+		double xn[64];
 		for (long i = 0; i < H; i++)
-			x[t][i] = ex.embed[ex.tokens[t] * H + i];
-		rms(xn[t], x[t], H);
-		lin(Q[t], xn[t], ly->wq, ly->bq, H, nq * dk);
-		lin(K[t], xn[t], ly->wk, ly->bk, H, nk * dk);
-		lin(C[t], xn[t], ly->wv, ly->bv, H, nc * dl);
-		lin(G[t], xn[t], ly->wg, ly->bg, H, hd);
-		for (long h = 0; h < nq; h++)
-			rope(Q[t] + h * dk, dk, t);
-		for (long h = 0; h < nk; h++)
-			rope(K[t] + h * dk, dk, t);
+			h->x[t][i] = ex->embed[ex->tokens[t] * H + i];
+		rms(xn, h->x[t], H);
+		lin(h->Q[t], xn, ly->wq, ly->bq, H, at->n_q * dk);
+		lin(h->K[t], xn, ly->wk, ly->bk, H, at->n_k * dk);
+		lin(h->V[t], xn, ly->wv, ly->bv, H, at->n_v * at->d_v);
+		if (ly->wg)
+			lin(h->G[t], xn, ly->wg, ly->bg, H, at->n_h * at->d_h);
+		for (long q = 0; q < at->n_q; q++)
+			rope(h->Q[t] + q * dk, dk, t);
+		for (long k = 0; k < at->n_k; k++)
+			rope(h->K[t] + k * dk, dk, t);
 	}
-	double last[64] = { 0 };
-	long t = S - 1; /* only the last position reaches the logits */
-	double cat[64];
-	for (long i = 0; i < nh; i++) {
-		long qg = i / (nh / nq), kg = qg / (nq / nk), cg = qg / (nq / nc), r = i % (nh / nq);
-		double sc[16], mx = -1e300, sum = 0, o[64] = { 0 };
-		for (long j = 0; j <= t; j++) {
-			sc[j] = 0;
-			for (long d = 0; d < dk; d++)
-				sc[j] += Q[t][qg * dk + d] * K[j][kg * dk + d];
-			sc[j] /= sqrt((double)dk);
-			mx = fmax(mx, sc[j]);
-		}
-		for (long j = 0; j <= t; j++)
-			sum += exp(sc[j] - mx);
-		for (long j = 0; j <= t; j++)
-			for (long d = 0; d < dl; d++)
-				o[d] += exp(sc[j] - mx) / sum * C[j][cg * dl + d];
-		for (long c = 0; c < dh; c++) {
-			long slot = r * dh + c;
-			double v = o[slot % dl];
-			for (long d = 0; d < dl; d++)
-				v += o[d] * ly->vb[(qg * dl + d) * W + slot];
-			cat[i * dh + c] = v / (1 + exp(-G[t][i * dh + c]));
-		}
+}
+
+/* ... softmax(q_map · K_key / √d_k) over positions 0..t, times the value
+ * rows of group `vg` (dl wide) into o ... */
+static void by_hand_attend(const struct by_hand *h, long t, long map, long key, long vg, long dk,
+			   long dl, double *o)
+{
+	double sc[16], mx = -1e300, sum = 0;
+
+	for (long j = 0; j <= t; j++) {
+		sc[j] = 0;
+		for (long d = 0; d < dk; d++)
+			sc[j] += h->Q[t][map * dk + d] * h->K[j][key * dk + d];
+		sc[j] /= sqrt((double)dk);
+		mx = fmax(mx, sc[j]);
 	}
-	double attn[64], h2[64], up[128], gate[128];
+	for (long j = 0; j <= t; j++)
+		sum += exp(sc[j] - mx);
+	for (long d = 0; d < dl; d++)
+		o[d] = 0;
+	for (long j = 0; j <= t; j++)
+		for (long d = 0; d < dl; d++)
+			o[d] += exp(sc[j] - mx) / sum * h->V[j][vg * dl + d];
+}
+
+/* ... and from the heads' concatenated outputs at the last position on: the
+ * output projection, the residual, the SwiGLU MLP, the final norm and the
+ * tied lm_head; the largest difference from the executor's logits,
+ * relative to the largest logit */
+static double by_hand_logits_error(struct by_hand *h, const struct ar_exec *ex,
+				   const struct ar_model *m, const double *cat)
+{
+	const struct ar_exec_layer *ly = &ex->layers[0];
+	long t = h->S - 1, H = h->H, I = h->I, hd = m->attn.n_h * m->attn.d_h;
+	double attn[64], h2[64], up[128], gate[128], last[64];
+	float want[50];
+
+	assert_true(I <= 128 && m->vocab <= 50);
 	lin(attn, cat, ly->wo, ly->bo, hd, H);
 	for (long i = 0; i < H; i++)
-		x[t][i] += attn[i];
-	rms(h2, x[t], H);
+		h->x[t][i] += attn[i];
+	rms(h2, h->x[t], H);
 	lin(gate, h2, ly->w_gate, NULL, H, I);
 	lin(up, h2, ly->w_up, NULL, H, I);
 	for (long i = 0; i < I; i++)
 		gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
 	lin(attn, gate, ly->w_down, NULL, I, H);
 	for (long i = 0; i < H; i++)
-		x[t][i] += attn[i];
-	rms(last, x[t], H);
-	float want[50];
-	for (long v = 0; v < m.vocab; v++) {
+		h->x[t][i] += attn[i];
+	rms(last, h->x[t], H);
+	for (long v = 0; v < m->vocab; v++) {
 		double s = 0;
 		for (long i = 0; i < H; i++)
-			s += last[i] * ex.embed[v * H + i];
+			s += last[i] * ex->embed[v * H + i];
 		want[v] = (float)s;
 	}
-	double e = rel_err(ex.logits, want, m.vocab);
+	return rel_err(ex->logits, want, m->vocab);
+}
+
+/* The executor's prefill of one layer of `arch` at S positions, for
+ * by_hand to check */
+static void run_one_layer(struct ar_exec *ex, struct ar_model *m, const char *arch, long S)
+{
+	struct ar_err err = { 0 };
+	struct ar_workload wl = wl32(1, S, AR_ATTN_FLASH);
+	struct ar_graph g;
+
+	tiny(m, arch, 1);
+	assert_int_equal(ar_exec_init(ex, m, 1, S, S, AR_ATTN_FLASH, ONCHIP, 5, 0, &err), 0);
+	ar_graph_build(&g, m, &wl, ONCHIP, AR_PHASE_PREFILL);
+	assert_int_equal(ar_exec_phase(ex, &g, NULL, NULL, &err), 0);
+}
+
+/* GTA, one layer, head by head from the paper's definition (§3.2, as the
+ * authors' code): head i uses query group q(i) = i/(n_h/n_q), key group
+ * q(i)/(n_q/n_k), latent group q(i)/(n_q/n_c); its value is the direct
+ * tiling of the latent output plus o·V_b, gated by sigmoid(x·W_G,i). */
+static void test_exec__gta_equals_per_head_definition(void **state)
+{
+	static struct by_hand h;
+	struct ar_model m;
+	struct ar_exec ex;
+	(void)state;
+
+	run_one_layer(&ex, &m, "gta", 9);
+	by_hand_inputs(&h, &ex, &m, 9);
+	const struct ar_attn *at = &m.attn;
+	const struct ar_exec_layer *ly = &ex.layers[0];
+	long nh = at->n_h, dh = at->d_h, nq = at->n_q, nk = at->n_k, nc = at->n_v;
+	long dk = at->d_k, dl = at->d_v, W = nh * dh / nq, t = h.S - 1;
+	double cat[64];
+	assert_true(ly->wg != NULL && ly->vb != NULL);
+	for (long i = 0; i < nh; i++) {
+		long qg = i / (nh / nq), kg = qg / (nq / nk), cg = qg / (nq / nc), r = i % (nh / nq);
+		double o[64];
+		by_hand_attend(&h, t, qg, kg, cg, dk, dl, o);
+		for (long c = 0; c < dh; c++) {
+			long slot = r * dh + c;
+			double v = o[slot % dl];
+			for (long d = 0; d < dl; d++)
+				v += o[d] * ly->vb[(qg * dl + d) * W + slot];
+			cat[i * dh + c] = v / (1 + exp(-h.G[t][i * dh + c]));
+		}
+	}
+	double e = by_hand_logits_error(&h, &ex, &m, cat);
 	if (!(e <= 1e-5))
 		fail_msg("GTA differs from its per-head definition by %.3g", e);
 	ar_exec_release(&ex);
+}
+
+/* MHA, GQA, GVA and GHA, one layer, head by head: head i uses map
+ * q(i) = i/(n_h/n_q), key head q(i)/(n_q/n_k) and value head i/(n_h/n_v),
+ * and its output is that value head's rows weighted by the map's
+ * probabilities (GVA: 2 maps and keys over 8 value heads; GHA: 2 of each) */
+static void test_exec__per_head_archs_equal_their_definition(void **state)
+{
+	static const char *const names[] = { "mha", "gqa", "gva", "gha" };
+	static struct by_hand h;
+	(void)state;
+
+	for (size_t a = 0; a < sizeof(names) / sizeof(*names); a++) {
+		struct ar_model m;
+		struct ar_exec ex;
+		run_one_layer(&ex, &m, names[a], 9);
+		by_hand_inputs(&h, &ex, &m, 9);
+		const struct ar_attn *at = &m.attn;
+		long nh = at->n_h, nq = at->n_q, nk = at->n_k, nv = at->n_v, t = h.S - 1;
+		double cat[64];
+		assert_int_equal(at->av, AR_AV_PER_HEAD);
+		assert_int_equal(at->d_v, at->d_h);
+		for (long i = 0; i < nh; i++) {
+			long q = i / (nh / nq);
+			by_hand_attend(&h, t, q, q / (nq / nk), i / (nh / nv), at->d_k, at->d_v,
+				       cat + i * at->d_v);
+		}
+		double e = by_hand_logits_error(&h, &ex, &m, cat);
+		if (!(e <= 1e-5))
+			fail_msg("%s differs from its per-head definition by %.3g", names[a], e);
+		ar_exec_release(&ex);
+	}
 }
 
 int main(void)
@@ -440,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_exec__refuses_what_does_not_fit),
 		cmocka_unit_test(test_exec__refuses_analysis_only_archs),
 		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
+		cmocka_unit_test(test_exec__per_head_archs_equal_their_definition),
 		cmocka_unit_test(test_exec__decode_continues_prefill),
 	};
 	ar_kernels_set_threads(2);
