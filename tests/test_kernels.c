@@ -133,6 +133,24 @@ static void exp_kernels_match_ref(float *a, float *b, const float *x, const floa
 	assert_rel(a, b, n);
 }
 
+/* GELU (tanh form) and LayerNorm at values worked out by hand:
+ * gelu(±1) = ±0.5·(1 + tanh(√(2/π)·(1 + 0.044715))) → 0.841192, −0.158808;
+ * layernorm([1, 2, 3]) = (x − 2) / √(2/3 + 1e-5) = ∓1.224736, 0 */
+static void test_kernels__gelu_and_layernorm_by_hand(void **state)
+{
+	const float x[3] = { 1, 2, 3 }, w[3] = { 1, 1, 1 }, b[3] = { 0, 0, 0 }, g[2] = { 1, -1 };
+	float y[3];
+
+	(void)state;
+	ar_kernels_gelu(y, g, 2);
+	assert_close(y[0], 0.841192, 1e-5, 0);
+	assert_close(y[1], -0.158808, 1e-5, 0);
+	ar_kernels_layernorm(y, x, w, b, 1, 3, 1e-5f);
+	assert_close(y[0], -1.224736, 1e-5, 0);
+	assert_close(y[1], 0, 0, 1e-6);
+	assert_close(y[2], 1.224736, 1e-5, 0);
+}
+
 static void test_kernels__elementwise_match_ref(void **state)
 {
 	enum { T = 9, C = 300, N = T * C };
@@ -539,6 +557,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernels__matmul_matches_ref),
+		cmocka_unit_test(test_kernels__gelu_and_layernorm_by_hand),
 		cmocka_unit_test(test_kernels__elementwise_match_ref),
 		cmocka_unit_test(test_kernels__flash_equals_naive),
 		cmocka_unit_test(test_kernels__split_key_matches_whole),

@@ -34,6 +34,12 @@ static void test_tiles__hand_counted_example(void **state)
 	ar_flash_causal_tiles(10, 10, 4, 3, &pos_keys, &keys);
 	assert_close(pos_keys, 80, 0, 0);
 	assert_close(keys, 25, 0, 0);
+	/* a prefix: the last Sq = 4 of Sk = 10 positions (6..9), blocks of 2,
+	 * tiles of 3: [6,8) needs keys 0..7, loads 9; [8,10) needs 10, loads
+	 * ceil(10/3)·3 = 12 capped at 10: pos_keys = 2·9 + 2·10 = 38, keys 19 */
+	ar_flash_causal_tiles(4, 10, 2, 3, &pos_keys, &keys);
+	assert_close(pos_keys, 38, 0, 0);
+	assert_close(keys, 19, 0, 0);
 }
 
 int main(void)
