@@ -331,6 +331,13 @@ contains "measured" "$tmp/out"
 # deliberate change to the cost model, check the diff and regenerate with
 #   for m in gta-1b gqa-1b; do for h in lv-h100 h100-sxm; do ./attnroof analyze --model $m \
 #     --hw $h --batch 8 --seq 2048 --gen 128 --format json >tests/golden/analyze-$m-$h.json; done; done
+# Three of their numbers by hand: gta-1b's 1 128 766 208 parameters (as in
+# test_size), its KV cache of 8 sequences x (2048 + 128) positions x 20 736
+# bytes = 360 972 288, and the embedding's gather of 8·2048 rows of 1280 at
+# 2 bytes = 41 943 040.
+for v in '"params": 1128766208' '"kv_cache_bytes": 360972288' '"weight": 41943040'; do
+	contains "$v" tests/golden/analyze-gta-1b-h100-sxm.json
+done
 for m in gta-1b gqa-1b; do
 	for h in lv-h100 h100-sxm; do
 		expect 0 "" analyze --model $m --hw $h --batch 8 --seq 2048 --gen 128 --format json

@@ -241,6 +241,19 @@ static void test_exec__refuses_what_does_not_fit(void **state)
 	assert_true(!strncmp(err.msg, "run needs ", 10));
 	assert_non_null(strstr(err.msg, "GB but only 0.00 GB is available"));
 	assert_null(ex.arena);
+	/* a run of gigabytes, refused a byte short of what it needs: the message
+	 * names both sizes */
+	struct ar_exec_plan plan;
+	char want[128];
+	tiny(&m, "gqa", 2);
+	assert_int_equal(ar_exec_size(&plan, &m, 64, 100000, 100000, AR_ATTN_FLASH, ONCHIP, &err), 0);
+	assert_true(plan.total_bytes > 1e9);
+	assert_int_equal(ar_exec_init(&ex, &m, 64, 100000, 100000, AR_ATTN_FLASH, ONCHIP, 1,
+				      plan.total_bytes - 1, &err), -1);
+	snprintf(want, sizeof(want), "run needs %.2f GB but only %.2f GB is available",
+		 plan.total_bytes / 1e9, (plan.total_bytes - 1) / 1e9);
+	assert_string_equal(err.msg, want);
+	assert_null(ex.arena);
 }
 
 /* Tied K/V and several latent heads are analysis only: refused by name

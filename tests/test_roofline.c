@@ -627,9 +627,32 @@ static void test_roofline__ttft_and_tpot_definitions(void **state)
 	assert_close(gen.time_s, t.time_s + d1.time_s, 1e-12, 0);
 }
 
+/* The report's small formatters: engineering units, and JSON strings with
+ * their quotes, backslashes and control characters escaped */
+static void test_roofline__report_formatters(void **state)
+{
+	char b[64], text[64] = "";
+	FILE *f;
+
+	(void)state;
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 0, "s"), "0 s");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 1.572e-3, "s"), "1.57 ms");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 12.2e-9, "s"), "12.2 ns");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 2.26e9, "B"), "2.26 GB");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 999, "FLOP"), "999 FLOP");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), 1000, "FLOP"), "1 kFLOP");
+	assert_string_equal(ar_fmt_si(b, sizeof(b), -4.5e6, "B"), "-4.5 MB");
+	f = fmemopen(text, sizeof(text), "w");
+	assert_non_null(f);
+	ar_json_str(f, "a\"b\\c\n\x01");
+	fclose(f);
+	assert_string_equal(text, "\"a\\\"b\\\\c\\u000a\\u0001\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roofline__report_formatters),
 		cmocka_unit_test(test_roofline__level_per_byte_class),
 		cmocka_unit_test(test_roofline__compute_peak_by_bit_width),
 		cmocka_unit_test(test_roofline__bound_overhead_and_link),
