@@ -75,6 +75,12 @@ const char *ar_short(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+int ar_names_descriptor(const char *path)
+{
+	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) ||
+	       (!strncmp(path, "/proc/", 6) && strstr(path, "/fd/"));
+}
+
 /* Where a write to path lands: path, or the file its symbolic link names.
  * -1 when that name does not fit in size. */
 static int out_target(const char *path, char *buf, size_t size)
@@ -83,9 +89,9 @@ static int out_target(const char *path, char *buf, size_t size)
 	char *real;
 	int n;
 
-	if (!strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6)) {
-		/* /dev/stdout and its kind name an open descriptor: never
-		 * resolved to the file behind it (a rename would replace it) */
+	if (ar_names_descriptor(path)) {
+		/* never resolved to the file behind the descriptor (a rename
+		 * would replace it) */
 		n = snprintf(buf, size, "%s", path);
 	} else if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
 		n = snprintf(buf, size, "%s", real);
@@ -111,8 +117,7 @@ int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err)
 	}
 	/* renamed into place, the temporary file would replace a device, a
 	 * FIFO or a descriptor's file with a plain file */
-	if ((!stat(target, &st) && !S_ISREG(st.st_mode)) ||
-	    !strncmp(target, "/dev/", 5) || !strncmp(target, "/proc/", 6)) {
+	if ((!stat(target, &st) && !S_ISREG(st.st_mode)) || ar_names_descriptor(target)) {
 		tmp[0] = 0;
 		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
 			       !stat(target, &st) && S_ISDIR(st.st_mode) ? strerror(EISDIR)

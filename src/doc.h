@@ -58,6 +58,9 @@ int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err);
  * umask) and renames it into place.  Both return -1 with err set on failure
  * (ar_out_commit then removes tmp). */
 int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err);
+/* Whether path names an open descriptor (/dev/stdout, /dev/fd/N,
+ * /proc/.../fd/N) rather than a file */
+int ar_names_descriptor(const char *path);
 /* s for a message: itself, or its first size - 4 bytes and "..." */
 const char *ar_short(const char *s, char *buf, size_t size);
 int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);

@@ -303,7 +303,7 @@ static int not_a_file(const char *path)
 	struct stat st;
 
 	return (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
-	       !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+	       ar_names_descriptor(path);
 }
 
 /* Whether `path` can be written, before a long measurement: a temporary file
