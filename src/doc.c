@@ -75,6 +75,18 @@ const char *ar_short(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+int ar_copy_stream(FILE *in, FILE *out)
+{
+	char buf[65536];
+	size_t n;
+
+	errno = 0;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			break;
+	return ferror(in) | ferror(out) | (fflush(out) != 0) ? -1 : 0;
+}
+
 int ar_names_descriptor(const char *path)
 {
 	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) ||

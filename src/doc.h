@@ -6,6 +6,7 @@
 #define AR_DOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -61,6 +62,9 @@ int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err);
 /* Whether path names an open descriptor (/dev/stdout, /dev/fd/N,
  * /proc/.../fd/N) rather than a file */
 int ar_names_descriptor(const char *path);
+/* The rest of `in` onto `out`, flushed: 0, or -1 with errno as the failing
+ * call left it (0 for a stream's earlier, sticky error) */
+int ar_copy_stream(FILE *in, FILE *out);
 /* s for a message: itself, or its first size - 4 bytes and "..." */
 const char *ar_short(const char *s, char *buf, size_t size);
 int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);

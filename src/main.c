@@ -385,19 +385,13 @@ static int out_close(struct out *o, int ok)
 	int bad, e;
 
 	if (o->to_stdout) {
-		char buf[65536];
-		size_t n;
 		errno = 0;
 		bad = ferror(o->f) | (fflush(o->f) != 0) | (fseek(o->f, 0, SEEK_SET) != 0);
 		e = errno;
 		if (bad) {
 			fprintf(stderr, "attnroof: error: cannot hold the output: %s\n", why(e));
 		} else if (ok) {
-			errno = 0;
-			while ((n = fread(buf, 1, sizeof(buf), o->f)) > 0)
-				if (fwrite(buf, 1, n, stdout) != n)
-					break;
-			bad = ferror(o->f) | ferror(stdout) | (fflush(stdout) != 0);
+			bad = ar_copy_stream(o->f, stdout) != 0;
 			e = errno;
 			if (bad)
 				fprintf(stderr, "attnroof: error: cannot write to standard output: %s\n",

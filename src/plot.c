@@ -613,16 +613,11 @@ int ar_plot_gnuplot(const char *script, const char *setup, const char *errpath,
 /* The text plot in path, onto stdout */
 static int copy_to_stdout(const char *path, struct ar_err *err)
 {
-	char buf[65536];
-	size_t n;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return ar_errf(err, NULL, 0, 0, "gnuplot wrote no plot: %s", strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
-			break;
-	int bad = ferror(f) | ferror(stdout) | (fflush(stdout) != 0);
+	int bad = ar_copy_stream(f, stdout);
 	fclose(f);
 	return bad ? ar_errf(err, NULL, 0, 0, "cannot write to standard output: %s",
 			     strerror(errno ? errno : EIO))
