@@ -311,6 +311,11 @@ if [ -s "$tmp/pl3/size-latency.png" ] && [ -s "$tmp/pl3/size-context.png" ]; the
 H=tests/data/good/hw-host.yaml
 expect 0 "" run --model tests/data/good/tiny-gqa.yaml --hw $H --batch 2 --seq 16 --gen 4 --format json
 contains '"model": "tiny-gqa"' "$tmp/out"
+# by hand, fp32: 2 layers x (q 64x64 + k, v 64x32 + o 64x64 + MLP 3x64x128 + two
+# norms of 64) + the tied embedding 100x64 + the final norm = 80 448 weights;
+# KV: 2 sequences x (16 + 4) positions x 2 layers x (2 heads x 16 x K and V)
+contains '"batch": 2, "seq": 16, "gen": 4,' "$tmp/out"
+contains '"weights_bytes": 321792, "kv_cache_bytes": 20480,' "$tmp/out"
 # (not under valgrind: validate's probes read four times the last-level
 # cache around every pass, hours at valgrind's speed)
 if [ -z "$CLI_UNDER_VALGRIND" ]; then
