@@ -300,9 +300,11 @@ static void test_size__ranking_fewest_devices_first(void **state)
 	r[1].configs[1] = (struct ar_size_config){ .tp = 2, .meets = 0 };
 	assert_int_equal(ar_size_rank(r, 2, idx, 4), 3);
 	assert_int_equal(idx[0][0], 1); /* 2 devices */
+	assert_int_equal(idx[0][1], 0);
 	assert_int_equal(idx[1][0], 0); /* 4 devices, 600 tokens/s */
 	assert_int_equal(idx[1][1], 1);
-	assert_int_equal(idx[2][1], 0); /* 4 devices, 400 tokens/s */
+	assert_int_equal(idx[2][0], 0); /* 4 devices, 400 tokens/s */
+	assert_int_equal(idx[2][1], 0);
 }
 
 int main(void)
