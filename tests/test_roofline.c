@@ -262,6 +262,15 @@ static void test_roofline__real_graph_totals(void **state)
 	assert_close(t.time_s, time, 1e-14, 0);
 	assert_close(t.flops, flops, 1e-15, 0);
 	assert_close(t.bytes, ar_graph_bytes(&g), 1e-15, 0);
+	/* one op by hand: lm_head of 2 rows, H 64, vocab 100 at 16 bits reads
+	 * 100·64·2 + 2·64·2 and writes 2·100·2 = 13 456 bytes: 4.38 ns at
+	 * 3072 GB/s, where its 2·2·64·100 FLOPs take 0.026 ns */
+	int lm = 0;
+	while (g.ops[lm].id != AR_OP_LM_HEAD)
+		lm++;
+	assert_close(ar_op_bytes(&g.ops[lm]), 13456, 0, 0);
+	assert_close(t.ops[lm].time_s, 13456 / 3072e9, 1e-15, 0);
+	assert_int_equal(t.ops[lm].bound, AR_BOUND_MEMORY);
 }
 
 /* Matrix efficiency curves (log-interpolated in rows, the cache-resident one
