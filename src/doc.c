@@ -129,11 +129,11 @@ int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err)
 	}
 	/* renamed into place, the temporary file would replace a device, a
 	 * FIFO or a descriptor's file with a plain file */
-	if ((!stat(target, &st) && !S_ISREG(st.st_mode)) || ar_names_descriptor(target)) {
+	int exists = !stat(target, &st);
+	if ((exists && !S_ISREG(st.st_mode)) || ar_names_descriptor(target)) {
 		tmp[0] = 0;
 		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			       !stat(target, &st) && S_ISDIR(st.st_mode) ? strerror(EISDIR)
-									 : "not a regular file");
+			       exists && S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
 	}
 	if ((fd = mkstemp(tmp)) < 0) {
 		tmp[0] = 0;
@@ -149,11 +149,8 @@ int ar_out_commit(const char *tmp, const char *path, struct ar_err *err)
 	struct stat st;
 	mode_t mode;
 
-	if (out_target(path, target, sizeof(target))) {
-		unlink(tmp);
-		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			       strerror(ENAMETOOLONG));
-	}
+	/* where ar_out_temp resolved path to: tmp less its ".tmp.XXXXXX" */
+	snprintf(target, sizeof(target), "%.*s", (int)(strlen(tmp) - strlen(".tmp.XXXXXX")), tmp);
 	if (!stat(target, &st) && S_ISREG(st.st_mode)) {
 		mode = st.st_mode & 07777;
 	} else {
@@ -738,10 +735,15 @@ int ar_node_name(const struct ar_doc *doc, const struct ar_node *n,
 			    what, shown);
 }
 
+int ar_name_char(int c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("._-+", c));
+}
+
 int ar_name_ok(const char *s)
 {
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-+", *s))
+		if (!ar_name_char(*s))
 			return 0;
 	return 1;
 }

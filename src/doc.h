@@ -55,10 +55,12 @@ int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err);
 /* Output files are written whole or not at all: ar_out_temp makes a private
  * temporary file beside where `path` ends (a symbolic link is followed) and
  * returns its descriptor, its name in tmp (size >= 4200); ar_out_commit
- * gives it the mode of the file it replaces (a new file: 0666 less the
- * umask) and renames it into place.  Both return -1 with err set on failure
+ * gives that tmp the mode of the file it replaces (a new file: 0666 less
+ * the umask) and renames it into place, the place read off tmp's name
+ * (path is for messages).  Both return -1 with err set on failure
  * (ar_out_commit then removes tmp). */
 int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err);
+int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);
 /* Whether path names an open descriptor (/dev/stdout, /dev/fd/N,
  * /proc/.../fd/N) rather than a file */
 int ar_names_descriptor(const char *path);
@@ -67,7 +69,6 @@ int ar_names_descriptor(const char *path);
 int ar_copy_stream(FILE *in, FILE *out);
 /* s for a message: itself, or its first size - 4 bytes and "..." */
 const char *ar_short(const char *s, char *buf, size_t size);
-int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);
 
 /* Member `key` of a map, or NULL. */
 const struct ar_node *ar_node_get(const struct ar_node *map, const char *key);
@@ -91,6 +92,7 @@ int ar_node_bool(const struct ar_doc *doc, const struct ar_node *n,
 int ar_node_name(const struct ar_doc *doc, const struct ar_node *n,
 		 const char *what, char *out, size_t size, struct ar_err *err);
 int ar_name_ok(const char *s);
+int ar_name_char(int c); /* one character of a name */
 int ar_node_str(const struct ar_doc *doc, const struct ar_node *n,
 		const char *what, char *out, size_t size, struct ar_err *err);
 /* Every member key of map must be in known (NULL-terminated); an unknown key

@@ -217,9 +217,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 		 * --model, --hw and the lists */
 		unsigned bit = 1u << k;
 		unsigned lists = OPT_SET | (multi ? OPT_MODEL | OPT_HW | OPT_BATCH | OPT_SEQ : 0);
-		if ((o->given & bit) && !(bit & lists))
-			return usage_error("%s given twice", f);
-		o->given |= bit;
+		if (bit & lists)
+			o->given |= bit;
+		else if ((rc = once(&o->given, bit, f)))
+			return rc;
 		i++;
 		if (!strcmp(f, "--model")) {
 			if (o->n_models == MAX_LIST || (!multi && o->n_models))
@@ -572,10 +573,8 @@ static int cmd_table(int argc, char **argv)
 			return usage_error("unknown option '%s'", f);
 		if (!v)
 			return usage_error("%s needs a value", f);
-		unsigned bit = f[2] == 'm' ? 1 : f[2] == 'o' ? 2 : 4;
-		if (given & bit)
-			return usage_error("%s given twice", f);
-		given |= bit;
+		if ((rc = once(&given, f[2] == 'm' ? 1 : f[2] == 'o' ? 2 : 4, f)))
+			return rc;
 		i++;
 		if (!strcmp(f, "--model")) {
 			model = v;
@@ -1127,9 +1126,8 @@ static int cmd_calibrate(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[i]);
 		if (i + 1 >= argc)
 			return usage_error("%s needs a value", argv[i]);
-		if (given & (1u << is_out))
-			return usage_error("%s given twice", argv[i]);
-		given |= 1u << is_out;
+		if ((rc = once(&given, 1u << is_out, argv[i])))
+			return rc;
 		if (is_out)
 			output = argv[++i];
 		else if ((rc = parse_count("--threads", argv[++i], &threads)) ||

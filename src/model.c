@@ -690,7 +690,7 @@ int ar_model_parse_hf(struct ar_model *m, const char *path, const char *text, si
 	}
 	/* a name every format prints bare (as ar_node_name asks of YAML) */
 	for (char *c = m->name; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("._-+", *c))
+		if (!ar_name_char(*c))
 			*c = '_';
 	if (!m->name[0])
 		snprintf(m->name, sizeof(m->name), "config");
