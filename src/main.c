@@ -288,6 +288,7 @@ struct out {
 	const char *path;
 	int to_stdout; /* f is a temporary file that goes to stdout when committed */
 	int direct;    /* f is path itself: a device, a FIFO or /dev/stdout */
+	int write_errno; /* why a write to f failed, where the writer knew (else 0) */
 };
 
 /* stdout, by name */
@@ -334,7 +335,7 @@ static int out_open(struct out *o, const char *path)
 
 	o->path = path;
 	o->tmp[0] = 0;
-	o->to_stdout = o->direct = 0;
+	o->to_stdout = o->direct = o->write_errno = 0;
 	if (is_stdout(path)) {
 		/* held until the command has succeeded (a sweep that fails
 		 * half-way prints no rows); straight to stdout where no
@@ -412,7 +413,7 @@ static int out_close(struct out *o, int ok)
 	errno = 0;
 	bad = ferror(o->f);
 	bad |= fclose(o->f) != 0;
-	e = errno;
+	e = errno ? errno : o->write_errno;
 	if (bad) {
 		fprintf(stderr, "attnroof: error: cannot write '%s': %s\n",
 			ar_short(o->path, sp, sizeof(sp)), why(e));
@@ -695,11 +696,14 @@ static int cmd_plot(int argc, char **argv)
 	p.n_batches = o.n_batches;
 	p.seqs = o.seqs;
 	p.n_seqs = o.n_seqs;
-	if (ar_plot_render(&p, &err)) {
-		report(&err);
+	struct out out;
+	if (out_open(&out, o.output))
 		return 1;
-	}
-	return 0;
+	if ((rc = ar_plot_render(&p, out.f, &err)) < 0)
+		report(&err);
+	else if (rc)
+		out.write_errno = errno;
+	return out_close(&out, rc == 0);
 }
 
 /* A positive number for flag f: syntax → 2, range → 1. */

@@ -610,26 +610,30 @@ int ar_plot_gnuplot(const char *script, const char *setup, const char *errpath,
 	return 0;
 }
 
-/* The text plot in path, onto stdout */
-static int copy_to_stdout(const char *path, struct ar_err *err)
+/* The plot gnuplot drew in path, onto out: 0, 1 when writing out failed
+ * (its error flag set), -1 with err when there is no plot */
+static int copy_out(const char *path, FILE *out, struct ar_err *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "rb");
+	struct stat st;
 
-	if (!f)
-		return ar_errf(err, NULL, 0, 0, "gnuplot wrote no plot: %s", strerror(errno));
-	int bad = ar_copy_stream(f, stdout);
+	if (!f || fstat(fileno(f), &st) || st.st_size == 0) {
+		if (f)
+			fclose(f);
+		return ar_errf(err, NULL, 0, 0, "gnuplot wrote no plot");
+	}
+	int bad = ar_copy_stream(f, out), e = errno;
 	fclose(f);
-	return bad ? ar_errf(err, NULL, 0, 0, "cannot write to standard output: %s",
-			     strerror(errno ? errno : EIO))
-		   : 0;
+	errno = e; /* the failed write's reason, for the caller */
+	return bad ? 1 : 0;
 }
 
-int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
+int ar_plot_render(const struct ar_plot *p, FILE *out, struct ar_err *err)
 {
-	char dir[512], script[600], tmpout[4200] = "", errpath[600], *vars = NULL, *setup = NULL;
+	char dir[512], script[600], tmpout[600] = "", errpath[600], *vars = NULL, *setup = NULL;
 	const char *tmpdir = getenv("TMPDIR");
 	size_t nv = 16384;
-	int rc = -1, to_file = p->output && strcmp(p->output, "-") && strcmp(p->output, "/dev/stdout");
+	int rc = -1, e = 0;
 
 	if (ar_plot_check(p, err) || find_script(ar_plot_kind_names[p->kind], script,
 						 sizeof(script), err))
@@ -645,15 +649,8 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 	}
 	if (ar_plot_write_data(p, dir, vars, nv, err))
 		goto cleanup;
-	if (to_file) {
-		int fd = ar_out_temp(p->output, tmpout, sizeof(tmpout), err);
-		if (fd < 0)
-			goto cleanup;
-		close(fd);
-	} else {
-		/* a text plot goes to stdout only once gnuplot has drawn all of it */
-		snprintf(tmpout, sizeof(tmpout), "%s/plot.txt", dir);
-	}
+	/* gnuplot draws into the directory; the plot goes out only whole */
+	snprintf(tmpout, sizeof(tmpout), "%s/plot.out", dir);
 	setup[0] = 0;
 	snprintf(errpath, sizeof(errpath), "%s", script);
 	*strrchr(errpath, '/') = 0;
@@ -664,20 +661,8 @@ int ar_plot_render(const struct ar_plot *p, struct ar_err *err)
 	strncat(setup, vars, nv);
 	if (ar_plot_gnuplot(script, setup, errpath, 1, err))
 		goto cleanup;
-	if (!to_file && copy_to_stdout(tmpout, err))
-		goto cleanup;
-	if (to_file) {
-		struct stat st;
-		if (stat(tmpout, &st) || st.st_size == 0) {
-			ar_errf(err, script, 0, 0, "gnuplot wrote no image");
-			goto cleanup;
-		}
-		int bad = ar_out_commit(tmpout, p->output, err);
-		tmpout[0] = 0; /* committed, or removed */
-		if (bad)
-			goto cleanup;
-	}
-	rc = 0;
+	rc = copy_out(tmpout, out, err);
+	e = errno;
 cleanup:
 	if (tmpout[0])
 		unlink(tmpout);
@@ -689,5 +674,6 @@ cleanup:
 	rmdir(dir);
 	free(vars);
 	free(setup);
+	errno = e; /* the removals above leave their own */
 	return rc;
 }

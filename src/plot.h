@@ -5,6 +5,8 @@
 #ifndef AR_PLOT_H
 #define AR_PLOT_H
 
+#include <stdio.h>
+
 #include "err.h"
 #include "graph.h"
 #include "hw.h"
@@ -26,7 +28,7 @@ extern const char *const ar_plot_term_names[AR_PLOT_TERM_COUNT];
 struct ar_plot {
 	enum ar_plot_kind kind;
 	enum ar_plot_term term;
-	const char *output;             /* image path; NULL or "-": stdout (dumb only) */
+	const char *output;             /* the output's name (its kind by extension); NULL or "-": stdout (dumb only) */
 	const struct ar_model *models;  /* n_models of them */
 	int n_models;
 	const struct ar_hw *hw;         /* all kinds but measured */
@@ -73,10 +75,12 @@ int ar_plot_write_data(const struct ar_plot *p, const char *dir, char *vars, siz
 		       struct ar_err *err);
 
 /* Draw p: check it, write its data to a temporary directory, run gnuplot on
- * plots/KIND.gp (found like the other data files) and move the image into
- * place only when gnuplot succeeded.  -1 with err; "gnuplot not found" when
- * the program is missing. */
-int ar_plot_render(const struct ar_plot *p, struct ar_err *err);
+ * plots/KIND.gp (found like the other data files) and copy what it drew onto
+ * out, only once gnuplot has succeeded (the caller makes out a file that
+ * replaces the old output when complete).  0; -1 with err, "gnuplot not
+ * found" when the program is missing; 1 when writing to out failed (out's
+ * error flag set, err untouched: the caller names the output). */
+int ar_plot_render(const struct ar_plot *p, FILE *out, struct ar_err *err);
 
 /* Run `gnuplot -e setup script` as an external program with its stderr in
  * errpath (and stdout discarded when to_null).  -1 with err when gnuplot is

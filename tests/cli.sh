@@ -269,6 +269,8 @@ if [ -w /dev/full ]; then
 	$A plot kv --model gta-1b --hw h100-sxm >/dev/full 2>"$tmp/err"; rc=$?
 	if [ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "$full" ]; then pass=$((pass+1)); else
 		echo "FAIL: plot kv >/dev/full: exit $rc, $(cat "$tmp/err")"; fail=$((fail+1)); fi
+	expect 1 "attnroof: error: cannot write '/dev/full': No space left on device" \
+		plot kv --model gta-1b --hw h100-sxm --output /dev/full
 else
 	echo "cli: no writable /dev/full: the write-failure checks not run"
 fi
@@ -289,6 +291,14 @@ contains "previous" "$tmp/log"
 contains "Complexity" "$tmp/log"
 expect 0 "" table --output /dev/null
 if [ -c /dev/null ]; then pass=$((pass+1)); else echo "FAIL: /dev/null replaced"; fail=$((fail+1)); fi
+if command -v gnuplot >/dev/null 2>&1; then
+	expect 0 "" plot kv --model gta-1b --hw h100-sxm --output /dev/null
+	if [ -c /dev/null ]; then pass=$((pass+1)); else echo "FAIL: /dev/null replaced by plot"; fail=$((fail+1)); fi
+	printf 'x' >"$tmp/kept.png"; chmod 604 "$tmp/kept.png"
+	expect 0 "" plot kv --model gta-1b --hw h100-sxm --output "$tmp/kept.png"
+	if [ "$(stat -c %a "$tmp/kept.png")" = 604 ] && [ "$(head -c 4 "$tmp/kept.png" | tail -c 3)" = PNG ]; then
+		pass=$((pass+1)); else echo "FAIL: plot --output over an existing image"; fail=$((fail+1)); fi
+fi
 long=$(printf 'd%.0s' $(seq 1 300))
 long="$tmp/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/$long/x"
 $A table --output "$long" >/dev/null 2>"$tmp/err"; rc=$?
