@@ -1183,6 +1183,8 @@ static int cmd_validate(int argc, char **argv)
 		return rc;
 	if (o.format == AR_FMT_CSV)
 		return usage_error("%s", "validate writes table or json");
+	if (out_check(o.output)) /* before the calibration, not minutes after */
+		return 1;
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
 	if (!o.n_hws) {
@@ -1201,9 +1203,7 @@ static int cmd_validate(int argc, char **argv)
 			if (load_model(o.models[i], &models[n]))
 				return 1;
 			if (models[n].layers > layers)
-				models[n].layers = layers;
-			if (models[n].moe.dense_layers > models[n].layers)
-				models[n].moe.dense_layers = models[n].layers;
+				ar_model_set_layers(&models[n], layers, models[n].moe.dense_layers);
 			n++;
 		}
 	} else {
@@ -1215,8 +1215,6 @@ static int cmd_validate(int argc, char **argv)
 		}
 		fputs(notes, stderr); /* models resized or left out of the grid */
 	}
-	if (out_check(o.output))
-		return 1;
 	/* a descriptor calibrated just now may be calibrated again when the
 	 * machine changes state during the grid; one given stays as given */
 	if (ar_validate_run(&v, models, n, &hw, quick, o.wl.attn, !o.n_hws, &err)) {

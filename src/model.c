@@ -751,6 +751,12 @@ cleanup:
 
 /* ---- derived quantities and rules ---- */
 
+void ar_model_set_layers(struct ar_model *m, long l, long dense)
+{
+	m->layers = l;
+	m->moe.dense_layers = dense < l ? dense : l;
+}
+
 int ar_model_check(const struct ar_model *m, struct ar_err *err)
 {
 	const struct ar_attn *a = &m->attn;

@@ -94,6 +94,10 @@ int ar_model_with_arch(struct ar_model *out, const struct ar_model *base,
  * the loaders and after edits such as tensor-parallel sharding. */
 int ar_model_check(const struct ar_model *m, struct ar_err *err);
 
+/* m with l layers (a shorter copy of a model for quick measurements, or its
+ * full depth again); of them `dense` without experts, at most l. */
+void ar_model_set_layers(struct ar_model *m, long l, long dense);
+
 /* Cached KV elements per token per layer: n_k·d_k + n_v·d_v; n_k·d_v + d_rope
  * when tied; n_k·d_c + d_rope when latent (MLA: n_k = 1). */
 double ar_model_kv_elems(const struct ar_model *m);

@@ -10,6 +10,7 @@
 #include "calibrate.h"
 #include "exec.h"
 #include "kernels.h"
+#include "report.h"
 #include "roofline.h"
 
 static double now_s(void)
@@ -107,15 +108,6 @@ static char *notes_end(char *notes, size_t size, size_t *left)
 	return notes + used;
 }
 
-/* m cut (or restored) to l layers; its dense layers, if it has experts,
- * never more than it has */
-static void set_layers(struct ar_model *m, long l)
-{
-	m->layers = l;
-	if (m->moe.dense_layers > l)
-		m->moe.dense_layers = l;
-}
-
 /* The layer count (at most m's) that keeps the most grid points clear of the
  * last-level cache, the most layers among equals; ar_validate_run skips the
  * points left in the band.  1 = kept, 0 = no point clear (left out). */
@@ -130,8 +122,7 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 	if (c <= 0)
 		return 1;
 	for (long l = l0; l >= 1; l--) {
-		m->moe.dense_layers = d0;
-		set_layers(m, l);
+		ar_model_set_layers(m, l, d0);
 		n = clear_points(m, hw, gr, &total, &hi);
 		if (n > best_n) {
 			best_n = n;
@@ -141,15 +132,13 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 		if (n == total)
 			break;
 	}
-	m->moe.dense_layers = d0;
-	set_layers(m, best);
+	ar_model_set_layers(m, best, d0);
 	n = clear_points(m, hw, gr, &total, &hi);
 	if (best == l0 && n == total)
 		return 1;
 	char *p = notes_end(notes, size, &left);
 	if (n == 0) {
-		m->layers = l0;
-		m->moe.dense_layers = d0;
+		ar_model_set_layers(m, l0, d0);
 		if (left)
 			snprintf(p, left, "%s: left out, no point's resident set <= %.1f MB or >= %.1f MB at any layer count (last-level cache %.1f MB)\n",
 				 m->name, c / 3e6, 3 * c / 1e6, c / 1e6);
@@ -193,7 +182,7 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
 			if (i == 0)
 				mha = *m;
 			if (m->layers > layers)
-				set_layers(m, layers);
+				ar_model_set_layers(m, layers, m->moe.dense_layers);
 			if (small) {
 				/* a width whose weights and KV cache fit well inside a
 				 * last-level cache: H 128 (4 heads of 32), MLP 344,
@@ -732,12 +721,17 @@ int ar_validate_write_json(FILE *f, const struct ar_validation *v)
 	fprintf(f, "],\n  \"points\": [\n");
 	for (int i = 0; i < v->n_points; i++) {
 		const struct ar_vpoint *p = &v->points[i];
-		fprintf(f, "    {\"model\": \"%s\", \"arch\": \"%s\", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
+		/* the label is free text: escaped */
+		fprintf(f, "    {\"model\": ");
+		ar_json_str(f, p->model);
+		fprintf(f, ", \"arch\": ");
+		ar_json_str(f, p->arch);
+		fprintf(f, ", \"phase\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
 			   "\"weight_bytes\": %.0f, \"predicted_s\": %.6g, \"measured_s\": %.6g, \"rel_err\": %.6g, "
 			   "\"predicted_static_s\": %.6g, \"rel_err_static\": %.6g, "
 			   "\"drift\": {\"matrix\": %.4g, \"memory\": %.4g, \"overhead\": %.4g}, "
 			   "\"round_trip_ns\": %.0f, \"descriptor\": [%d, %d, %d], \"ops\": [\n",
-			p->model, p->arch, ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
+			ar_phase_names[p->phase], p->batch, p->seq, p->weight_bytes,
 			p->predicted_s, p->measured_s, rel(p->predicted_s, p->measured_s),
 			p->predicted_static_s, rel(p->predicted_static_s, p->measured_s),
 			p->drift_matrix, p->drift_memory, p->drift_overhead, p->round_trip_s * 1e9,

@@ -3,9 +3,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <unistd.h>
 
 #include "validate.h"
 #include "calibrate.h"
+#include "plot.h"
 
 static const long q_pre[] = { 32, 128 }, q_dec[] = { 256, 1024 }, q_b[] = { 1, 2 };
 static const long f_pre[] = { 64, 256, 1024 }, f_dec[] = { 256, 1024, 4096 }, f_b[] = { 1, 4, 16 };
@@ -216,11 +218,53 @@ static void test_validate__summary_statistics(void **state)
 	assert_close(v.phase_static[AR_PHASE_PREFILL].median_abs_err, 0.05, 1e-12, 0);
 }
 
+/* The JSON the plot reads back: every point's numbers as written, a label
+ * with a quote and a backslash escaped (it is free text in an arch file) */
+static void test_validate__json_round_trip(void **state)
+{
+	static struct ar_vpoint pts[2];
+	struct ar_validation v = { .n_points = 2, .points = pts, .n_descriptors = 1,
+				   .desc_dram_bw = { 5e10 }, .desc_overhead_s = { 1e-6 } };
+	struct ar_measured m;
+	struct ar_err err = { 0 };
+	char path[] = "/tmp/attnroof-test-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	pts[0] = (struct ar_vpoint){ .model = "gqa-160m", .arch = "GQA", .phase = AR_PHASE_PREFILL,
+				     .batch = 2, .seq = 128, .predicted_s = 0.011, .measured_s = 0.01,
+				     .predicted_static_s = 0.011 };
+	pts[1] = (struct ar_vpoint){ .model = "odd-1", .arch = "A\"B\\C", .phase = AR_PHASE_DECODE,
+				     .batch = 1, .seq = 1024, .predicted_s = 2e-3, .measured_s = 2.5e-3,
+				     .predicted_static_s = 2e-3 };
+	ar_validate_summarise(&v);
+	assert_true(fd >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(ar_validate_write_json(f, &v), 0);
+	fclose(f);
+	assert_int_equal(ar_measured_load(&m, path, &err), 0);
+	assert_int_equal(m.n_points, 2);
+	assert_string_equal(m.points[0].model, "gqa-160m");
+	assert_string_equal(m.points[1].arch, "A\"B\\C");
+	assert_int_equal(m.points[1].phase, AR_PHASE_DECODE);
+	assert_int_equal(m.points[0].batch, 2);
+	assert_int_equal(m.points[1].seq, 1024);
+	assert_close(m.points[0].predicted_s, 0.011, 1e-6, 0);
+	assert_close(m.points[1].measured_s, 2.5e-3, 1e-6, 0);
+	/* |error| 0.1 and 0.2 */
+	assert_close(m.median_abs_err, 0.15, 1e-6, 0);
+	assert_close(m.p90_abs_err, 0.2, 1e-6, 0);
+	ar_measured_release(&m);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate__state_distance),
 		cmocka_unit_test(test_validate__summary_statistics),
+		cmocka_unit_test(test_validate__json_round_trip),
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
