@@ -223,11 +223,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 			return rc;
 		i++;
 		if (!strcmp(f, "--model")) {
-			if (o->n_models == MAX_LIST || (!multi && o->n_models))
+			if (o->n_models == MAX_LIST)
 				return usage_error("%s given too often", f);
 			o->models[o->n_models++] = v;
 		} else if (!strcmp(f, "--hw")) {
-			if (o->n_hws == MAX_LIST || (!multi && o->n_hws))
+			if (o->n_hws == MAX_LIST)
 				return usage_error("%s given too often", f);
 			o->hws[o->n_hws++] = v;
 		} else if (!strcmp(f, "--set")) {
@@ -837,11 +837,9 @@ static int cmd_size(int argc, char **argv)
 
 /* ---- run, calibrate, validate: the executor on this machine ---- */
 
-/* The host descriptor for predictions: --hw when given, else hw/host.yaml
- * when it exists.  0 with *have = 0 when there is none. */
 /* The descriptor run and validate predict from (--hw, else hw/host.yaml if
- * there is one); a CPU's units are the threads they run, so at most
- * MAX_THREADS of them */
+ * there is one: 0 with *have = 0 when there is none), --set applied; a CPU's
+ * units are the threads they run, so at most MAX_THREADS of them */
 static int host_hw(const struct opts *o, struct ar_hw *hw, int *have)
 {
 	struct ar_err err = { 0 };
@@ -852,17 +850,9 @@ static int host_hw(const struct opts *o, struct ar_hw *hw, int *have)
 		if (load_hw(o->hws[0], o, hw))
 			return 1;
 		*have = 1;
-	} else if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0 &&
-		   access(path, R_OK) == 0) {
-		if (ar_hw_load(hw, path, &err)) {
-			report(&err);
+	} else if (ar_resolve("hw", "host", path, sizeof(path), &err) == 0) {
+		if (load_hw(path, o, hw))
 			return 1;
-		}
-		for (int i = 0; i < o->n_sets; i++)
-			if (ar_hw_set(hw, o->sets[i], &err)) {
-				report(&err);
-				return 1;
-			}
 		*have = 1;
 	}
 	if (*have && hw->kind == AR_HW_CPU && hw->units > MAX_THREADS) {
