@@ -413,9 +413,16 @@ double ar_calibrate_prefill_fixed(const struct ar_calib *c)
 			       c->overhead_s));
 }
 
+/* Rows below which a product is bound by reading its weights: 2 · peak /
+ * main memory's bandwidth (0 when that is unknown) */
+static double weight_bound(const struct ar_calib *c)
+{
+	return c->dram_read_bw > 0 ? 2 * c->matrix_flops_per_s / c->dram_read_bw : 0;
+}
+
 void ar_calibrate_normalise_eff(struct ar_calib *c)
 {
-	double bound = c->dram_read_bw > 0 ? 2 * c->matrix_flops_per_s / c->dram_read_bw : 0;
+	double bound = weight_bound(c);
 
 	for (int i = 0; i < c->n_eff; i++) {
 		c->eff_scaled[i] = 1;
@@ -423,6 +430,13 @@ void ar_calibrate_normalise_eff(struct ar_calib *c)
 			c->eff_scaled[i] = ratio(c->dram_read_bw, c->eff_dram[i]);
 		c->eff_value[i] = fmin(1.0, c->eff_value[i] * c->eff_scaled[i]);
 	}
+	/* From 32 rows on (BLAS's products) more rows of the same product never
+	 * lower its efficiency: a lower reading than at half the rows is the
+	 * machine's noise, one dip of which (0.55 at 128 rows) made every
+	 * 128-row product 60 % too slow */
+	for (int i = 1; i < c->n_eff; i++)
+		if (c->eff_rows[i] >= 32 && c->eff_value[i] < c->eff_value[i - 1])
+			c->eff_value[i] = c->eff_value[i - 1];
 }
 
 /* The cold efficiency point of m rows (matrix_efficiency), in FLOP/s, with
@@ -445,7 +459,7 @@ static double cold_point(long m, int cold, float *buf, double dram_ws, double *d
 static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, double dram_ws,
 				 struct ar_err *err)
 {
-	double bound = 2 * c->matrix_flops_per_s / c->dram_read_bw;
+	double bound = weight_bound(c);
 	int fail = 0;
 
 	for (int i = 0; i < c->n_eff && c->eff_rows[i] < bound; i++) {
@@ -517,12 +531,6 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		c->eff_rows[c->n_eff] = (double)m;
 		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
 		c->eff_runs[c->n_eff] = 1;
-		/* From 32 rows on (BLAS's products) more rows of the same product
-		 * never lower its efficiency: a lower reading than at half the rows
-		 * is the machine's noise, one dip of which (0.55 at 128 rows) made
-		 * every 128-row product 60 % too slow */
-		if (m >= 32 && c->eff_value[c->n_eff] < c->eff_value[c->n_eff - 1])
-			c->eff_value[c->n_eff] = c->eff_value[c->n_eff - 1];
 		c->n_eff++;
 	}
 

@@ -129,8 +129,9 @@ int ar_calibrate_run(struct ar_calib *c, int threads, struct ar_err *err);
  * 2·peak / main memory's bandwidth) scaled to main memory's reading of the
  * calibration: by dram_read_bw / eff_dram where those differ by more than
  * AR_TRACK_GATE (the host's memory had changed state between the two
- * probes), as tracking scales them later; sets eff_scaled.  Part of
- * ar_calibrate_run. */
+ * probes), as tracking scales them later; sets eff_scaled.  Then, from 32
+ * rows on, no point below the one before it (a dip is noise).  Part of
+ * ar_calibrate_run, once every point is measured. */
 void ar_calibrate_normalise_eff(struct ar_calib *c);
 /* The flash prefill's fixed time: the AR_CAL_SEQ_PREFILL_TINY probe's time
  * less its FLOPs at the stated rate (scaled for d 64 and its positions)

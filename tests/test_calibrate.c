@@ -227,6 +227,19 @@ static void test_calibrate__cold_points_follow_dram(void **state)
 		assert_true(fabs(c.eff_value[i] - want[i]) < 1e-12);
 		assert_true(fabs(c.eff_scaled[i] - scaled[i]) < 1e-12);
 	}
+	/* from 32 rows on a dip below the point before is lifted to it */
+	const double rows2[] = { 16, 32, 64, 128, 256 }, value2[] = { 0.6, 0.5, 0.7, 0.55, 0.8 };
+	const double want2[] = { 0.6, 0.6, 0.7, 0.7, 0.8 };
+	struct ar_calib d = c;
+	d.n_eff = 5;
+	for (int i = 0; i < 5; i++) {
+		d.eff_rows[i] = rows2[i];
+		d.eff_value[i] = value2[i];
+		d.eff_dram[i] = 0;
+	}
+	ar_calibrate_normalise_eff(&d);
+	for (int i = 0; i < 5; i++)
+		assert_true(fabs(d.eff_value[i] - want2[i]) < 1e-12);
 	char *text = yaml_of(&c);
 	const char *line = "  - {rows: 1, value: 0.1176, source: \"measured 2026-12-01: attnroof calibrate "
 			   "(1x1024x2048 products over 0 weights in turn / matrix peak, x 0.59 to the DRAM "
