@@ -201,35 +201,34 @@ int ar_doc_parse_json(struct ar_doc *doc, const char *name, const char *text,
 {
 	const char *end = NULL;
 	cJSON *root;
-	struct scan s = { text, text, text + len, 1, 1 };
-	const char *nul = memchr(text, 0, len);
 	int rc, line, col, open = 0;
 	size_t deep;
 
 	snprintf(doc->path, sizeof(doc->path), "%s", name);
-	if (nul) {
-		pos_of(text, nul, &line, &col);
-		return ar_errf(err, name, line, col, "not a text file: NUL byte in JSON text");
-	}
 	/* JSON's only control bytes are its whitespace (cJSON would take any
 	 * byte below 0x20 as whitespace, and the scan below would lose its
-	 * place); a byte-order mark is no part of the text */
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)text[i] < 0x20 && !strchr("\t\n\r", text[i])) {
-			pos_of(text, text + i, &line, &col);
-			return ar_errf(err, name, line, col,
-				       "JSON syntax error: control byte 0x%02X (write it as \\u%04X in a string)",
-				       (unsigned)(unsigned char)text[i], (unsigned)(unsigned char)text[i]);
-		}
+	 * place); a NUL says the file is no text at all */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		pos_of(text, text + i, &line, &col);
+		if (!c)
+			return ar_errf(err, name, line, col, "not a text file: NUL byte in JSON text");
+		return ar_errf(err, name, line, col,
+			       "JSON syntax error: control byte 0x%02X (write it as \\u%04X in a string)",
+			       (unsigned)c, (unsigned)c);
+	}
+	/* a byte-order mark is no part of the text */
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
 		text += 3;
 		len -= 3;
 	}
-	s = (struct scan){ text, text, text + len, 1, 1 };
+	struct scan s = { text, text, text + len, 1, 1 };
 	skip_ws(&s);
 	if (s.p == s.end)
 		return ar_errf(err, name, 1, 1, "empty document");
-	s = (struct scan){ text, text, text + len, 1, 1 };
+	s = (struct scan){ text, text, text + len, 1, 1 }; /* convert's positions from the start */
 	deep = depth_scan(text, len, &open);
 	if (deep < len) { /* before cJSON, which recurses */
 		pos_of(text, text + deep, &line, &col);
