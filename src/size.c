@@ -990,8 +990,10 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 		snprintf(sdir, sizeof(sdir), "%s", script);
 		*strrchr(sdir, '/') = 0;
 		int len = snprintf(img[k], sizeof(img[k]), "%s/%s.png", outdir, names[k]);
-		if (len < 0 || (size_t)len >= sizeof(img[k])) {
-			ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", outdir, strerror(ENAMETOOLONG));
+		if (len < 0 || (size_t)len >= sizeof(img[k])) { /* before ar_out_temp sees it cut */
+			char sp[160];
+			ar_errf(err, NULL, 0, 0, "cannot write '%s': %s",
+				ar_short(outdir, sp, sizeof(sp)), strerror(ENAMETOOLONG));
 			goto cleanup;
 		}
 		if ((fd = ar_out_temp(img[k], tmpout[k], sizeof(tmpout[k]), err)) < 0)
