@@ -1,7 +1,6 @@
 /* YAML → ar_node tree with positions, plus the typed accessors every loader
  * uses.  The only file that includes <yaml.h>.  Aliases and anchors are refused
  * (descriptors never need them and they allow exponential documents). */
-#define _XOPEN_SOURCE 700 /* realpath */
 #include "doc.h"
 
 #include <ctype.h>
@@ -65,106 +64,6 @@ void ar_doc_release(struct ar_doc *doc)
 	}
 	doc->arena = NULL;
 	doc->root = NULL;
-}
-
-const char *ar_short(const char *s, char *buf, size_t size)
-{
-	if (strlen(s) < size)
-		return s;
-	snprintf(buf, size, "%.*s...", (int)(size - 4), s);
-	return buf;
-}
-
-int ar_copy_stream(FILE *in, FILE *out)
-{
-	char buf[65536];
-	size_t n;
-
-	errno = 0;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			break;
-	return ferror(in) | ferror(out) | (fflush(out) != 0) ? -1 : 0;
-}
-
-int ar_names_descriptor(const char *path)
-{
-	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) ||
-	       (!strncmp(path, "/proc/", 6) && strstr(path, "/fd/"));
-}
-
-/* Where a write to path lands: path, or the file its symbolic link names.
- * -1 when that name does not fit in size. */
-static int out_target(const char *path, char *buf, size_t size)
-{
-	struct stat st;
-	char *real;
-	int n;
-
-	if (ar_names_descriptor(path)) {
-		/* never resolved to the file behind the descriptor (a rename
-		 * would replace it) */
-		n = snprintf(buf, size, "%s", path);
-	} else if (!lstat(path, &st) && S_ISLNK(st.st_mode) && (real = realpath(path, NULL))) {
-		n = snprintf(buf, size, "%s", real);
-		free(real);
-	} else {
-		n = snprintf(buf, size, "%s", path);
-	}
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err)
-{
-	char target[4096], sp[160];
-	struct stat st;
-	int fd, n;
-
-	tmp[0] = 0;
-	if (out_target(path, target, sizeof(target)) ||
-	    (n = snprintf(tmp, size, "%s.tmp.XXXXXX", target)) < 0 || (size_t)n >= size) {
-		tmp[0] = 0;
-		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			       strerror(ENAMETOOLONG));
-	}
-	/* renamed into place, the temporary file would replace a device, a
-	 * FIFO or a descriptor's file with a plain file */
-	int exists = !stat(target, &st);
-	if ((exists && !S_ISREG(st.st_mode)) || ar_names_descriptor(target)) {
-		tmp[0] = 0;
-		return ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			       exists && S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
-	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		tmp[0] = 0;
-		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			strerror(errno));
-	}
-	return fd;
-}
-
-int ar_out_commit(const char *tmp, const char *path, struct ar_err *err)
-{
-	char target[4096], sp[160];
-	struct stat st;
-	mode_t mode;
-
-	/* where ar_out_temp resolved path to: tmp less its ".tmp.XXXXXX" */
-	snprintf(target, sizeof(target), "%.*s", (int)(strlen(tmp) - strlen(".tmp.XXXXXX")), tmp);
-	if (!stat(target, &st) && S_ISREG(st.st_mode)) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	if (chmod(tmp, mode) || rename(tmp, target)) {
-		ar_errf(err, NULL, 0, 0, "cannot write '%s': %s", ar_short(path, sp, sizeof(sp)),
-			strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 int ar_read_file(const char *path, char **out, size_t *len, struct ar_err *err)

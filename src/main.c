@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -14,6 +13,7 @@
 #include "graph.h"
 #include "hw.h"
 #include "model.h"
+#include "out.h"
 #include "plot.h"
 #include "report.h"
 #include "roofline.h"
@@ -284,7 +284,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 
 struct out {
 	FILE *f;
-	char tmp[4200];
+	char tmp[AR_OUT_TMP_MAX];
 	const char *path;
 	int to_stdout; /* f is a temporary file that goes to stdout when committed */
 	int direct;    /* f is path itself: a device, a FIFO or /dev/stdout */
@@ -298,25 +298,15 @@ static int is_stdout(const char *path)
 	       !strcmp(path, "/dev/fd/1") || !strcmp(path, "/proc/self/fd/1");
 }
 
-/* A device, a FIFO or another descriptor's file (/dev/fd/N): written as it
- * is, since a file renamed over it would replace it */
-static int not_a_file(const char *path)
-{
-	struct stat st;
-
-	return (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
-	       ar_names_descriptor(path);
-}
-
 /* Whether `path` can be written, before a long measurement: a temporary file
  * made and removed again (none is left if the measurement is interrupted) */
 static int out_check(const char *path)
 {
 	struct ar_err err = { 0 };
-	char tmp[4200];
+	char tmp[AR_OUT_TMP_MAX];
 	int fd;
 
-	if (is_stdout(path) || not_a_file(path))
+	if (is_stdout(path) || ar_out_in_place(path))
 		return 0;
 	if ((fd = ar_out_temp(path, tmp, sizeof(tmp), &err)) < 0) {
 		report(&err);
@@ -346,7 +336,7 @@ static int out_open(struct out *o, const char *path)
 			o->f = stdout;
 		return 0;
 	}
-	if (not_a_file(path)) {
+	if (ar_out_in_place(path)) {
 		if (!(o->f = fopen(path, "w"))) {
 			fprintf(stderr, "attnroof: error: cannot write '%s': %s\n", ar_short(path, sp, sizeof(sp)),
 				strerror(errno));

@@ -5,8 +5,6 @@
  * temporary directory and its last line becomes the error message. */
 #include "plot.h"
 
-#include "doc.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "out.h"
 #include "report.h"
 
 const char *const ar_plot_kind_names[AR_PLOT_COUNT] = {

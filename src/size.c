@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "out.h"
 #include "plot.h"
 
 #ifndef AR_DATADIR
@@ -969,8 +970,8 @@ int ar_size_plot(const char *outdir, const struct ar_size_result *r,
 	static const char *const names[] = { "size-latency", "size-context" };
 	static const char *const data[] = { "size-latency.dat", "size-context.dat", "gnuplot.err" };
 	const char *tmpdir = getenv("TMPDIR");
-	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][4200] = { "", "" };
-	char img[2][4100], setup[4096];
+	char dir[512], script[600], sdir[600], errpath[600], tmpout[2][AR_OUT_TMP_MAX] = { "", "" };
+	char img[2][AR_OUT_PATH_MAX], setup[4096];
 	int rc = -1, made = 0;
 
 	snprintf(dir, sizeof(dir), "%s/attnroof-size.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
