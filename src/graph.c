@@ -364,6 +364,16 @@ static double kv_elems_once(const struct aspec *s)
 	return s->kh * (s->dk - s->dk_shared) + s->dk_shared + s->vh * s->dv;
 }
 
+/* Elements of K and V per key position as the decode kernel's two passes
+ * walk them: the keys (every key head's own part, the shared part once) in
+ * the score pass, the values in the value pass; where V is K's storage, that
+ * storage is walked in both.  Each row walked has a cost of its own beside
+ * the FLOPs (the decode attention rate's intensity term). */
+static double kv_elems_walked(const struct aspec *s)
+{
+	return s->kh * (s->dk - s->dk_shared) + s->dk_shared + s->vh * s->dv;
+}
+
 /* Flash tiles from the on-chip memory M of one compute unit: half holds the
  * K/V tile of one key head (Bc keys): Bc = ⌊(M/2) / (tile_elems·kv)⌋; half
  * the Q tile and the fp32 output accumulator of each row's av/maps value
@@ -484,7 +494,7 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	double first = B * s->Sk * kv_elems_once(s) * kvb;
 	double loaded = B * s->kh * keys_loaded * tile_elems(s) * kvb;
 	op->reread_footprint_bytes = first;
-	op->attn_intensity = (op->mflops + op->vflops) / (B * s->Sk * kv_elems_once(s));
+	op->attn_intensity = (op->mflops + op->vflops) / (B * s->Sk * kv_elems_walked(s));
 	op->bytes[kcls] += first;
 	op->bytes[AR_B_REREAD] = loaded > first ? loaded - first : 0;
 }

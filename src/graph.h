@@ -92,7 +92,8 @@ struct ar_op {
 	double link_bytes;           /* bytes each device sends over the device link */
 	int mbits, vbits;            /* operand widths that pick the compute peaks */
 	double reread_footprint_bytes; /* flash: the K/V its tiles re-read (one layer, the batch) */
-	double attn_intensity;       /* flash: FLOPs per K/V element first read; 0 for other ops */
+	double attn_intensity;       /* flash: FLOPs per K/V element its passes walk (a latent that
+	                              * is key and value counts in both); 0 for other ops */
 };
 
 enum { AR_GRAPH_MAX_OPS = 48 };

@@ -81,8 +81,9 @@ struct ar_hw {
 	/* optional `decode_attention_intensity_half`: I0 of the decode rate at
 	 * I FLOPs per K/V element read, rate·I/(I + I0) (each key and value row
 	 * read costs its own share, which the maps and value heads that use it
-	 * divide: MHA has one map per key head, GQA four); the decode rates are
-	 * then those of high intensity.  0 = none */
+	 * divide: MHA has one map per key head, GQA four; a row read in both
+	 * passes, as MLA's latent, counts twice); the decode rates are then
+	 * those of high intensity.  0 = none */
 	double decode_attn_intensity_half;
 	/* optional `decode_attention_fixed_s`: the decode attention kernel's
 	 * time beside its rate and the dispatch (set-up, the merge of key

@@ -429,6 +429,10 @@ static void test_graph__flash_decode_reads_kv_once_per_key_head(void **state)
 	g = flash_graph("tiny-mla.yaml", AR_PHASE_DECODE, 1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * (40 + 32), 5 * B * 4 * S, 0,
 					       B * 4 * 40 * a, B * 4 * 32 * a, B * S * 40 * kv, 0, 0 });
+	/* its intensity counts the latent in both passes: the score pass walks
+	 * the 40-wide key, the value pass the 32-wide value: (2·4·72 + 5·4) per
+	 * key over 72 elements (the bytes read it once) */
+	assert_close(find(&g, AR_OP_FLASH)->attn_intensity, 596.0 / 72, 1e-12, 0);
 	/* Br = max(16, ⌊2048 / (40·2 + 32·4)⌋ = 9), Bc = ⌊2048 / 40⌋ = 51 */
 	assert_int_equal(g.tile_rows, 16);
 	assert_int_equal(g.tile_cols, 51);
