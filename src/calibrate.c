@@ -835,6 +835,15 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 		    c->eff_value[i] * c->matrix_flops_per_s * 2 / c->eff_rows[i] <
 			    0.5 * c->dram_read_bw)
 			return "a cold product read its weights far below main memory's bandwidth";
+	/* each attention rate's half-rate points from two probes */
+	if (c->decode_attn_head_dim_half > AR_CAL_HALF_SANE)
+		return "the decode attention probes at head dims 32 and 128 read nearly alike";
+	if (c->decode_attn_intensity_half > AR_CAL_HALF_SANE)
+		return "the decode attention probes at 1 and 4 maps per key head read nearly alike";
+	if (c->prefill_attn_head_dim_half > AR_CAL_HALF_SANE)
+		return "the prefill attention probes at head dims 32 and 128 read nearly alike";
+	if (c->prefill_attn_seq_half > AR_CAL_HALF_SANE)
+		return "the prefill attention probes at 128 and 1024 positions read nearly alike";
 	/* the tracking probe at the end is the reference of every later
 	 * reading: it must see the state the rest was measured in */
 	if (c->probe_overhead_s > 0 && c->overhead_s > 0 &&

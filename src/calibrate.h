@@ -41,6 +41,10 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PREFILL_TINY = 32 };
 /* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
+/* a half-rate point (d0, I0, s0) past this says its two probes read nearly
+ * alike, one of them disturbed (here d0 is 20-100, I0 9-24, s0 13-31): the
+ * rate stated "for long heads" then extrapolates hundreds of times over */
+#define AR_CAL_HALF_SANE 1000.0
 /* runs at most of a cold efficiency point measured in another state than
  * the calibration's main memory reading */
 enum { AR_CAL_EFF_RUNS = 3 };

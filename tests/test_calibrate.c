@@ -283,6 +283,15 @@ static void test_calibrate__disagreement(void **state)
 		 * (0.125 of the 2e11 peak is 5e10 B/s, all of it) */
 		{ offsetof(struct ar_calib, eff_value), 0.0635, 0.0615,
 		  "a cold product read its weights far below main memory's bandwidth" },
+		/* a half-rate point past 1000: its two probes read nearly alike */
+		{ offsetof(struct ar_calib, decode_attn_head_dim_half), 1000, 1001,
+		  "the decode attention probes at head dims 32 and 128 read nearly alike" },
+		{ offsetof(struct ar_calib, decode_attn_intensity_half), 1000, 1e4,
+		  "the decode attention probes at 1 and 4 maps per key head read nearly alike" },
+		{ offsetof(struct ar_calib, prefill_attn_head_dim_half), 999, 1e4,
+		  "the prefill attention probes at head dims 32 and 128 read nearly alike" },
+		{ offsetof(struct ar_calib, prefill_attn_seq_half), 1000, 2000,
+		  "the prefill attention probes at 128 and 1024 positions read nearly alike" },
 		{ offsetof(struct ar_calib, probe_overhead_s), 1.45e-6, 1.55e-6,
 		  "the tracking probe's dispatch read another state" },
 		{ offsetof(struct ar_calib, probe_dram_bytes_per_s), 3.9e10, 3.8e10,
