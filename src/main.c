@@ -721,40 +721,41 @@ static int cmd_size(int argc, char **argv)
 	struct out out;
 	char *rest[2 * MAX_LIST + 64];
 	const char *context = NULL, *plot_dir = NULL;
-	static const char *const own_flags[] = { "--context", "--plot", "--reserve", "--ttft",
-						 "--tpot", "--throughput" };
+	/* size's own flags (the rest are analyze's): the index is the flag's
+	 * bit for the repeat check; all but --offload take a value */
+	enum { F_CONTEXT, F_PLOT, F_RESERVE, F_TTFT, F_TPOT, F_THROUGHPUT, F_OFFLOAD, F_OWN };
+	static const char *const own_flags[F_OWN] = { "--context", "--plot", "--reserve", "--ttft",
+						      "--tpot", "--throughput", "--offload" };
 	unsigned own = 0;
 	int n = 0, rc, nr = 0;
 
-	/* size's own flags; the rest are analyze's */
 	for (int i = 0; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(f, "--offload")) {
-			if ((rc = once(&own, 1u << 6, f)))
-				return rc;
-			req.offload = 1;
-			continue;
-		}
-		if (strcmp(f, "--context") && strcmp(f, "--reserve") && strcmp(f, "--ttft") &&
-		    strcmp(f, "--tpot") && strcmp(f, "--throughput") && strcmp(f, "--plot")) {
+		int k = 0;
+		while (k < F_OWN && strcmp(f, own_flags[k]))
+			k++;
+		if (k == F_OWN) {
 			if (n >= (int)(sizeof(rest) / sizeof(*rest)))
 				return usage_error("%s", "too many arguments");
 			rest[n++] = argv[i];
 			continue;
 		}
-		if (!v)
+		if (k != F_OFFLOAD && !v)
 			return usage_error("%s needs a value", f);
-		i++;
-		unsigned bit = 1;
-		for (int k = 0; strcmp(f, own_flags[k]); k++)
-			bit <<= 1;
-		if ((rc = once(&own, bit, f)))
+		if ((rc = once(&own, 1u << k, f)))
 			return rc;
-		if (!strcmp(f, "--context")) {
+		i += k != F_OFFLOAD;
+		switch (k) {
+		case F_OFFLOAD:
+			req.offload = 1;
+			break;
+		case F_CONTEXT:
 			context = v;
-		} else if (!strcmp(f, "--plot")) {
+			break;
+		case F_PLOT:
 			plot_dir = v;
-		} else if (!strcmp(f, "--reserve")) {
+			break;
+		case F_RESERVE: {
 			double r;
 			if (ar_parse_double(v, &r))
 				return usage_error("--reserve: '%s' is not a number", v);
@@ -764,10 +765,12 @@ static int cmd_size(int argc, char **argv)
 				return 1;
 			}
 			*(r < 1 ? &req.reserve_frac : &req.reserve_bytes) = r;
-		} else if ((rc = parse_positive(f, v, !strcmp(f, "--ttft") ? &req.ttft_s
-						   : !strcmp(f, "--tpot") ? &req.tpot_s
-						   : &req.throughput))) {
-			return rc;
+			break;
+		}
+		default:
+			if ((rc = parse_positive(f, v, k == F_TTFT ? &req.ttft_s
+						       : k == F_TPOT ? &req.tpot_s : &req.throughput)))
+				return rc;
 		}
 	}
 	if ((rc = parse_opts(n, rest, &o, 1)))
