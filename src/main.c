@@ -222,20 +222,25 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 		else if ((rc = once(&o->given, bit, f)))
 			return rc;
 		i++;
-		if (!strcmp(f, "--model")) {
+		switch (bit) {
+		case OPT_MODEL:
 			if (o->n_models == MAX_LIST)
 				return usage_error("%s given too often", f);
 			o->models[o->n_models++] = v;
-		} else if (!strcmp(f, "--hw")) {
+			break;
+		case OPT_HW:
 			if (o->n_hws == MAX_LIST)
 				return usage_error("%s given too often", f);
 			o->hws[o->n_hws++] = v;
-		} else if (!strcmp(f, "--set")) {
+			break;
+		case OPT_SET:
 			if (o->n_sets == MAX_LIST)
 				return usage_error("%s given too often", f);
 			o->sets[o->n_sets++] = v;
-		} else if (!strcmp(f, "--batch") || !strcmp(f, "--seq")) {
-			int is_b = f[2] == 'b';
+			break;
+		case OPT_BATCH:
+		case OPT_SEQ: {
+			int is_b = bit == OPT_BATCH;
 			if (multi) {
 				if ((rc = parse_list(f, v, is_b ? o->batches : o->seqs,
 						     is_b ? &o->n_batches : &o->n_seqs)))
@@ -245,26 +250,35 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 					return rc;
 				*(is_b ? &o->wl.batch : &o->wl.seq) = x;
 			}
-		} else if (!strcmp(f, "--gen") || !strcmp(f, "--tp")) {
+			break;
+		}
+		case OPT_GEN:
+		case OPT_TP:
 			if ((rc = parse_count(f, v, &x)))
 				return rc;
-			*(f[2] == 'g' ? &o->wl.gen : &o->wl.tp) = x;
-		} else if (!strcmp(f, "--wbits") || !strcmp(f, "--abits") || !strcmp(f, "--kvbits")) {
+			*(bit == OPT_GEN ? &o->wl.gen : &o->wl.tp) = x;
+			break;
+		case OPT_WBITS:
+		case OPT_ABITS:
+		case OPT_KVBITS:
 			if ((rc = parse_count(f, v, &x)))
 				return rc;
 			if (x < 0 || x > 64) {
 				fprintf(stderr, "attnroof: error: %s must be 4, 8, 16 or 32, not %s\n", f, v);
 				return 1;
 			}
-			*(f[2] == 'w' ? &o->wl.wbits : f[2] == 'a' ? &o->wl.abits : &o->wl.kvbits) = (int)x;
-		} else if (!strcmp(f, "--attn")) {
+			*(bit == OPT_WBITS ? &o->wl.wbits : bit == OPT_ABITS ? &o->wl.abits
+									: &o->wl.kvbits) = (int)x;
+			break;
+		case OPT_ATTN:
 			if (!strcmp(v, "flash"))
 				o->wl.attn = AR_ATTN_FLASH;
 			else if (!strcmp(v, "naive"))
 				o->wl.attn = AR_ATTN_NAIVE;
 			else
 				return usage_error("--attn must be flash or naive, not '%s'", v);
-		} else if (!strcmp(f, "--format")) {
+			break;
+		case OPT_FORMAT: {
 			int fk;
 			for (fk = 0; fk < AR_FMT_COUNT; fk++)
 				if (!strcmp(v, ar_format_names[fk]))
@@ -272,7 +286,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int multi)
 			if (fk == AR_FMT_COUNT)
 				return usage_error("--format must be table, csv or json, not '%s'", v);
 			o->format = (enum ar_format)fk;
-		} else {
+			break;
+		}
+		default: /* OPT_OUTPUT */
 			o->output = v;
 		}
 	}
