@@ -30,7 +30,9 @@ int ar_copy_stream(FILE *in, FILE *out)
 	return ferror(in) | ferror(out) | (fflush(out) != 0) ? -1 : 0;
 }
 
-int ar_names_descriptor(const char *path)
+/* Whether path names an open descriptor (/dev/stdout, /dev/fd/N,
+ * /proc/.../fd/N) rather than a file */
+static int names_descriptor(const char *path)
 {
 	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) ||
 	       (!strncmp(path, "/proc/", 6) && strstr(path, "/fd/"));
@@ -41,7 +43,7 @@ int ar_out_in_place(const char *path)
 	struct stat st;
 
 	return (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
-	       ar_names_descriptor(path);
+	       names_descriptor(path);
 }
 
 /* Where a write to path lands: path, or the file its symbolic link names.
@@ -52,7 +54,7 @@ static int out_target(const char *path, char *buf, size_t size)
 	char *real;
 	int n;
 
-	if (ar_names_descriptor(path)) {
+	if (names_descriptor(path)) {
 		/* never resolved to the file behind the descriptor (a rename
 		 * would replace it) */
 		n = snprintf(buf, size, "%s", path);

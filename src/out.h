@@ -19,9 +19,6 @@ enum { AR_OUT_PATH_MAX = 4096, AR_OUT_TMP_MAX = AR_OUT_PATH_MAX + 104 };
  * (ar_out_commit then removes tmp). */
 int ar_out_temp(const char *path, char *tmp, size_t size, struct ar_err *err);
 int ar_out_commit(const char *tmp, const char *path, struct ar_err *err);
-/* Whether path names an open descriptor (/dev/stdout, /dev/fd/N,
- * /proc/.../fd/N) rather than a file */
-int ar_names_descriptor(const char *path);
 /* Whether path is written in place, not replaced: a device, a FIFO or a
  * descriptor's file (a file renamed over it would replace it) */
 int ar_out_in_place(const char *path);
