@@ -51,10 +51,15 @@ typedef int v8i __attribute__((vector_size(32)));
 
 static int n_threads;
 
+int ar_kernels_procs(void)
+{
+	return omp_get_num_procs();
+}
+
 int ar_kernels_set_threads(int n)
 {
 	if (n < 1)
-		n = omp_get_num_procs();
+		n = ar_kernels_procs();
 	n_threads = n;
 	omp_set_num_threads(n);
 	openblas_set_num_threads(1);

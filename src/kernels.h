@@ -22,6 +22,8 @@ struct ar_kcount {
  * each.  n < 1 means all cores.  Returns the count now in use. */
 int ar_kernels_set_threads(int n);
 int ar_kernels_threads(void);
+/* The processors this process may run on (its affinity) */
+int ar_kernels_procs(void);
 
 /* ---- products ---- */
 

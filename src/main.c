@@ -1102,13 +1102,17 @@ static int calibrate_into(struct ar_hw *hw, int threads)
 	return 0;
 }
 
-/* --threads of calibrate and validate */
+/* --threads of calibrate and validate: no more than this machine's
+ * processors (more would measure threads queueing for a core, and spin
+ * barriers with more threads than cores take minutes) */
 static int check_threads(long threads)
 {
-	if (threads >= 1 && threads <= MAX_THREADS)
+	int most = ar_kernels_procs() < MAX_THREADS ? ar_kernels_procs() : MAX_THREADS;
+
+	if (threads >= 1 && threads <= most)
 		return 0;
-	fprintf(stderr, "attnroof: error: --threads must be between 1 and %d, not %ld\n", MAX_THREADS,
-		threads);
+	fprintf(stderr, "attnroof: error: --threads must be between 1 and %d (the processors of this machine), not %ld\n",
+		most, threads);
 	return 1;
 }
 
@@ -1186,6 +1190,15 @@ static int cmd_validate(int argc, char **argv)
 		return 1;
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
+	/* the models named first: a bad one fails before the calibration */
+	long layers = quick ? 4 : 8;
+	for (int i = 0; i < o.n_models; i++) {
+		if (load_model(o.models[i], &models[n]))
+			return 1;
+		if (models[n].layers > layers)
+			ar_model_set_layers(&models[n], layers, models[n].moe.dense_layers);
+		n++;
+	}
 	if (!o.n_hws) {
 		/* this machine now, with --threads, else the threads hw/host.yaml
 		 * was measured with (every core without it): a shared host's
@@ -1196,16 +1209,7 @@ static int cmd_validate(int argc, char **argv)
 	}
 	/* --threads, else as many as the descriptor was measured with */
 	ar_kernels_set_threads(threads ? (int)threads : hw.kind == AR_HW_CPU ? (int)hw.units : 0);
-	long layers = quick ? 4 : 8;
-	if (o.n_models) {
-		for (int i = 0; i < o.n_models; i++) {
-			if (load_model(o.models[i], &models[n]))
-				return 1;
-			if (models[n].layers > layers)
-				ar_model_set_layers(&models[n], layers, models[n].moe.dense_layers);
-			n++;
-		}
-	} else {
+	if (!o.n_models) {
 		char notes[2048];
 		if ((n = ar_validate_models(models, MAX_LIST, layers, &hw, quick, notes,
 					    sizeof(notes), &err)) < 0) {

@@ -252,7 +252,15 @@ expect 2 "attnroof: error: --model is not an option of plot measured" plot measu
 expect 2 "attnroof: error: --wbits is not an option of run" run --model gta1-160m --wbits 16
 expect 2 "attnroof: error: --batch is not an option of validate" validate --quick --batch 2
 expect 2 "attnroof: error: --set is not an option of validate without --hw" validate --quick --set peak=2x
-expect 1 "attnroof: error: --threads must be between 1 and 4096, not -1" calibrate --threads -1
+# --threads: at most this machine's processors (nproc counts them as OpenMP
+# does, by affinity, once the OpenMP variables it also reads are unset)
+np=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
+[ "$np" -gt 4096 ] && np=4096
+expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not -1" calibrate --threads -1
+expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not $((np + 1))" calibrate --threads $((np + 1))
+expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not 1000" validate --quick --threads 1e3
+# a model named that does not exist fails before the calibration (its first line)
+expect 1 "attnroof: error: unknown model 'nosuch' (no configs/nosuch.yaml)" validate --quick --model nosuch
 
 # values that would give no finite answer, and --set keeping the levels in order
 expect 1 "attnroof: error: --set bandwidth=1e-300: the result is too small (the least is 1000)" analyze --model gta-1b --hw h100-sxm --set bandwidth=1e-300
@@ -337,7 +345,7 @@ else
 	cp tests/data/validate_small.json "$tmp/v.json"
 	echo "cli: validate's own run skipped under valgrind (its plot reads tests/data/validate_small.json)"
 fi
-expect 1 "attnroof: error: --threads must be between 1 and 4096, not 0" validate --quick --threads 0
+expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not 0" validate --quick --threads 0
 expect 2 "attnroof: error: --threads needs a value" validate --quick --threads
 expect 0 "" plot measured --input "$tmp/v.json" --term dumb
 contains "measured" "$tmp/out"
