@@ -67,8 +67,8 @@ static const char usage_text[] =
 	"            models are cut to 4 layers (--quick) or 8; without --hw it first\n"
 	"            calibrates this machine afresh (not written to hw/) with the threads\n"
 	"            of hw/host.yaml (or --threads), so that ceilings and measurements\n"
-	"            are of one moment; run and validate use as many threads as H was\n"
-	"            calibrated with (validate: or --threads)\n"
+	"            are of one moment (H: a CPU descriptor); run and validate use as\n"
+	"            many threads as H was calibrated with (validate: or --threads)\n"
 	"\n"
 	"M is a name in configs/ (gta-1b), a YAML path or a Hugging Face config.json;\n"
 	"H is a name in hw/ (h100-sxm) or a path.  LIST is comma-separated (1,8,32).\n"
@@ -1190,6 +1190,13 @@ static int cmd_validate(int argc, char **argv)
 		return 1;
 	if (host_hw(&o, &hw, &have_hw))
 		return 1;
+	/* the grid runs on this machine's cores: another kind of device's
+	 * predictions beside them would measure nothing of the model */
+	if (o.n_hws && hw.kind != AR_HW_CPU) {
+		fprintf(stderr, "attnroof: error: validate measures this machine's CPU, and '%s' is a %s descriptor (give a CPU one with --hw, or none to calibrate this machine)\n",
+			hw.name, ar_hw_kind_names[hw.kind]);
+		return 1;
+	}
 	/* the models named first: a bad one fails before the calibration */
 	long layers = quick ? 4 : 8;
 	for (int i = 0; i < o.n_models; i++) {

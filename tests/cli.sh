@@ -259,7 +259,10 @@ np=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not -1" calibrate --threads -1
 expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not $((np + 1))" calibrate --threads $((np + 1))
 expect 1 "attnroof: error: --threads must be between 1 and $np (the processors of this machine), not 1000" validate --quick --threads 1e3
-# a model named that does not exist fails before the calibration (its first line)
+# a model named that does not exist fails before the calibration (its first
+# line), and so does a descriptor of another kind of device than a CPU
+expect 1 "attnroof: error: validate measures this machine's CPU, and 'h100-sxm' is a gpu descriptor (give a CPU one with --hw, or none to calibrate this machine)" validate --quick --hw h100-sxm
+expect 1 "attnroof: error: validate measures this machine's CPU, and 'm2-gpu' is a soc descriptor (give a CPU one with --hw, or none to calibrate this machine)" validate --quick --hw m2-gpu
 expect 1 "attnroof: error: unknown model 'nosuch' (no configs/nosuch.yaml)" validate --quick --model nosuch
 
 # values that would give no finite answer, and --set keeping the levels in order
