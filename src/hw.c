@@ -497,8 +497,10 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 	}
 	if (ar_parse_double(val, &v))
 		return ar_errf(err, NULL, 0, 0, "--set %s: '%s' is not a number", a, eq + 1);
-	if (v < 0 || (v == 0 && strcmp(key, "overhead")))
-		return ar_errf(err, NULL, 0, 0, "--set %s: value must be > 0", a);
+	const int may_be_zero = !strcmp(key, "overhead");
+	if (v < 0 || (v == 0 && !may_be_zero))
+		return ar_errf(err, NULL, 0, 0, "--set %s: value must be %s 0", a,
+			       may_be_zero ? ">=" : ">");
 
 	if (!strcmp(key, "bandwidth"))
 		return set_value(&hw->mem[0].bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);

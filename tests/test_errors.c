@@ -447,6 +447,7 @@ static void test_errors__bad_set_edits(void **state)
 	static const struct { const char *edit, *message; } sets[] = {
 		{ "bandwidth=-5", "attnroof: error: --set bandwidth=-5: value must be > 0" },
 		{ "bandwidth=0", "attnroof: error: --set bandwidth=0: value must be > 0" },
+		{ "overhead=-1e-6", "attnroof: error: --set overhead=-1e-6: value must be >= 0" },
 		{ "bandwidth=abc", "attnroof: error: --set bandwidth=abc: 'abc' is not a number" },
 		{ "bandwidth=nan", "attnroof: error: --set bandwidth=nan: 'nan' is not a number" },
 		{ "bandwidth=inf", "attnroof: error: --set bandwidth=inf: 'inf' is not a number" },
