@@ -354,16 +354,6 @@ static double tile_elems(const struct aspec *s)
 	return s->dk + fmax(1, s->vh / s->kh) * s->dv;
 }
 
-/* Elements of K and V per key position, each read once: every key head's own
- * part, the shared part once, and the values; where V is K's storage, a
- * head's own part is the wider of its key part and its value. */
-static double kv_elems_once(const struct aspec *s)
-{
-	if (s->v_tied)
-		return s->kh * fmax(s->dk - s->dk_shared, s->dv) + s->dk_shared;
-	return s->kh * (s->dk - s->dk_shared) + s->dk_shared + s->vh * s->dv;
-}
-
 /* Elements of K and V per key position as the decode kernel's two passes
  * walk them: the keys (every key head's own part, the shared part once) in
  * the score pass, the values in the value pass; where V is K's storage, that
@@ -372,6 +362,16 @@ static double kv_elems_once(const struct aspec *s)
 static double kv_elems_walked(const struct aspec *s)
 {
 	return s->kh * (s->dk - s->dk_shared) + s->dk_shared + s->vh * s->dv;
+}
+
+/* Elements of K and V per key position, each read once: as walked, but
+ * where V is K's storage a head's own part is the wider of its key part and
+ * its value, read once. */
+static double kv_elems_once(const struct aspec *s)
+{
+	if (s->v_tied)
+		return s->kh * fmax(s->dk - s->dk_shared, s->dv) + s->dk_shared;
+	return kv_elems_walked(s);
 }
 
 /* Flash tiles from the on-chip memory M of one compute unit: half holds the

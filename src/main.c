@@ -1107,7 +1107,7 @@ static int calibrate_into(struct ar_hw *hw, int threads)
  * barriers with more threads than cores take minutes) */
 static int check_threads(long threads)
 {
-	int most = ar_kernels_procs() < MAX_THREADS ? ar_kernels_procs() : MAX_THREADS;
+	int procs = ar_kernels_procs(), most = procs < MAX_THREADS ? procs : MAX_THREADS;
 
 	if (threads >= 1 && threads <= most)
 		return 0;
@@ -1214,8 +1214,8 @@ static int cmd_validate(int argc, char **argv)
 		if (calibrate_into(&hw, t))
 			return 1;
 	}
-	/* --threads, else as many as the descriptor was measured with */
-	ar_kernels_set_threads(threads ? (int)threads : hw.kind == AR_HW_CPU ? (int)hw.units : 0);
+	/* --threads, else as many as the (CPU) descriptor was measured with */
+	ar_kernels_set_threads(threads ? (int)threads : (int)hw.units);
 	if (!o.n_models) {
 		char notes[2048];
 		if ((n = ar_validate_models(models, MAX_LIST, layers, &hw, quick, notes,
