@@ -173,6 +173,45 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 	return (double)K * N * sizeof(float) / median_of(ts, 3);
 }
 
+/* FLOP/s of warm m-row products at n shapes (K[i], N[i]), measured in turn
+ * within each of `reps` rounds so that all see the machine in one state,
+ * the median of each over the rounds (at most 15) into rate[i] */
+static int shape_rates(long m, const long *K, const long *N, int n, int reps, double *rate,
+		       struct ar_err *err)
+{
+	float *a[4] = { 0 }, *b[4] = { 0 }, *c[4] = { 0 };
+	double ts[4][15];
+	int ok = n <= 4 && reps <= 15;
+
+	for (int i = 0; ok && i < n; i++) {
+		a[i] = malloc(sizeof(float) * m * K[i]);
+		b[i] = ar_exec_alloc(sizeof(float) * K[i] * N[i]);
+		c[i] = malloc(sizeof(float) * m * N[i]);
+		ok = a[i] && b[i] && c[i];
+		if (ok) {
+			fill(a[i], m * K[i]);
+			fill(b[i], K[i] * N[i]);
+		}
+	}
+	for (int r = 0; ok && r <= reps; r++) /* round 0 warms up */
+		for (int i = 0; i < n; i++) {
+			/* a few calls, so that a small product's time is not the clock's */
+			long calls = (long)fmax(1, 1e7 / (2.0 * m * K[i] * N[i]));
+			double t0 = now_s();
+			for (long k = 0; k < calls; k++)
+				ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], K[i], 0, 1, NULL,
+						  m, K[i], N[i], 1);
+			if (r > 0)
+				ts[i][r - 1] = (now_s() - t0) / (double)calls;
+		}
+	for (int i = 0; i < n; i++) {
+		if (ok)
+			rate[i] = 2.0 * m * K[i] * N[i] / median_of(ts[i], reps);
+		free(a[i]); free(b[i]); free(c[i]);
+	}
+	return ok ? 0 : ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
+}
+
 /* FLOPs per second of the executor's decode attention kernel, counted as the
  * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
  * vector FLOPs.  One query against S keys of AR_CAL_MAPS_ATTN maps over
@@ -439,6 +478,48 @@ void ar_calibrate_normalise_eff(struct ar_calib *c)
 			c->eff_value[i] = c->eff_value[i - 1];
 }
 
+/* The last-level cache's usable capacity from a sweep of n working sets:
+ * the largest in (l2, l3] that still reads at no less than √(the best rate
+ * there · main memory's), the midpoint in log; 2·l2 when none does.  The
+ * cache is shared with whatever else runs on the machine, and a guest may
+ * be told of its whole socket's cache (480 MB) and get 64 MB of it. */
+static double usable_llc(const double *bytes, const double *bw, int n, double l2, double l3,
+			 double dram)
+{
+	double top = 0, usable = 0;
+
+	for (int i = 0; i < n; i++)
+		if (bytes[i] > l2 && bytes[i] <= l3)
+			top = fmax(top, bw[i]);
+	for (int i = 0; i < n && bytes[i] <= l3; i++)
+		if (bytes[i] > l2 && bw[i] >= sqrt(top * dram))
+			usable = bytes[i];
+	return usable > 0 ? usable : l2 * 2;
+}
+
+/* usable_llc from a sweep of its own: working sets from 2·l2 to l3 (at most
+ * AR_CAL_MAX_SWEEP), main memory read over the whole buffer (twice l3, at
+ * least 256 MB, at most 1 GB).  The calibration sizes its sets "beyond the
+ * cache" and "in the cache" from it; 0 when the buffer cannot be had. */
+static double usable_llc_probe(double l2, double l3)
+{
+	double ws_max = fmin(1e9, fmax(256e6, 2 * l3));
+	float *buf = ar_exec_alloc((size_t)ws_max);
+	double bytes[AR_CAL_MAX_SWEEP], bw[AR_CAL_MAX_SWEEP];
+	int n = 0;
+
+	if (!buf)
+		return 0;
+	fill(buf, (long)(ws_max / sizeof(float)));
+	for (double ws = 2 * l2; ws <= fmin(l3, ws_max / 2) && n < AR_CAL_MAX_SWEEP; ws *= 2) {
+		bytes[n] = ws;
+		bw[n++] = read_bw(buf, ws);
+	}
+	double dram = read_bw(buf, ws_max);
+	free(buf);
+	return usable_llc(bytes, bw, n, l2, l3, dram);
+}
+
 /* The cold efficiency point of m rows (matrix_efficiency), in FLOP/s, with
  * main memory's read bandwidth beside it in *dram up to 64 rows */
 static double cold_point(long m, int cold, float *buf, double dram_ws, double *dram,
@@ -504,7 +585,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	/* efficiency by rows: products of m rows through model-sized weights
 	 * (8 MB each) that come from main memory as a model's do, as a fraction
 	 * of the peak: what the kernels make of few rows, stalls included.  The
-	 * weights in turn add up to four times the last-level cache (at least
+	 * weights in turn add up to four times the usable last-level cache (at least
 	 * AR_CAL_COPIES_EFF of them): a victim cache keeps part of a set twice
 	 * its size, and 2-row products read a 64 MB cycle 15 % faster than a
 	 * model's 98 MB head.  Up to 64 rows BLAS's packing of the weights
@@ -512,15 +593,23 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * read 0.69 of the peak where a model's cold 16-row products reach
 	 * 0.52); from 128 rows on two copies serve. */
 	double l3_nominal = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	double l2_all = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
+	/* "beyond the cache": four times its usable capacity (at least 32 MB),
+	 * not the capacity the system states, which a guest may not get */
+	double llc_use = l3_nominal > l2_all && l2_all > 0 ? usable_llc_probe(l2_all, l3_nominal)
+							   : l3_nominal;
+	if (llc_use <= 0)
+		return ar_errf(err, NULL, 0, 0, "cannot allocate the bandwidth probe");
+	c->llc_probe_bytes = llc_use;
+	double beyond = 4 * fmax(llc_use, 32e6);
 	/* main memory's probe buffer (step 3), read beside the cold points too */
-	double dram_ws = fmax(256e6, 8 * l3_nominal);
+	double dram_ws = fmax(256e6, 2 * beyond);
 	float *buf = ar_exec_alloc((size_t)dram_ws);
 	if (!buf)
 		return ar_errf(err, NULL, 0, 0, "cannot allocate %.0f MB for the bandwidth probe",
 			       dram_ws / 1e6);
 	fill(buf, (long)(dram_ws / sizeof(float)));
-	int cold = (int)fmax(AR_CAL_COPIES_EFF,
-			     ceil(4 * l3_nominal / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
+	int cold = (int)fmax(AR_CAL_COPIES_EFF, ceil(beyond / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
 		double r = cold_point(m, cold, buf, dram_ws, &c->eff_dram[c->n_eff], err, &fail);
@@ -537,7 +626,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	/* decode attention: the kernel's own rate over K/V from memory */
 	/* (its K/V caches in turn, four times the last-level cache in all) */
 	int cold_kv = (int)fmax(AR_CAL_COPIES_ATTN,
-				ceil(4 * l3_nominal / (8.0 * AR_CAL_KEYS_ATTN * AR_CAL_KH_ATTN * AR_CAL_D_ATTN)));
+				ceil(beyond / (8.0 * AR_CAL_KEYS_ATTN * AR_CAL_KH_ATTN * AR_CAL_D_ATTN)));
 	c->attn_copies = cold_kv;
 	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 						      cold_kv, 3, err, &fail);
@@ -552,7 +641,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		 * model's K/V there are (one alone would stay in a core's L2) */
 		long d = 32L << i;
 		double per = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * d;
-		int n = (int)fmax(1, floor(l3_nominal / 2 / per));
+		int n = (int)fmax(1, floor(llc_use / 2 / per));
 		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, AR_CAL_KH_ATTN, n, 9, err,
 					  &fail);
 	}
@@ -565,7 +654,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double per1 = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
 	double r_g1 = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
-				   (int)fmax(1, floor(l3_nominal / 2 / per1)), 9, err, &fail);
+				   (int)fmax(1, floor(llc_use / 2 / per1)), 9, err, &fail);
 	/* ... and over AR_CAL_KEYS_ATTN_SHORT keys: the kernel's time is
 	 * t0 + (keys)·c, and t0 (its set-up, the merge of key ranges split over
 	 * threads) from the two lengths; every rate is then that of the keys
@@ -573,7 +662,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double per_short = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
 	double r_s = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
-				   (int)fmax(1, floor(l3_nominal / 2 / per_short)), 15, err, &fail);
+				   (int)fmax(1, floor(llc_use / 2 / per_short)), 15, err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
@@ -692,16 +781,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * capacity is the largest swept working set that still reads at no less
 	 * than √(its best rate · main memory's rate), the midpoint in log. */
 	c->llc_nominal_bytes = l3;
-	if (l3 > l2 && l2 > 0) {
-		double top = 0, eff = 0;
-		for (int i = 0; i < c->n_sweep; i++)
-			if (c->sweep_bytes[i] > l2 && c->sweep_bytes[i] <= l3)
-				top = fmax(top, c->sweep_bw[i]);
-		for (int i = 0; i < c->n_sweep && c->sweep_bytes[i] <= l3; i++)
-			if (c->sweep_bytes[i] > l2 && c->sweep_bw[i] >= sqrt(top * c->level_bw[0]))
-				eff = c->sweep_bytes[i];
-		caps[0] = eff > 0 ? eff : l2 * 2;
-	}
+	if (l3 > l2 && l2 > 0)
+		caps[0] = usable_llc(c->sweep_bytes, c->sweep_bw, c->n_sweep, l2, l3, c->level_bw[0]);
 	for (int i = 0; i < 3; i++)
 		if (caps[i] > 0 && caps[i] < c->level_bytes[c->n_levels - 1]) {
 			snprintf(c->level_name[c->n_levels], 16, "%s", names[i]);
@@ -739,6 +820,24 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			}
 			c->eff_cached_value[c->n_eff_cached++] = e;
 		}
+	}
+
+	/* 4b. the products' shape: warm products of AR_CAL_ROWS_SHAPE rows at
+	 * the curve's shape (K_EFF, N_EFF), with a short inner dimension and
+	 * with few columns (AR_CAL_SHAPE_SHORT each): a product's rate at K is
+	 * rate·K/(K + k0), at N rate·N/(N + n0), each taken relative to the
+	 * curve's shape (ar_hw_matrix_shape) */
+	{
+		const long K[3] = { AR_CAL_K_EFF, AR_CAL_SHAPE_SHORT, AR_CAL_K_EFF };
+		const long N[3] = { AR_CAL_N_EFF, AR_CAL_N_EFF, AR_CAL_SHAPE_SHORT };
+		if (shape_rates(AR_CAL_ROWS_SHAPE, K, N, 3, 9, c->shape_rate, err)) {
+			free(buf);
+			return -1;
+		}
+		c->matrix_inner_half = fmin(1e4, fmax(0, ar_calibrate_half(
+			c->shape_rate[1] / c->shape_rate[0], AR_CAL_SHAPE_SHORT, AR_CAL_K_EFF)));
+		c->matrix_cols_half = fmin(1e4, fmax(0, ar_calibrate_half(
+			c->shape_rate[2] / c->shape_rate[0], AR_CAL_SHAPE_SHORT, AR_CAL_N_EFF)));
 	}
 
 	/* causal flash prefill, its tiles sized from the on-chip memory per core,
@@ -842,6 +941,10 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 		return "the decode attention probes at 1 and 4 maps per key head read nearly alike";
 	if (c->prefill_attn_head_dim_half > AR_CAL_HALF_SANE)
 		return "the prefill attention probes at head dims 32 and 128 read nearly alike";
+	if (c->matrix_inner_half > AR_CAL_HALF_SANE)
+		return "the products with a short inner dimension read nearly as fast as long ones";
+	if (c->matrix_cols_half > AR_CAL_HALF_SANE)
+		return "the products with few columns read nearly as fast as wide ones";
 	if (c->prefill_attn_seq_half > AR_CAL_HALF_SANE)
 		return "the prefill attention probes at 128 and 1024 positions read nearly alike";
 	/* the tracking probe at the end is the reference of every later
@@ -1011,6 +1114,16 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			fprintf(f, "prefill_attention_fixed_s: {value: %.4g, source: \"%s (the same kernel at %d positions took %.3g s; less its FLOPs at the rate stated and the per-op overhead)\"}\n",
 				c->prefill_attn_fixed_s, src, AR_CAL_SEQ_PREFILL_TINY,
 				c->prefill_attn_tiny_s);
+	}
+	if (c->shape_rate[0] > 0) {
+		fprintf(f, "matrix_inner_half: {value: %.4g, source: \"%s (warm %dx%dx%d products at %.4g of the rate of %dx%dx%d ones: the curve's efficiency x K / (K + k0), relative to K %d)\"}\n",
+			c->matrix_inner_half, src, AR_CAL_ROWS_SHAPE, AR_CAL_SHAPE_SHORT, AR_CAL_N_EFF,
+			c->shape_rate[1] / c->shape_rate[0], AR_CAL_ROWS_SHAPE, AR_CAL_K_EFF,
+			AR_CAL_N_EFF, AR_CAL_K_EFF);
+		fprintf(f, "matrix_cols_half: {value: %.4g, source: \"%s (warm %dx%dx%d products at %.4g of the rate of %dx%dx%d ones: the curve's efficiency x N / (N + n0), relative to N %d)\"}\n",
+			c->matrix_cols_half, src, AR_CAL_ROWS_SHAPE, AR_CAL_K_EFF, AR_CAL_SHAPE_SHORT,
+			c->shape_rate[2] / c->shape_rate[0], AR_CAL_ROWS_SHAPE, AR_CAL_K_EFF,
+			AR_CAL_N_EFF, AR_CAL_N_EFF);
 	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");

@@ -17,8 +17,11 @@ enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
  * 4, ... 512 through K_EFF → N_EFF projections, weights in turn that add up
  * to four times the last-level cache, at least COPIES_EFF of them (beyond
  * the caches, as a model's weights) */
-enum { AR_CAL_K_EFF = 1024, AR_CAL_N_EFF = 2048, AR_CAL_MAX_ROWS_EFF = 512,
+enum { AR_CAL_K_EFF = AR_HW_EFF_K, AR_CAL_N_EFF = AR_HW_EFF_N, AR_CAL_MAX_ROWS_EFF = 512,
        AR_CAL_COPIES_EFF = 8 };
+/* the shape probes: ROWS_SHAPE-row products with an inner dimension or
+ * columns of SHAPE_SHORT beside the curve's shape */
+enum { AR_CAL_ROWS_SHAPE = 128, AR_CAL_SHAPE_SHORT = 128 };
 /* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
  * matrix of at most a third of the usable last-level cache */
 enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
@@ -86,6 +89,8 @@ struct ar_calib {
 					       * memory), before it is stated for long heads */
 	double onchip_bytes;       /* per core: its L2 */
 	double llc_nominal_bytes;  /* the last-level cache as the system states it */
+	double llc_probe_bytes;    /* its usable capacity as the first sweep read it, which
+				    * sizes the sets beyond and inside it */
 	double overhead_s;         /* time of a tiny op in a chain of them (dispatch to every thread) */
 	double round_trip_s;       /* a cache line from one thread to another and back (0: 1 thread) */
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
@@ -121,6 +126,10 @@ struct ar_calib {
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
+	/* warm ROWS_SHAPE-row products at (K_EFF, N_EFF), (SHAPE_SHORT, N_EFF)
+	 * and (K_EFF, SHAPE_SHORT), FLOP/s; the half points k0, n0 from them */
+	double shape_rate[3];
+	double matrix_inner_half, matrix_cols_half;
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
 	double wall_s;

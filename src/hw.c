@@ -184,6 +184,24 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 	return 0;
 }
 
+/* x/(x + h) relative to its value at the reference r, at most 1 */
+static double half_factor(double x, double h, double r)
+{
+	return h > 0 && x > 0 && x < r ? x / (x + h) * (r + h) / r : 1;
+}
+
+double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n)
+{
+	if (hw->matrix_inner_half <= 0 && hw->matrix_cols_half <= 0)
+		return 1;
+	/* the rows from which a product's FLOPs, not its weights, bound it */
+	double bw = hw->mem[0].bw_bytes_per_s;
+	if (bw <= 0 || rows < 2 * ar_hw_peak(hw, 1, 32) / bw)
+		return 1;
+	return half_factor(k, hw->matrix_inner_half, AR_HW_EFF_K) *
+	       half_factor(n, hw->matrix_cols_half, AR_HW_EFF_N);
+}
+
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
 			    double intensity, int cached)
 {
@@ -237,7 +255,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
-		"handoff_bw_bytes_per_s",
+		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
@@ -346,6 +364,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "prefill_attention_seq_half", 1, 0, 1e6, &hw->prefill_attn_seq_half },
 		{ "exp_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->exp_per_s },
 		{ "handoff_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->handoff_bw_bytes_per_s },
+		{ "matrix_inner_half", 1, 0, 1e6, &hw->matrix_inner_half },
+		{ "matrix_cols_half", 1, 0, 1e6, &hw->matrix_cols_half },
 		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
 		{ "probe_dram_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->probe_dram_bytes_per_s },
 		{ "probe_overhead_s", 0, 0, 1, &hw->probe_overhead_s },

@@ -17,6 +17,10 @@ enum ar_hw_kind { AR_HW_GPU, AR_HW_CPU, AR_HW_SOC, AR_HW_KIND_COUNT };
 extern const char *const ar_hw_kind_names[AR_HW_KIND_COUNT];
 
 enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16 };
+/* The product shape the efficiency curves are stated at when a descriptor
+ * declares the shape half-points (matrix_inner_half, matrix_cols_half):
+ * inner dimension K and columns N, those `attnroof calibrate` measures at */
+enum { AR_HW_EFF_K = 1024, AR_HW_EFF_N = 2048 };
 
 struct ar_mem_level {
 	char name[32];
@@ -53,6 +57,16 @@ struct ar_hw {
 	 * below main memory); none: matrix_efficiency serves both */
 	int n_matrix_eff_cached;
 	struct ar_eff_point matrix_eff_cached[AR_HW_MAX_EFF];
+	/* optional `matrix_inner_half` (k0) and `matrix_cols_half` (n0): a
+	 * product bound by its FLOPs (rows at least 2 x the fp32 matrix peak /
+	 * main memory's bandwidth, m/2 FLOPs per weight byte) of inner
+	 * dimension K and N columns attains the curve's efficiency times
+	 * K/(K + k0) and N/(N + n0), each relative to its value at the shape
+	 * the curves are stated at (AR_HW_EFF_K, AR_HW_EFF_N) and at most 1:
+	 * every column of packed weights and every inner step has a cost of
+	 * its own beside its multiply-adds.  0 = none (the curve at every
+	 * shape) */
+	double matrix_inner_half, matrix_cols_half;
 	/* optional `decode_attention_flops_per_s`: what the decode attention
 	 * kernel attains, matrix and vector FLOPs together as the graph counts
 	 * them; the decode flash op's compute time is its FLOPs over it (in place
@@ -137,6 +151,12 @@ double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
  * matrix_efficiency) interpolated linearly in log(rows), held at its end
  * values outside it; 1 when the descriptor has no curve (or rows <= 0). */
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
+
+/* The factor in (0, 1] on that efficiency for a product of `rows` rows,
+ * inner dimension k and n columns (matrix_inner_half, matrix_cols_half);
+ * 1 below the rows bound by reading their weights and when the descriptor
+ * declares neither half-point. */
+double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n);
 
 /* The rate of the flash op (FLOPs as the graph counts them) in the decode
  * (decode != 0) or prefill phase, for key heads of head_dim elements, over

@@ -29,11 +29,14 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 
 /* Fraction of the matrix peak an op's products attain: the descriptor's
  * curve at the op's rows for products (its cache-resident curve when the
- * weights sit in a cache), 1 for everything else. */
+ * weights sit in a cache) times its shape factor, 1 for everything else. */
 static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, int cached)
 {
-	return ar_op_kind(op->id) == AR_KIND_MATMUL
-		? ar_hw_matrix_efficiency(hw, (double)op->shape.m, cached) : 1;
+	if (ar_op_kind(op->id) != AR_KIND_MATMUL)
+		return 1;
+	double m = (double)op->shape.m;
+	return ar_hw_matrix_efficiency(hw, m, cached) *
+	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n);
 }
 
 /* Vector time: every vector FLOP at the vector peak, or, when the device
@@ -112,7 +115,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	double attn_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
-	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0;
+	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0 ||
+			  hw->matrix_inner_half > 0 || hw->matrix_cols_half > 0;
 	const double resident = g->weight_bytes + g->kv_cache_bytes;
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
 

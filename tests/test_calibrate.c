@@ -55,6 +55,11 @@ static void made_up(struct ar_calib *c)
 	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_seq_half = 32;
 	c->prefill_attn_tile = 1024;
+	c->shape_rate[0] = 1.6e11;
+	c->shape_rate[1] = 1.2e11;
+	c->shape_rate[2] = 1.0e11;
+	c->matrix_inner_half = 48;
+	c->matrix_cols_half = 80;
 }
 
 /* c as ar_calibrate_write_yaml writes it (free the text) */
@@ -110,6 +115,8 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
 	assert_close(hw.prefill_attn_head_dim_half, 16, 1e-4, 0);
 	assert_close(hw.prefill_attn_seq_half, 32, 1e-4, 0);
+	assert_close(hw.matrix_inner_half, 48, 1e-4, 0);
+	assert_close(hw.matrix_cols_half, 80, 1e-4, 0);
 	/* the prefill rate at head dim 48, 96 query rows: 1.6e11 · 48/64 · 96/128 */
 	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 4, 0), 0.9e11, 1e-6, 0);
 	/* rows unknown (0): no sequence factor */
@@ -292,6 +299,10 @@ static void test_calibrate__disagreement(void **state)
 		  "the prefill attention probes at head dims 32 and 128 read nearly alike" },
 		{ offsetof(struct ar_calib, prefill_attn_seq_half), 1000, 2000,
 		  "the prefill attention probes at 128 and 1024 positions read nearly alike" },
+		{ offsetof(struct ar_calib, matrix_inner_half), 1000, 1e4,
+		  "the products with a short inner dimension read nearly as fast as long ones" },
+		{ offsetof(struct ar_calib, matrix_cols_half), 999, 1001,
+		  "the products with few columns read nearly as fast as wide ones" },
 		{ offsetof(struct ar_calib, probe_overhead_s), 1.45e-6, 1.55e-6,
 		  "the tracking probe's dispatch read another state" },
 		{ offsetof(struct ar_calib, probe_dram_bytes_per_s), 3.9e10, 3.8e10,

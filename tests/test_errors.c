@@ -103,6 +103,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-handoff-negative.yaml:15:33: error: 'handoff_bw_bytes_per_s' must be > 0, not -3e10" },
 	{ HW, "hw-probe-overhead-zero.yaml",
 	  "tests/data/bad/hw-probe-overhead-zero.yaml:15:27: error: 'probe_overhead_s' must be > 0, not 0" },
+	{ HW, "hw-cols-half-negative.yaml",
+	  "tests/data/bad/hw-cols-half-negative.yaml:15:27: error: 'matrix_cols_half' must be >= 0, not -64" },
 	{ HW, "hw-seq-half-huge.yaml",
 	  "tests/data/bad/hw-seq-half-huge.yaml:15:37: error: 'prefill_attention_seq_half' is too large (2e6; the limit is 1e+06)" },
 	{ HW, "hw-exp-huge.yaml",

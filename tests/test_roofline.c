@@ -318,6 +318,24 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	one.n_matrix_eff_cached = 0;
 	eval(&g, &one, &t);
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.3), 1e-15, 0);
+	/* the shape factor at k0 = 32, n0 = 64, relative to K 1024 and N 2048,
+	 * from the rows bound by FLOPs on (2 x 10e12 / 1e12 = 20): a short
+	 * inner dimension of 128 gives 128/160 x 1056/1024 = 0.825, 512
+	 * columns 512/576 x 2112/2048 = 11/12; at least the reference shape 1 */
+	hw.matrix_inner_half = 32;
+	hw.matrix_cols_half = 64;
+	assert_close(ar_hw_matrix_shape(&hw, 10, 128, 512), 1, 0, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 2048), 0.825, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 1024, 512), 11.0 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 512), 0.825 * 11 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 20, 4096, 8192), 1, 0, 0);
+	g.ops[0].shape = (struct ar_shape){ 128, 512, 128, 1 };
+	eval(&g, &hw, &t); /* cached: the curve's 1.0 at 128 rows */
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.825 * 11 / 12), 1e-15, 0);
+	hw.matrix_inner_half = hw.matrix_cols_half = 0;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / 10e12, 1e-15, 0);
+	g.ops[0].shape = (struct ar_shape){ 10, 64, 64, 1 };
 	/* vector FLOPs and non-product ops are not scaled */
 	g.ops[0].vflops = 5e8;
 	g.ops[0].id = AR_OP_QK;
