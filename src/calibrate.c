@@ -596,9 +596,9 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double l2_all = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
 	/* "beyond the cache": four times its usable capacity (at least 32 MB),
 	 * not the capacity the system states, which a guest may not get */
-	double llc_use = l3_nominal > l2_all && l2_all > 0 ? usable_llc_probe(l2_all, l3_nominal)
-							   : l3_nominal;
-	if (llc_use <= 0)
+	double llc_use = l3_nominal;
+	if (l3_nominal > l2_all && l2_all > 0 &&
+	    (llc_use = usable_llc_probe(l2_all, l3_nominal)) <= 0)
 		return ar_errf(err, NULL, 0, 0, "cannot allocate the bandwidth probe");
 	c->llc_probe_bytes = llc_use;
 	double beyond = 4 * fmax(llc_use, 32e6);
@@ -1031,6 +1031,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "# threads: a cache line goes from one to another and back in %.0f ns (beside a\n"
 			   "#   tiny op's %.0f ns: cores sharing a cache take tens of ns, across chiplets hundreds).\n",
 			c->round_trip_s * 1e9, c->overhead_s * 1e9);
+	if (c->llc_probe_bytes > 0)
+		fprintf(f, "# sets beyond the last-level cache: four times the %.0f bytes a first sweep found\n"
+			   "#   usable (at least 128 MB); the cached decode probes fill half of it.\n",
+			c->llc_probe_bytes);
 	fprintf(f, "# read bandwidth by working set (bytes: B/s):");
 	for (int i = 0; i < c->n_sweep; i++)
 		fprintf(f, "%s %.0f: %.3g", i % 4 ? "," : "\n#  ", c->sweep_bytes[i], c->sweep_bw[i]);
