@@ -261,6 +261,13 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
+double ar_calibrate_half_power(double h_a, double h_b, double a, double b)
+{
+	if (h_a <= 0 || h_b <= 0 || h_b >= h_a)
+		return 0;
+	return fmin(AR_CAL_HALF_POWER_MAX, log(h_a / h_b) / log(b / a));
+}
+
 double ar_calibrate_half(double q, double a, double b)
 {
 	/* a/(a + h) = q·b/(b + h)  =>  h = a·b·(1 − q)/(q·b − a) */
@@ -827,17 +834,28 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * with few columns (AR_CAL_SHAPE_SHORT each): a product's rate at K is
 	 * rate·K/(K + k0), at N rate·N/(N + n0), each taken relative to the
 	 * curve's shape (ar_hw_matrix_shape) */
+	/* ... and the same at AR_CAL_ROWS_SHAPE_MANY rows: the half-points there
+	 * against those of ROWS_SHAPE rows give their power of the rows */
 	{
 		const long K[3] = { AR_CAL_K_EFF, AR_CAL_SHAPE_SHORT, AR_CAL_K_EFF };
 		const long N[3] = { AR_CAL_N_EFF, AR_CAL_N_EFF, AR_CAL_SHAPE_SHORT };
-		if (shape_rates(AR_CAL_ROWS_SHAPE, K, N, 3, 9, c->shape_rate, err)) {
-			free(buf);
-			return -1;
+		const long rows[2] = { AR_CAL_ROWS_SHAPE, AR_CAL_ROWS_SHAPE_MANY };
+		double k0[2], n0[2];
+		for (int r = 0; r < 2; r++) {
+			double *rate = c->shape_rate + 3 * r;
+			if (shape_rates(rows[r], K, N, 3, 9, rate, err)) {
+				free(buf);
+				return -1;
+			}
+			k0[r] = fmin(1e4, fmax(0, ar_calibrate_half(rate[1] / rate[0],
+								    AR_CAL_SHAPE_SHORT, AR_CAL_K_EFF)));
+			n0[r] = fmin(1e4, fmax(0, ar_calibrate_half(rate[2] / rate[0],
+								    AR_CAL_SHAPE_SHORT, AR_CAL_N_EFF)));
 		}
-		c->matrix_inner_half = fmin(1e4, fmax(0, ar_calibrate_half(
-			c->shape_rate[1] / c->shape_rate[0], AR_CAL_SHAPE_SHORT, AR_CAL_K_EFF)));
-		c->matrix_cols_half = fmin(1e4, fmax(0, ar_calibrate_half(
-			c->shape_rate[2] / c->shape_rate[0], AR_CAL_SHAPE_SHORT, AR_CAL_N_EFF)));
+		c->matrix_inner_half = k0[0];
+		c->matrix_cols_half = n0[0];
+		c->matrix_inner_half_power = ar_calibrate_half_power(k0[0], k0[1], rows[0], rows[1]);
+		c->matrix_cols_half_power = ar_calibrate_half_power(n0[0], n0[1], rows[0], rows[1]);
 	}
 
 	/* causal flash prefill, its tiles sized from the on-chip memory per core,
@@ -1128,6 +1146,14 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->matrix_cols_half, src, AR_CAL_ROWS_SHAPE, AR_CAL_K_EFF, AR_CAL_SHAPE_SHORT,
 			c->shape_rate[2] / c->shape_rate[0], AR_CAL_ROWS_SHAPE, AR_CAL_K_EFF,
 			AR_CAL_N_EFF, AR_CAL_N_EFF);
+		fprintf(f, "matrix_inner_half_power: {value: %.4g, source: \"%s (the same at %d rows read %.4g: k0 x (%d / rows)^p past %d rows)\"}\n",
+			c->matrix_inner_half_power, src, AR_CAL_ROWS_SHAPE_MANY,
+			c->shape_rate[3] > 0 ? c->shape_rate[4] / c->shape_rate[3] : 0,
+			AR_CAL_ROWS_SHAPE, AR_CAL_ROWS_SHAPE);
+		fprintf(f, "matrix_cols_half_power: {value: %.4g, source: \"%s (the same at %d rows read %.4g: n0 x (%d / rows)^p past %d rows)\"}\n",
+			c->matrix_cols_half_power, src, AR_CAL_ROWS_SHAPE_MANY,
+			c->shape_rate[3] > 0 ? c->shape_rate[5] / c->shape_rate[3] : 0,
+			AR_CAL_ROWS_SHAPE, AR_CAL_ROWS_SHAPE);
 	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");

@@ -21,7 +21,10 @@ enum { AR_CAL_K_EFF = AR_HW_EFF_K, AR_CAL_N_EFF = AR_HW_EFF_N, AR_CAL_MAX_ROWS_E
        AR_CAL_COPIES_EFF = 8 };
 /* the shape probes: ROWS_SHAPE-row products with an inner dimension or
  * columns of SHAPE_SHORT beside the curve's shape */
-enum { AR_CAL_ROWS_SHAPE = 128, AR_CAL_SHAPE_SHORT = 128 };
+enum { AR_CAL_ROWS_SHAPE = AR_HW_SHAPE_ROWS, AR_CAL_SHAPE_SHORT = 128,
+       AR_CAL_ROWS_SHAPE_MANY = 512 };
+/* the largest power of the rows a half-point is stated to fall with */
+#define AR_CAL_HALF_POWER_MAX 2.0
 /* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
  * matrix of at most a third of the usable last-level cache */
 enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
@@ -127,9 +130,12 @@ struct ar_calib {
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
 	/* warm ROWS_SHAPE-row products at (K_EFF, N_EFF), (SHAPE_SHORT, N_EFF)
-	 * and (K_EFF, SHAPE_SHORT), FLOP/s; the half points k0, n0 from them */
-	double shape_rate[3];
+	 * and (K_EFF, SHAPE_SHORT), then the same of ROWS_SHAPE_MANY rows,
+	 * FLOP/s; the half points k0, n0 from the first three, their powers of
+	 * the rows from both */
+	double shape_rate[6];
 	double matrix_inner_half, matrix_cols_half;
+	double matrix_inner_half_power, matrix_cols_half_power;
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
 	double wall_s;
@@ -163,6 +169,10 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c);
  * q = rate(a)/rate(b) at a < b: a·b·(1 − q)/(q·b − a); 1e4 where q·b <= a
  * (the reading does not fit the form). */
 double ar_calibrate_half(double q, double a, double b);
+/* The power p of a half-point that goes as h · (a / rows)^p, from its
+ * values h_a at a rows and h_b at b > a: log(h_a / h_b) / log(b / a), at
+ * most AR_CAL_HALF_POWER_MAX; 0 when it does not fall (or either is 0). */
+double ar_calibrate_half_power(double h_a, double h_b, double a, double b);
 
 /* Write c as a hardware descriptor named `name`.  0, or -1 on a stream error. */
 int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name);

@@ -198,8 +198,14 @@ double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double 
 	double bw = hw->mem[0].bw_bytes_per_s;
 	if (bw <= 0 || rows < 2 * ar_hw_peak(hw, 1, 32) / bw)
 		return 1;
-	return half_factor(k, hw->matrix_inner_half, AR_HW_EFF_K) *
-	       half_factor(n, hw->matrix_cols_half, AR_HW_EFF_N);
+	/* past the rows the half-points are stated at, each has less weight */
+	double more = rows > AR_HW_SHAPE_ROWS ? AR_HW_SHAPE_ROWS / rows : 1;
+	double k0 = hw->matrix_inner_half, n0 = hw->matrix_cols_half;
+	if (more < 1 && hw->matrix_inner_half_power > 0)
+		k0 *= pow(more, hw->matrix_inner_half_power);
+	if (more < 1 && hw->matrix_cols_half_power > 0)
+		n0 *= pow(more, hw->matrix_cols_half_power);
+	return half_factor(k, k0, AR_HW_EFF_K) * half_factor(n, n0, AR_HW_EFF_N);
 }
 
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
@@ -256,6 +262,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
+		"matrix_inner_half_power", "matrix_cols_half_power",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
@@ -366,6 +373,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "handoff_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->handoff_bw_bytes_per_s },
 		{ "matrix_inner_half", 1, 0, 1e6, &hw->matrix_inner_half },
 		{ "matrix_cols_half", 1, 0, 1e6, &hw->matrix_cols_half },
+		{ "matrix_inner_half_power", 1, 0, 4, &hw->matrix_inner_half_power },
+		{ "matrix_cols_half_power", 1, 0, 4, &hw->matrix_cols_half_power },
 		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
 		{ "probe_dram_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->probe_dram_bytes_per_s },
 		{ "probe_overhead_s", 0, 0, 1, &hw->probe_overhead_s },

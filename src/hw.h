@@ -21,6 +21,8 @@ enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16 };
  * declares the shape half-points (matrix_inner_half, matrix_cols_half):
  * inner dimension K and columns N, those `attnroof calibrate` measures at */
 enum { AR_HW_EFF_K = 1024, AR_HW_EFF_N = 2048 };
+/* ... and the rows the shape half-points are stated at */
+enum { AR_HW_SHAPE_ROWS = 128 };
 
 struct ar_mem_level {
 	char name[32];
@@ -65,8 +67,12 @@ struct ar_hw {
 	 * the curves are stated at (AR_HW_EFF_K, AR_HW_EFF_N) and at most 1:
 	 * every column of packed weights and every inner step has a cost of
 	 * its own beside its multiply-adds.  0 = none (the curve at every
-	 * shape) */
+	 * shape).  The half-points are those of AR_HW_SHAPE_ROWS rows; with
+	 * optional `matrix_inner_half_power` (p) and `matrix_cols_half_power`,
+	 * a product of more rows has k0 · (AR_HW_SHAPE_ROWS / rows)^p (that
+	 * cost is shared by more rows); 0 = the same half-points at any rows */
 	double matrix_inner_half, matrix_cols_half;
+	double matrix_inner_half_power, matrix_cols_half_power;
 	/* optional `decode_attention_flops_per_s`: what the decode attention
 	 * kernel attains, matrix and vector FLOPs together as the graph counts
 	 * them; the decode flash op's compute time is its FLOPs over it (in place

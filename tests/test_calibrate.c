@@ -60,6 +60,11 @@ static void made_up(struct ar_calib *c)
 	c->shape_rate[2] = 1.0e11;
 	c->matrix_inner_half = 48;
 	c->matrix_cols_half = 80;
+	c->shape_rate[3] = 3.2e11;
+	c->shape_rate[4] = 2.8e11;
+	c->shape_rate[5] = 2.4e11;
+	c->matrix_inner_half_power = 0.625;
+	c->matrix_cols_half_power = 0;
 }
 
 /* c as ar_calibrate_write_yaml writes it (free the text) */
@@ -117,6 +122,13 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.prefill_attn_seq_half, 32, 1e-4, 0);
 	assert_close(hw.matrix_inner_half, 48, 1e-4, 0);
 	assert_close(hw.matrix_cols_half, 80, 1e-4, 0);
+	assert_close(hw.matrix_inner_half_power, 0.625, 1e-4, 0);
+	assert_close(hw.matrix_cols_half_power, 0, 0, 0);
+	/* 40 at 128 rows, 10 at 512: (512/128)^p = 4, p = 1; rising: 0 */
+	assert_close(ar_calibrate_half_power(40, 10, 128, 512), 1, 1e-12, 0);
+	assert_close(ar_calibrate_half_power(10, 40, 128, 512), 0, 0, 0);
+	assert_close(ar_calibrate_half_power(40, 0, 128, 512), 0, 0, 0);
+	assert_close(ar_calibrate_half_power(1e4, 1, 128, 512), 2, 0, 0);
 	/* the prefill rate at head dim 48, 96 query rows: 1.6e11 · 48/64 · 96/128 */
 	assert_close(ar_hw_attention_rate(&hw, 0, 48, 96, 4, 0), 0.9e11, 1e-6, 0);
 	/* rows unknown (0): no sequence factor */

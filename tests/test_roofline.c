@@ -329,6 +329,13 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(ar_hw_matrix_shape(&hw, 128, 1024, 512), 11.0 / 12, 1e-15, 0);
 	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 512), 0.825 * 11 / 12, 1e-15, 0);
 	assert_close(ar_hw_matrix_shape(&hw, 20, 4096, 8192), 1, 0, 0);
+	/* past 128 rows with powers 0.5 and 0: k0 at 512 rows is 32 x (1/4)^0.5
+	 * = 16, 128/144 x 1040/1024; n0 stays 64 */
+	hw.matrix_inner_half_power = 0.5;
+	assert_close(ar_hw_matrix_shape(&hw, 512, 128, 2048), 128.0 * 1040 / (144 * 1024), 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 512, 1024, 512), 11.0 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 64, 128, 2048), 0.825, 1e-15, 0);
+	hw.matrix_inner_half_power = 0;
 	g.ops[0].shape = (struct ar_shape){ 128, 512, 128, 1 };
 	eval(&g, &hw, &t); /* cached: the curve's 1.0 at 128 rows */
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.825 * 11 / 12), 1e-15, 0);
