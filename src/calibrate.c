@@ -828,6 +828,30 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			c->eff_cached_value[c->n_eff_cached++] = e;
 		}
 	}
+	/* ... and through weights the cores' own caches hold (half of their L2
+	 * together, in turn), as a model small enough for them has its: one row
+	 * streams them at twice its rate from the L3 here, while four rows and
+	 * more are bound by the kernel's arithmetic wherever the weights are.
+	 * The cached curve stands wherever it reads higher. */
+	long near_n = (long)fmin(AR_CAL_N_EFF_NEAR, l2 / 2 / (4.0 * AR_CAL_K_EFF_NEAR)) / 64 * 64;
+	if (near_n >= 64 && c->n_eff_cached > 0 && c->n_levels > 2) {
+		int copies = (int)fmax(1, floor(l2 / 2 / (4.0 * AR_CAL_K_EFF_NEAR * near_n)));
+		c->eff_near_cols = near_n;
+		c->eff_near_copies = copies;
+		for (int i = 0; i < c->n_eff_cached; i++) {
+			double m = c->eff_rows[i], e = c->eff_cached_value[i];
+			if (m < m_bound) {
+				double r = gemm_rate_cold((long)m, AR_CAL_K_EFF_NEAR, near_n, copies, 9,
+							  NULL, 0, NULL, err, &fail);
+				if (fail) {
+					free(buf);
+					return -1;
+				}
+				e = fmax(e, fmin(1.0, r / c->matrix_flops_per_s));
+			}
+			c->eff_near_value[c->n_eff_near++] = e;
+		}
+	}
 
 	/* 4b. the products' shape: warm products of AR_CAL_ROWS_SHAPE rows at
 	 * the curve's shape (K_EFF, N_EFF), with a short inner dimension and
@@ -1179,6 +1203,12 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency and %.0fx%dx%ld products through %d weight matrices in turn held in the last-level cache / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_cached_value[i]), src, c->eff_rows[i],
 			AR_CAL_K_EFF_CACHED, c->eff_cached_cols, c->eff_cached_copies);
+	if (c->n_eff_near)
+		fprintf(f, "matrix_efficiency_near:\n");
+	for (int i = 0; i < c->n_eff_near; i++)
+		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency_cached and %.0fx%dx%ld products through %d weight matrices in turn held in the cores' L2 / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
+			c->eff_rows[i], fmax(1e-4, c->eff_near_value[i]), src, c->eff_rows[i],
+			AR_CAL_K_EFF_NEAR, c->eff_near_cols, c->eff_near_copies);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -1301,9 +1331,14 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	 * follows the bandwidth of the level the curve was measured from (main
 	 * memory, the last-level cache for the cached curve), not the peak. */
 	double peak = base->matrix_flops_per_s[AR_DT_FP32];
-	for (int c = 0; c < 2 && peak > 0; c++) {
-		int lvl = c == 0 ? 0 : 1, n = c == 0 ? out->n_matrix_eff : out->n_matrix_eff_cached;
-		struct ar_eff_point *pts = c == 0 ? out->matrix_eff : out->matrix_eff_cached;
+	for (int c = 0; c < 3 && peak > 0; c++) {
+		/* the near curve's level (the cores' caches) is not probed: its
+		 * points bound by reading weights keep their rate */
+		int lvl = c;
+		int n = c == 0 ? out->n_matrix_eff : c == 1 ? out->n_matrix_eff_cached
+							    : out->n_matrix_eff_near;
+		struct ar_eff_point *pts = c == 0 ? out->matrix_eff
+				       : c == 1 ? out->matrix_eff_cached : out->matrix_eff_near;
 		if (lvl >= base->n_mem || lvl >= ref->n_mem || lvl >= now->n_mem ||
 		    base->mem[lvl].bw_bytes_per_s <= 0)
 			continue;

@@ -28,6 +28,9 @@ enum { AR_CAL_ROWS_SHAPE = AR_HW_SHAPE_ROWS, AR_CAL_SHAPE_SHORT = 128,
 /* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
  * matrix of at most a third of the usable last-level cache */
 enum { AR_CAL_K_EFF_CACHED = 512, AR_CAL_N_EFF_CACHED = 1024 };
+/* the curve in the cores' caches: K_EFF_NEAR → up to N_EFF_NEAR, weight
+ * matrices in turn filling half of their L2 together */
+enum { AR_CAL_K_EFF_NEAR = 256, AR_CAL_N_EFF_NEAR = 512 };
 
 /* the decode attention probe: one sequence of KEYS_ATTN keys, MAPS_ATTN maps
  * over KH_ATTN key heads of D_ATTN (a GQA shape, 4 maps per key head), K/V
@@ -111,6 +114,12 @@ struct ar_calib {
 	long eff_cached_cols;
 	int eff_cached_copies;     /* weight matrices in turn (a third of the cache in all) */
 	double eff_cached_value[AR_CAL_MAX_SWEEP];
+	/* the same through weight matrices in the cores' L2 (K_EFF_NEAR ×
+	 * eff_near_cols, eff_near_copies in turn filling half of it) */
+	int n_eff_near;
+	long eff_near_cols;
+	int eff_near_copies;
+	double eff_near_value[AR_CAL_MAX_SWEEP];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */

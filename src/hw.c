@@ -228,12 +228,28 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
 	return r;
 }
 
+enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
+{
+	enum ar_residence r = AR_IN_MAIN;
+
+	for (int i = 1, largest = 1; i < hw->n_mem; i++)
+		if (hw->mem[i].bw_bytes_per_s > 0) {
+			if (hw->mem[i].capacity_bytes >= bytes)
+				r = largest ? AR_IN_LLC : AR_IN_NEAR;
+			largest = 0;
+		}
+	return r;
+}
+
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached)
 {
 	const struct ar_eff_point *p = hw->matrix_eff;
 	int n = hw->n_matrix_eff;
 
-	if (cached && hw->n_matrix_eff_cached) {
+	if (cached == AR_IN_NEAR && hw->n_matrix_eff_near) {
+		p = hw->matrix_eff_near;
+		n = hw->n_matrix_eff_near;
+	} else if (cached && hw->n_matrix_eff_cached) {
 		p = hw->matrix_eff_cached;
 		n = hw->n_matrix_eff_cached;
 	}
@@ -255,7 +271,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	static const char *const keys[] = {
 		"name", "description", "kind", "matrix_flops_per_s", "vector_flops_per_s",
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
-		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached",
+		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached", "matrix_efficiency_near",
 		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
 		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
@@ -390,6 +406,10 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "matrix_efficiency_cached")) &&
 	    load_efficiency(hw->matrix_eff_cached, &hw->n_matrix_eff_cached,
 			    "matrix_efficiency_cached", doc, n, err))
+		return -1;
+	if ((n = ar_node_get(root, "matrix_efficiency_near")) &&
+	    load_efficiency(hw->matrix_eff_near, &hw->n_matrix_eff_near, "matrix_efficiency_near",
+			    doc, n, err))
 		return -1;
 	return 0;
 }

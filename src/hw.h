@@ -59,6 +59,12 @@ struct ar_hw {
 	 * below main memory); none: matrix_efficiency serves both */
 	int n_matrix_eff_cached;
 	struct ar_eff_point matrix_eff_cached[AR_HW_MAX_EFF];
+	/* optional `matrix_efficiency_near`, the same for products whose
+	 * weights the level below the last-level cache holds (the cores' own
+	 * caches): a row through weights in L2 streams them faster than from
+	 * the L3.  none: matrix_efficiency_cached serves there too */
+	int n_matrix_eff_near;
+	struct ar_eff_point matrix_eff_near[AR_HW_MAX_EFF];
 	/* optional `matrix_inner_half` (k0) and `matrix_cols_half` (n0): a
 	 * product bound by its FLOPs (rows at least 2 x the fp32 matrix peak /
 	 * main memory's bandwidth, m/2 FLOPs per weight byte) of inner
@@ -152,10 +158,19 @@ int ar_hw_parse(struct ar_hw *hw, const char *name, const char *text, size_t len
  * loaded descriptor. */
 double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
 
+/* Where a resident set of `bytes` (a graph's weights and KV cache) lives,
+ * among the levels with a known bandwidth: AR_IN_MAIN (none of the caches
+ * holds it), AR_IN_LLC (the largest holds it), AR_IN_NEAR (a smaller one
+ * does). */
+enum ar_residence { AR_IN_MAIN, AR_IN_LLC, AR_IN_NEAR };
+enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes);
+
 /* Fraction of the matrix peak a product of `rows` rows attains: the curve
- * (matrix_efficiency_cached when `cached` and the descriptor has it, else
- * matrix_efficiency) interpolated linearly in log(rows), held at its end
- * values outside it; 1 when the descriptor has no curve (or rows <= 0). */
+ * of where its weights live (`cached`, an ar_residence: matrix_efficiency_near,
+ * else matrix_efficiency_cached, for AR_IN_NEAR; matrix_efficiency_cached for
+ * AR_IN_LLC; matrix_efficiency whenever the descriptor lacks the one named)
+ * interpolated linearly in log(rows), held at its end values outside it; 1
+ * when the descriptor has no curve (or rows <= 0). */
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
 
 /* The factor in (0, 1] on that efficiency for a product of `rows` rows,

@@ -116,6 +116,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const int has_exp = hw->exp_per_s > 0;
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0 ||
+			  hw->n_matrix_eff_near > 0 ||
 			  hw->matrix_inner_half > 0 || hw->matrix_cols_half > 0;
 	const double resident = g->weight_bytes + g->kv_cache_bytes;
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
@@ -146,7 +147,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			       "device '%s' has no device link (link_bw_bytes_per_s), so --tp > 1 cannot be modelled",
 			       hw->name);
 	/* weights (with the KV cache) held by a level below main memory */
-	const int cached = n_cached > 0 && resident <= cap[n_cached - 1];
+	const int cached = (int)ar_hw_residence(hw, resident);
 	/* the flash op at the descriptor's measured attention kernel rate for
 	 * its phase, head dimension, query rows and where its K/V are */
 	for (int i = 0; i < g->n_ops; i++)
@@ -298,7 +299,7 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 			/* compute: affine in s within the segment, whose weights stay
 			 * in one level (the resident set's crossings are cuts) */
 			double res = f1[AR_B_WEIGHT] + (f2[AR_B_WEIGHT] - f1[AR_B_WEIGHT]) / span * (mid - s1);
-			int cached = level_for(hw, res) != 0;
+			int cached = (int)ar_hw_residence(hw, res);
 			double ct1 = compute_time(o1, AR_PHASE_DECODE, hw, cached);
 			double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw, cached) - ct1) / span;
 			double c0 = ct1 - c_slope * s1;

@@ -38,6 +38,11 @@ static void made_up(struct ar_calib *c)
 	c->eff_rows[1] = 512;
 	c->eff_value[0] = 0.125;
 	c->eff_value[1] = 0.9;
+	c->n_eff_near = 2;
+	c->eff_near_value[0] = 0.3;
+	c->eff_near_value[1] = 0.9;
+	c->eff_near_cols = 512;
+	c->eff_near_copies = 4;
 	c->decode_attn_flops_per_s = c->decode_attn_probe_flops_per_s = 8e10;
 	c->decode_attn_cached_flops_per_s = 1.2e11;
 	c->decode_attn_head_dim_half = 40;
@@ -113,6 +118,9 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.onchip_bytes_per_unit, 1e6, 1e-6, 0);
 	assert_close(hw.overhead_s, 1e-6, 1e-3, 0);
 	assert_int_equal(hw.n_matrix_eff, 2);
+	assert_int_equal(hw.n_matrix_eff_near, 2);
+	assert_close(hw.matrix_eff_near[0].value, 0.3, 1e-4, 0);
+	assert_close(hw.matrix_eff_near[1].rows, 512, 0, 0);
 	assert_close(hw.matrix_eff[0].value, 0.125, 1e-4, 0);
 	assert_close(hw.decode_attn_flops_per_s, 8e10, 1e-6, 0);
 	assert_close(hw.decode_attn_cached_flops_per_s, 1.2e11, 1e-6, 0);
@@ -373,6 +381,9 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.mem[1].capacity_bytes, base.mem[1].capacity_bytes, 0, 0);
 	assert_close(out.matrix_eff[1].value, base.matrix_eff[1].value, 0, 0);
 	assert_close(out.matrix_eff[0].value, 0.125 * 1.5 / 0.8, 1e-12, 0);
+	/* the near curve's level is not probed, and its 1 row is not below
+	 * 2·peak / its 4e11 B/s: it stays a fraction of the peak */
+	assert_close(out.matrix_eff_near[0].value, base.matrix_eff_near[0].value, 0, 0);
 	/* moves inside the gates (matrix x1.19, main memory x0.78 and L3 x1.25
 	 * inside the memory gate of 1.3, dispatch x1.1) change nothing */
 	struct ar_ceilings near = { .n_mem = 3, .matrix_flops_per_s = 1.19e11,

@@ -313,6 +313,29 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	g.kv_cache_bytes = 1e5;
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.7), 1e-15, 0);
+	/* a level below the cache, 0.1 MB, with a curve of its own (0.9): a
+	 * resident set of 0.05 MB is near, 0.9 MB in the cache, 1.1 MB in main
+	 * memory; without the near curve the cached one serves it */
+	struct ar_hw three = hw;
+	three.mem[2] = (struct ar_mem_level){ "near", 1e5, 20e12 };
+	three.n_mem = 3;
+	assert_int_equal(ar_hw_residence(&three, 1.1e6), AR_IN_MAIN);
+	assert_int_equal(ar_hw_residence(&three, 1e6), AR_IN_LLC);
+	assert_int_equal(ar_hw_residence(&three, 1e5), AR_IN_NEAR);
+	assert_int_equal(ar_hw_residence(&hw, 1e5), AR_IN_LLC);
+	eval(&g, &three, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.7), 1e-15, 0);
+	three.n_matrix_eff_near = 1;
+	three.matrix_eff_near[0] = (struct ar_eff_point){ 1, 0.9 };
+	eval(&g, &three, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.7), 1e-15, 0);
+	struct ar_graph small = g;
+	small.weight_bytes = 4e4;
+	small.kv_cache_bytes = 1e4;
+	eval(&small, &three, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.9), 1e-15, 0);
+	assert_close(ar_hw_matrix_efficiency(&three, 10, AR_IN_NEAR), 0.9, 0, 0);
+	assert_close(ar_hw_matrix_efficiency(&hw, 10, AR_IN_NEAR), 0.7, 1e-15, 0);
 	/* without a cached curve the main one serves both */
 	struct ar_hw one = hw;
 	one.n_matrix_eff_cached = 0;
