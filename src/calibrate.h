@@ -114,6 +114,9 @@ struct ar_calib {
 	long eff_cached_cols;
 	int eff_cached_copies;     /* weight matrices in turn (a third of the cache in all) */
 	double eff_cached_value[AR_CAL_MAX_SWEEP];
+	/* per point: the K_EFF × N_EFF matrices in turn it was measured
+	 * through (rows from the bound to 64), 0 for the K_EFF_CACHED ones */
+	int eff_cached_warm[AR_CAL_MAX_SWEEP];
 	/* the same through weight matrices in the cores' L2 (K_EFF_NEAR ×
 	 * eff_near_cols, eff_near_copies in turn filling half of it) */
 	int n_eff_near;

@@ -228,6 +228,32 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
 	return r;
 }
 
+/* Capacity of the largest cache level with a known bandwidth below the
+ * largest (0: none) */
+static double near_capacity(const struct ar_hw *hw)
+{
+	for (int i = 1, largest = 1; i < hw->n_mem; i++)
+		if (hw->mem[i].bw_bytes_per_s > 0) {
+			if (!largest)
+				return hw->mem[i].capacity_bytes;
+			largest = 0;
+		}
+	return 0;
+}
+
+double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident)
+{
+	enum ar_residence r = ar_hw_residence(hw, resident);
+	double lo = near_capacity(hw), hi = hw->matrix_eff_cached_bytes;
+
+	if (r != AR_IN_LLC || !hw->n_matrix_eff_near || lo <= 0 || hi <= lo || resident >= hi)
+		return ar_hw_matrix_efficiency(hw, rows, (int)r);
+	double t = log(resident / lo) / log(hi / lo);
+	double near = ar_hw_matrix_efficiency(hw, rows, AR_IN_NEAR);
+	double llc = ar_hw_matrix_efficiency(hw, rows, AR_IN_LLC);
+	return exp((1 - t) * log(near) + t * log(llc));
+}
+
 enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
 {
 	enum ar_residence r = AR_IN_MAIN;
@@ -278,7 +304,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
-		"matrix_inner_half_power", "matrix_cols_half_power",
+		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
@@ -389,6 +415,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "handoff_bw_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->handoff_bw_bytes_per_s },
 		{ "matrix_inner_half", 1, 0, 1e6, &hw->matrix_inner_half },
 		{ "matrix_cols_half", 1, 0, 1e6, &hw->matrix_cols_half },
+		{ "matrix_efficiency_cached_bytes", 0, 1, MAX_BYTES, &hw->matrix_eff_cached_bytes },
 		{ "matrix_inner_half_power", 1, 0, 4, &hw->matrix_inner_half_power },
 		{ "matrix_cols_half_power", 1, 0, 4, &hw->matrix_cols_half_power },
 		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },

@@ -65,6 +65,13 @@ struct ar_hw {
 	 * the L3.  none: matrix_efficiency_cached serves there too */
 	int n_matrix_eff_near;
 	struct ar_eff_point matrix_eff_near[AR_HW_MAX_EFF];
+	/* optional `matrix_efficiency_cached_bytes`: the working set the
+	 * cached curve was measured over.  With it and the near curve, a
+	 * resident set between the near level's capacity and it takes an
+	 * efficiency between the two curves' (log-linear in both the bytes and
+	 * the efficiency): the near level holds a shrinking part of it.
+	 * 0 = none (the cached curve from the near level's capacity on) */
+	double matrix_eff_cached_bytes;
 	/* optional `matrix_inner_half` (k0) and `matrix_cols_half` (n0): a
 	 * product bound by its FLOPs (rows at least 2 x the fp32 matrix peak /
 	 * main memory's bandwidth, m/2 FLOPs per weight byte) of inner
@@ -172,6 +179,12 @@ enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes);
  * interpolated linearly in log(rows), held at its end values outside it; 1
  * when the descriptor has no curve (or rows <= 0). */
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
+
+/* The same for a product whose weights are part of a resident set of
+ * `resident` bytes: ar_hw_matrix_efficiency at its residence, or between
+ * the near and the cached curve in the band matrix_efficiency_cached_bytes
+ * describes. */
+double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident);
 
 /* The factor in (0, 1] on that efficiency for a product of `rows` rows,
  * inner dimension k and n columns (matrix_inner_half, matrix_cols_half);

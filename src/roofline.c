@@ -30,12 +30,12 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 /* Fraction of the matrix peak an op's products attain: the descriptor's
  * curve at the op's rows for products (its cache-resident curve when the
  * weights sit in a cache) times its shape factor, 1 for everything else. */
-static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, int cached)
+static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, double resident)
 {
 	if (ar_op_kind(op->id) != AR_KIND_MATMUL)
 		return 1;
 	double m = (double)op->shape.m;
-	return ar_hw_matrix_efficiency(hw, m, cached) *
+	return ar_hw_matrix_efficiency_for(hw, m, resident) *
 	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n);
 }
 
@@ -53,15 +53,16 @@ static inline double vector_time(const struct ar_op *op, double vpeak_inv, int h
  * at the vector peak; the flash op at the descriptor's decode or prefill
  * attention rate when it declares one (matrix and vector FLOPs together). */
 static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw,
-			   int cached)
+			   double resident)
 {
+	int cached = ar_hw_residence(hw, resident) != AR_IN_MAIN;
 	double attn = op->id == AR_OP_FLASH
 		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k,
 				       (double)op->shape.m, op->attn_intensity, cached) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
-	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, cached)) +
+	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, resident)) +
 	       vector_time(op, 1 / ar_hw_peak(hw, 0, op->vbits), hw->exp_per_s > 0,
 			   hw->exp_per_s > 0 ? 1 / hw->exp_per_s : 0);
 }
@@ -159,7 +160,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			attn_inv = rate > 0 ? 1 / rate : 0;
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)
-		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, cached);
+		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, resident);
 
 	const double resident_inv = level_inv(cap, lvl_inv, n_cached, resident);
 	const double kv_share_inv = g->phase == AR_PHASE_DECODE && !cached &&
@@ -297,11 +298,12 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 				continue;
 			mid = (lo + hi) / 2;
 			/* compute: affine in s within the segment, whose weights stay
-			 * in one level (the resident set's crossings are cuts) */
+			 * in one level (the resident set's crossings are cuts); in
+			 * the band between the near and the cached curves, the
+			 * efficiency of the segment's middle */
 			double res = f1[AR_B_WEIGHT] + (f2[AR_B_WEIGHT] - f1[AR_B_WEIGHT]) / span * (mid - s1);
-			int cached = (int)ar_hw_residence(hw, res);
-			double ct1 = compute_time(o1, AR_PHASE_DECODE, hw, cached);
-			double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw, cached) - ct1) / span;
+			double ct1 = compute_time(o1, AR_PHASE_DECODE, hw, res);
+			double c_slope = (compute_time(o2, AR_PHASE_DECODE, hw, res) - ct1) / span;
 			double c0 = ct1 - c_slope * s1;
 			double m0 = 0, m1 = 0;
 			for (int c = 0; c < AR_B_COUNT; c++) {
