@@ -1320,6 +1320,19 @@ void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, in
 #undef MEDIAN_OF
 }
 
+void ar_ceilings_best(struct ar_ceilings *out, const struct ar_ceilings *c, int n)
+{
+	AR_ASSERT(n >= 1);
+	*out = c[0];
+	for (int k = 1; k < n; k++) {
+		out->matrix_flops_per_s = fmax(out->matrix_flops_per_s, c[k].matrix_flops_per_s);
+		out->overhead_s = fmin(out->overhead_s, c[k].overhead_s);
+		out->round_trip_s = fmin(out->round_trip_s, c[k].round_trip_s);
+		for (int i = 0; i < c[0].n_mem && i < AR_HW_MAX_LEVELS; i++)
+			out->bw_bytes_per_s[i] = fmax(out->bw_bytes_per_s[i], c[k].bw_bytes_per_s[i]);
+	}
+}
+
 int ar_ceilings_of_hw(struct ar_ceilings *out, const struct ar_hw *hw)
 {
 	memset(out, 0, sizeof(*out));

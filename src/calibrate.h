@@ -228,6 +228,10 @@ void ar_probe_release(struct ar_probe *p);
 void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out);
 /* The element-wise median of n ceilings (n <= 16). */
 void ar_ceilings_median(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
+/* The best of n ceilings, field by field: the highest rates, the shortest
+ * times (n >= 1).  A probe another tenant or the op before disturbs reads
+ * low, never high. */
+void ar_ceilings_best(struct ar_ceilings *out, const struct ar_ceilings *c, int n);
 /* The ceilings the descriptor's calibration read with the same probe
  * (probe_matrix_flops_per_s, probe_dram_bytes_per_s, probe_overhead_s):
  * 1 and out filled when it states all three, else 0.  A reference from the

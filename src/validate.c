@@ -406,16 +406,17 @@ static int state_for(struct states *st, const struct ar_ceilings seen[2], const 
 	return nearest_state(st, seen, &dist);
 }
 
-/* One pass of slot sl on ex: the probes, a warm-up, the repeats.  fresh:
- * ex was just set up (its weights allocated and written), and the probe
- * waits for one run of the graph: on a guest, right after a model of
- * 200 MB was written, the probe read the matrix rate and main memory at
- * 0.45-0.7 of the calibration's while the point itself ran at full speed
- * (the 160M models' first prefill point of every batch, predicted 40-100 %
- * slow after tracking, within 8 % without). */
+/* One pass of slot sl on ex: the probes, a warm-up, the repeats.  The
+ * pass is predicted under the better of the two probes' readings (field by
+ * field): on a guest the probe right after a 200 MB model was written read
+ * the matrix rate at 0.45-0.7 of the calibration's, and the one right after
+ * a large prefill main memory at half (its activations' dirty lines written
+ * back under the probe's read), while the point itself ran at full speed;
+ * the mean of the two had put the 160M models' first prefill point of
+ * every batch 40-100 % slow. */
 static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states *st,
 		    struct ar_probe *probe, struct ar_validation *v, enum ar_attn_impl attn,
-		    int reps, int fresh, struct ar_err *err)
+		    int reps, struct ar_err *err)
 {
 	const struct ar_hw *hw = &st->hw[0];
 	struct ar_workload wl = { .batch = sl->B, .seq = sl->S, .attn = attn, .wbits = 32,
@@ -431,8 +432,6 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states
 	 * MIN_SPAN_S (at most 64), timed by a first run after a warm-up: a
 	 * point of a few milliseconds could otherwise fall wholly inside a
 	 * burst.  The probe evicts the caches, so the warm-up follows it. */
-	if (fresh && ar_exec_measure(ex, &g, 0, 1, sl->pass[pass].op_s, &t, err))
-		return -1;
 	ar_probe_run(probe, &seen[0]);
 	if (ar_exec_measure(ex, &g, 1, 1, sl->pass[pass].op_s, &t, err))
 		return -1;
@@ -449,7 +448,7 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states
 			return -1;
 	}
 	ar_probe_run(probe, &seen[1]);
-	ar_ceilings_median(&now, seen, 2);
+	ar_ceilings_best(&now, seen, 2);
 	int d = state_for(st, seen, sl, pass, v, err);
 	if (d < 0)
 		return -1;
@@ -593,9 +592,8 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 					 hw->onchip_bytes_per_unit,
 					 (unsigned long)(slots[k].model * 31 + slots[k].batch), 0, err))
 				goto fail;
-			for (int fresh = 1; k < end; k++, fresh = 0)
-				if (run_pass(&slots[k], pass, &ex, st, &probe, v, attn, reps, fresh,
-					     err)) {
+			for (; k < end; k++)
+				if (run_pass(&slots[k], pass, &ex, st, &probe, v, attn, reps, err)) {
 					ar_exec_release(&ex);
 					goto fail;
 				}

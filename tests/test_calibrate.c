@@ -426,6 +426,18 @@ static void test_calibrate__median_of_ceilings(void **state)
 	assert_close(c[1].matrix_flops_per_s, 1, 0, 0);
 	ar_ceilings_median(&m, c, 2);
 	assert_close(m.matrix_flops_per_s, 2, 0, 0);
+	/* the best, field by field: highest rates, shortest times */
+	c[0].round_trip_s = 3e-7;
+	c[1].round_trip_s = 1e-7;
+	c[2].round_trip_s = 2e-7;
+	ar_ceilings_best(&m, c, 3);
+	assert_close(m.matrix_flops_per_s, 3, 0, 0);
+	assert_close(m.bw_bytes_per_s[0], 30, 0, 0);
+	assert_close(m.bw_bytes_per_s[1], 9, 0, 0);
+	assert_close(m.overhead_s, 1, 0, 0);
+	assert_close(m.round_trip_s, 1e-7, 0, 0);
+	ar_ceilings_best(&m, c + 2, 1);
+	assert_close(m.matrix_flops_per_s, 2, 0, 0);
 }
 
 /* The probes on a made-up descriptor: main memory, the product and the
