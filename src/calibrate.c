@@ -670,21 +670,30 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double r_s = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 				   (int)fmax(1, floor(llc_use / 2 / per_short)), 15, err, &fail);
+	/* ... and the head dim 64 probe again over K/V caches in turn filling
+	 * half of the cores' L2 together, as a small model's K/V there are */
+	double per_near = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
+	int n_near = (int)floor(l2_all / 2 / per_near);
+	double r_near = fail || n_near < 1 ? 0
+		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_KH_ATTN, n_near, 9,
+				   err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
 	}
+	c->decode_attn_near_copies = n_near;
+	c->decode_attn_cached_bytes = per_near * fmax(1, floor(llc_use / 2 / per_near));
 	const double f_key = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5); /* FLOPs per key */
 	double t_s = AR_CAL_KEYS_ATTN_SHORT * f_key / r_s, t_l = AR_CAL_KEYS_ATTN_CACHED * f_key / r_d[1];
 	double t_fix = (AR_CAL_KEYS_ATTN_CACHED * t_s - AR_CAL_KEYS_ATTN_SHORT * t_l) /
 		    (AR_CAL_KEYS_ATTN_CACHED - AR_CAL_KEYS_ATTN_SHORT);
 	c->decode_attn_t0_s = t_fix = fmin(fmax(0, t_fix), 0.5 * t_s);
 	/* rate of the keys alone: FLOPs / (time − t0) */
-	double *rs[] = { &r_d[0], &r_d[1], &r_d[2], &r_g1, &c->decode_attn_flops_per_s };
-	for (int i = 0; i < 5; i++)
+	double *rs[] = { &r_d[0], &r_d[1], &r_d[2], &r_g1, &r_near, &c->decode_attn_flops_per_s };
+	for (int i = 0; i < 6; i++)
 		if (*rs[i] > 0) {
 			double t_i = 1.0 / *rs[i]; /* seconds per FLOP */
-			long keys = i == 4 ? AR_CAL_KEYS_ATTN : AR_CAL_KEYS_ATTN_CACHED;
+			long keys = i == 5 ? AR_CAL_KEYS_ATTN : AR_CAL_KEYS_ATTN_CACHED;
 			double d = i < 3 ? (double)(32L << i) : AR_CAL_D_ATTN;
 			double flops = AR_CAL_MAPS_ATTN * keys * (4.0 * d + 5);
 			double t = flops * t_i;
@@ -699,6 +708,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double long_head = (AR_CAL_D_ATTN + c->decode_attn_head_dim_half) / AR_CAL_D_ATTN *
 			   (i_probe + c->decode_attn_intensity_half) / i_probe;
 	c->decode_attn_cached_flops_per_s = r64 * long_head;
+	/* a cache nearer the cores does not slow the kernel down */
+	c->decode_attn_near_flops_per_s = r_near > 0 ? fmax(r_near, r64) * long_head : 0;
 	c->decode_attn_flops_per_s *= long_head;
 	if (fail) {
 		free(buf);
@@ -1131,6 +1142,11 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_cached_flops_per_s > 0)
 		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over K/V caches of %d keys in turn filling half the last-level cache; stated for long heads and high intensity)\"}\n",
 			c->decode_attn_cached_flops_per_s, src, AR_CAL_KEYS_ATTN_CACHED);
+	if (c->decode_attn_near_flops_per_s > 0)
+		fprintf(f, "decode_attention_near_flops_per_s: {value: %.6g, source: \"%s (the same kernel over %d K/V caches of %d keys in turn filling half the cores' L2, at least the cached rate; stated for long heads and high intensity)\"}\n"
+			   "decode_attention_cached_bytes: {value: %.0f, source: \"%s (the K/V caches of the cached rate's probe at head dim %d)\"}\n",
+			c->decode_attn_near_flops_per_s, src, c->decode_attn_near_copies,
+			AR_CAL_KEYS_ATTN_CACHED, c->decode_attn_cached_bytes, src, AR_CAL_D_ATTN);
 	if (c->decode_attn_flops_per_s > 0)
 		fprintf(f, "decode_attention_head_dim_half: {value: %.4g, source: \"%s (from the cached rates at head dims 32 and 128: rate x d / (d + d0))\"}\n",
 			c->decode_attn_head_dim_half, src);
@@ -1384,6 +1400,7 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	out->prefill_attn_flops_per_s *= fm;
 	out->exp_per_s *= fm;
 	out->decode_attn_cached_flops_per_s *= fm;
+	out->decode_attn_near_flops_per_s *= fm;
 	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
 		out->mem[i].bw_bytes_per_s *= gated_ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i],
 							  AR_TRACK_GATE_MEMORY);

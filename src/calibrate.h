@@ -125,6 +125,9 @@ struct ar_calib {
 	double eff_near_value[AR_CAL_MAX_SWEEP];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
+	double decode_attn_near_flops_per_s;   /* ... in the cores' L2 (0: not measured) */
+	int decode_attn_near_copies;           /* its K/V caches in turn */
+	double decode_attn_cached_bytes;       /* the K/V of the cached rate's probe */
 	double decode_attn_head_dim_half;      /* d0: the rate at head dim d is rate·d/(d + d0) */
 	double decode_attn_intensity_half;     /* I0: at I FLOPs per K/V element, rate·I/(I + I0) */
 	double decode_attn_t0_s;               /* the kernel's time at no keys (dispatch included) */

@@ -219,14 +219,18 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
 			p *= rows / (rows + hw->prefill_attn_seq_half);
 		return p;
 	}
-	double r = cached && hw->decode_attn_cached_flops_per_s > 0 ? hw->decode_attn_cached_flops_per_s
-								     : hw->decode_attn_flops_per_s;
+	double r = cached == AR_IN_NEAR && hw->decode_attn_near_flops_per_s > 0
+		? hw->decode_attn_near_flops_per_s
+		: cached && hw->decode_attn_cached_flops_per_s > 0 ? hw->decode_attn_cached_flops_per_s
+								   : hw->decode_attn_flops_per_s;
 	if (r > 0 && hw->decode_attn_head_dim_half > 0 && head_dim > 0)
 		r *= head_dim / (head_dim + hw->decode_attn_head_dim_half);
 	if (r > 0 && hw->decode_attn_intensity_half > 0 && intensity > 0)
 		r *= intensity / (intensity + hw->decode_attn_intensity_half);
 	return r;
 }
+
+static double band_position(const struct ar_hw *hw, double resident, double hi);
 
 /* Capacity of the largest cache level with a known bandwidth below the
  * largest (0: none) */
@@ -243,14 +247,38 @@ static double near_capacity(const struct ar_hw *hw)
 
 double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident)
 {
-	enum ar_residence r = ar_hw_residence(hw, resident);
-	double lo = near_capacity(hw), hi = hw->matrix_eff_cached_bytes;
+	double t = hw->n_matrix_eff_near ? band_position(hw, resident, hw->matrix_eff_cached_bytes)
+					 : -1;
 
-	if (r != AR_IN_LLC || !hw->n_matrix_eff_near || lo <= 0 || hi <= lo || resident >= hi)
-		return ar_hw_matrix_efficiency(hw, rows, (int)r);
-	double t = log(resident / lo) / log(hi / lo);
+	if (t < 0)
+		return ar_hw_matrix_efficiency(hw, rows, (int)ar_hw_residence(hw, resident));
 	double near = ar_hw_matrix_efficiency(hw, rows, AR_IN_NEAR);
 	double llc = ar_hw_matrix_efficiency(hw, rows, AR_IN_LLC);
+	return exp((1 - t) * log(near) + t * log(llc));
+}
+
+/* Where `resident` lies in the band from the near level's capacity to
+ * `hi` bytes: in (0, 1), log-linear; -1 outside it (or no band) */
+static double band_position(const struct ar_hw *hw, double resident, double hi)
+{
+	double lo = near_capacity(hw);
+
+	if (ar_hw_residence(hw, resident) != AR_IN_LLC || lo <= 0 || hi <= lo || resident >= hi)
+		return -1;
+	return log(resident / lo) / log(hi / lo);
+}
+
+double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
+				double intensity, double resident)
+{
+	int r = (int)ar_hw_residence(hw, resident);
+	double t = decode && hw->decode_attn_near_flops_per_s > 0
+		? band_position(hw, resident, hw->decode_attn_cached_bytes) : -1;
+
+	if (t < 0)
+		return ar_hw_attention_rate(hw, decode, head_dim, rows, intensity, r);
+	double near = ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_NEAR);
+	double llc = ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_LLC);
 	return exp((1 - t) * log(near) + t * log(llc));
 }
 
@@ -299,7 +327,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"memory", "onchip", "link_bw_bytes_per_s", "host_link_bw_bytes_per_s",
 		"overhead_s", "matrix_efficiency", "matrix_efficiency_cached", "matrix_efficiency_near",
 		"decode_attention_flops_per_s", "prefill_attention_flops_per_s",
-		"decode_attention_cached_flops_per_s", "decode_attention_head_dim_half",
+		"decode_attention_cached_flops_per_s", "decode_attention_near_flops_per_s",
+		"decode_attention_cached_bytes", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
@@ -404,6 +433,9 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		  &hw->prefill_attn_flops_per_s },
 		{ "decode_attention_cached_flops_per_s", 0, MIN_RATE, MAX_FLOPS,
 		  &hw->decode_attn_cached_flops_per_s },
+		{ "decode_attention_near_flops_per_s", 0, MIN_RATE, MAX_FLOPS,
+		  &hw->decode_attn_near_flops_per_s },
+		{ "decode_attention_cached_bytes", 0, 1, MAX_BYTES, &hw->decode_attn_cached_bytes },
 		{ "decode_attention_head_dim_half", 1, 0, 1e6, &hw->decode_attn_head_dim_half },
 		{ "prefill_attention_head_dim_half", 1, 0, 1e6, &hw->prefill_attn_head_dim_half },
 		{ "decode_attention_fixed_s", 1, 0, 1, &hw->decode_attn_fixed_s },
@@ -616,7 +648,8 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 		}
 		/* the measured kernel rates are compute rates too */
 		double *rates[] = { &hw->decode_attn_flops_per_s, &hw->prefill_attn_flops_per_s,
-				    &hw->decode_attn_cached_flops_per_s, &hw->exp_per_s };
+				    &hw->decode_attn_cached_flops_per_s, &hw->decode_attn_near_flops_per_s,
+				    &hw->exp_per_s };
 		for (size_t r = 0; r < sizeof(rates) / sizeof(*rates); r++)
 			if (*rates[r] && set_value(rates[r], v, 1, 0, MIN_RATE, MAX_FLOPS, a, err))
 				return -1;

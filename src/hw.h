@@ -98,6 +98,13 @@ struct ar_hw {
 	 * rate over K/V held in a cache (used when the graph's weights and KV
 	 * cache fit a level below main memory); 0 = the rate above serves both */
 	double decode_attn_cached_flops_per_s;
+	/* optional `decode_attention_near_flops_per_s`: the same over K/V the
+	 * level below the last-level cache holds, used when the resident set
+	 * fits it; with `decode_attention_cached_bytes` (the K/V the cached
+	 * rate was measured over), a resident set between that level's
+	 * capacity and those bytes takes a rate between the two (log-linear,
+	 * as the products' band).  0 = none */
+	double decode_attn_near_flops_per_s, decode_attn_cached_bytes;
 	/* optional `decode_attention_head_dim_half`: d0 of the decode kernel's
 	 * rate at key head dimension d, rate·d/(d + d0) (each score has a cost
 	 * of its own beside its d multiply-adds: the sum across lanes, the
@@ -198,6 +205,11 @@ double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double 
  * declares none (the op then goes at the matrix and vector peaks). */
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
 			    double intensity, int cached);
+/* The same for K/V that are part of a resident set of `resident` bytes:
+ * at its residence, or in the band between the near and the cached
+ * decode rates. */
+double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
+				double intensity, double resident);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

@@ -55,10 +55,9 @@ static inline double vector_time(const struct ar_op *op, double vpeak_inv, int h
 static double compute_time(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw,
 			   double resident)
 {
-	int cached = ar_hw_residence(hw, resident) != AR_IN_MAIN;
 	double attn = op->id == AR_OP_FLASH
-		? ar_hw_attention_rate(hw, ph == AR_PHASE_DECODE, (double)op->shape.k,
-				       (double)op->shape.m, op->attn_intensity, cached) : 0;
+		? ar_hw_attention_rate_for(hw, ph == AR_PHASE_DECODE, (double)op->shape.k,
+					   (double)op->shape.m, op->attn_intensity, resident) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return (op->mflops + op->vflops) * (1 / attn);
@@ -153,10 +152,10 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	 * its phase, head dimension, query rows and where its K/V are */
 	for (int i = 0; i < g->n_ops; i++)
 		if (g->ops[i].id == AR_OP_FLASH) {
-			double rate = ar_hw_attention_rate(hw, g->phase == AR_PHASE_DECODE,
-							   (double)g->ops[i].shape.k,
-							   (double)g->ops[i].shape.m,
-							   g->ops[i].attn_intensity, cached);
+			double rate = ar_hw_attention_rate_for(hw, g->phase == AR_PHASE_DECODE,
+							       (double)g->ops[i].shape.k,
+							       (double)g->ops[i].shape.m,
+							       g->ops[i].attn_intensity, resident);
 			attn_inv = rate > 0 ? 1 / rate : 0;
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)

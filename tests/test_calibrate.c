@@ -45,6 +45,9 @@ static void made_up(struct ar_calib *c)
 	c->eff_near_copies = 4;
 	c->decode_attn_flops_per_s = c->decode_attn_probe_flops_per_s = 8e10;
 	c->decode_attn_cached_flops_per_s = 1.2e11;
+	c->decode_attn_near_flops_per_s = 1.6e11;
+	c->decode_attn_near_copies = 2;
+	c->decode_attn_cached_bytes = 16e6;
 	c->decode_attn_head_dim_half = 40;
 	c->decode_attn_intensity_half = 2;
 	c->decode_attn_t0_s = 1.5e-6;
@@ -124,6 +127,8 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.matrix_eff[0].value, 0.125, 1e-4, 0);
 	assert_close(hw.decode_attn_flops_per_s, 8e10, 1e-6, 0);
 	assert_close(hw.decode_attn_cached_flops_per_s, 1.2e11, 1e-6, 0);
+	assert_close(hw.decode_attn_near_flops_per_s, 1.6e11, 1e-6, 0);
+	assert_close(hw.decode_attn_cached_bytes, 16e6, 1e-6, 0);
 	assert_close(hw.decode_attn_head_dim_half, 40, 1e-4, 0);
 	assert_close(hw.prefill_attn_flops_per_s, 1.6e11, 1e-6, 0);
 	assert_close(hw.prefill_attn_head_dim_half, 16, 1e-4, 0);
@@ -362,6 +367,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.exp_per_s, 4e9, 1e-12, 0);
 	assert_close(out.decode_attn_flops_per_s, 6.4e10, 1e-12, 0);
 	assert_close(out.decode_attn_cached_flops_per_s, 0.96e11, 1e-12, 0);
+	assert_close(out.decode_attn_near_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.decode_attn_head_dim_half, 40, 0, 0);
 	assert_close(out.decode_attn_intensity_half, 2, 0, 0);
 	/* the decode kernel's fixed time with the dispatch: × 1.5 */

@@ -336,6 +336,23 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.9), 1e-15, 0);
 	assert_close(ar_hw_matrix_efficiency(&three, 10, AR_IN_NEAR), 0.9, 0, 0);
 	assert_close(ar_hw_matrix_efficiency(&hw, 10, AR_IN_NEAR), 0.7, 1e-15, 0);
+	/* the band: the cached curve measured over 0.4 MB, the near level
+	 * 0.1 MB; 0.2 MB is halfway in log, sqrt(0.9 x 0.7) */
+	three.matrix_eff_cached_bytes = 4e5;
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 2e5), sqrt(0.9 * 0.7), 1e-12, 0);
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 5e5), 0.7, 1e-15, 0);
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 5e4), 0.9, 0, 0);
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 2e6), 0.3, 1e-15, 0);
+	/* the decode rates the same way: near 8e12, cached 2e12 over 0.4 MB */
+	three.decode_attn_cached_flops_per_s = 2e12;
+	three.decode_attn_near_flops_per_s = 8e12;
+	three.decode_attn_cached_bytes = 4e5;
+	three.decode_attn_intensity_half = 0;
+	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 5e4), 8e12, 0, 0);
+	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 2e5), 4e12, 1e-12, 0);
+	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 5e5), 2e12, 0, 0);
+	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 2e6), 1e12, 0, 0);
+	assert_close(ar_hw_attention_rate_for(&three, 0, 64, 10, 0, 2e5), 8e12, 0, 0);
 	/* without a cached curve the main one serves both */
 	struct ar_hw one = hw;
 	one.n_matrix_eff_cached = 0;
