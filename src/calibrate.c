@@ -756,8 +756,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	/* 3. memory: read bandwidth over growing working sets; each cache level
 	 * is measured at half its capacity (all cores' private caches together) */
 	double l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 0, "L1") * c->threads;
-	double l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
-	double l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
+	double l2 = l2_all, l3 = l3_nominal;
 	/* Main memory, read between every fourth working set and after them:
 	 * the median of AR_CAL_DRAM_READS readings over a quarter of a second.
 	 * On a shared host main memory dips by 20 % for 50-120 ms every second

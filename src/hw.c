@@ -230,69 +230,77 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
 	return r;
 }
 
-static double band_position(const struct ar_hw *hw, double resident, double hi);
-
-/* Capacity of the largest cache level with a known bandwidth below the
- * largest (0: none) */
-static double near_capacity(const struct ar_hw *hw)
-{
-	for (int i = 1, largest = 1; i < hw->n_mem; i++)
-		if (hw->mem[i].bw_bytes_per_s > 0) {
-			if (!largest)
-				return hw->mem[i].capacity_bytes;
-			largest = 0;
-		}
-	return 0;
-}
-
-double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident)
-{
-	double t = hw->n_matrix_eff_near ? band_position(hw, resident, hw->matrix_eff_cached_bytes)
-					 : -1;
-
-	if (t < 0)
-		return ar_hw_matrix_efficiency(hw, rows, (int)ar_hw_residence(hw, resident));
-	double near = ar_hw_matrix_efficiency(hw, rows, AR_IN_NEAR);
-	double llc = ar_hw_matrix_efficiency(hw, rows, AR_IN_LLC);
-	return exp((1 - t) * log(near) + t * log(llc));
-}
-
-/* Where `resident` lies in the band from the near level's capacity to
- * `hi` bytes: in (0, 1), log-linear; -1 outside it (or no band) */
-static double band_position(const struct ar_hw *hw, double resident, double hi)
-{
-	double lo = near_capacity(hw);
-
-	if (ar_hw_residence(hw, resident) != AR_IN_LLC || lo <= 0 || hi <= lo || resident >= hi)
-		return -1;
-	return log(resident / lo) / log(hi / lo);
-}
-
-double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
-				double intensity, double resident)
-{
-	int r = (int)ar_hw_residence(hw, resident);
-	double t = decode && hw->decode_attn_near_flops_per_s > 0
-		? band_position(hw, resident, hw->decode_attn_cached_bytes) : -1;
-
-	if (t < 0)
-		return ar_hw_attention_rate(hw, decode, head_dim, rows, intensity, r);
-	double near = ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_NEAR);
-	double llc = ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_LLC);
-	return exp((1 - t) * log(near) + t * log(llc));
-}
-
-enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
+/* Where a resident set of `bytes` lives, among the levels with a known
+ * bandwidth, and the capacity of the largest below the largest (the near
+ * level; 0: none), in one walk of the levels */
+static enum ar_residence residence_of(const struct ar_hw *hw, double bytes, double *near_cap)
 {
 	enum ar_residence r = AR_IN_MAIN;
 
+	*near_cap = 0;
 	for (int i = 1, largest = 1; i < hw->n_mem; i++)
 		if (hw->mem[i].bw_bytes_per_s > 0) {
+			if (!largest && *near_cap == 0)
+				*near_cap = hw->mem[i].capacity_bytes;
 			if (hw->mem[i].capacity_bytes >= bytes)
 				r = largest ? AR_IN_LLC : AR_IN_NEAR;
 			largest = 0;
 		}
 	return r;
+}
+
+enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
+{
+	double near_cap;
+
+	return residence_of(hw, bytes, &near_cap);
+}
+
+/* *r = where `resident` lives; returns where it lies in the band from the
+ * near level's capacity to `hi` bytes, in (0, 1) and log-linear, or -1
+ * outside it (hi 0: no band) */
+static double band_position(const struct ar_hw *hw, double resident, double hi,
+			    enum ar_residence *r)
+{
+	double lo;
+
+	*r = residence_of(hw, resident, &lo);
+	if (*r != AR_IN_LLC || lo <= 0 || hi <= lo || resident >= hi)
+		return -1;
+	return log(resident / lo) / log(hi / lo);
+}
+
+/* At band position t, between the near level's value and the cache's,
+ * log-linear */
+static double across_band(double t, double near, double llc)
+{
+	return exp((1 - t) * log(near) + t * log(llc));
+}
+
+double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident)
+{
+	enum ar_residence r;
+	double t = band_position(hw, resident,
+				 hw->n_matrix_eff_near ? hw->matrix_eff_cached_bytes : 0, &r);
+
+	if (t < 0)
+		return ar_hw_matrix_efficiency(hw, rows, (int)r);
+	return across_band(t, ar_hw_matrix_efficiency(hw, rows, AR_IN_NEAR),
+			   ar_hw_matrix_efficiency(hw, rows, AR_IN_LLC));
+}
+
+double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
+				double intensity, double resident)
+{
+	enum ar_residence r;
+	double t = band_position(hw, resident,
+				 decode && hw->decode_attn_near_flops_per_s > 0
+					 ? hw->decode_attn_cached_bytes : 0, &r);
+
+	if (t < 0)
+		return ar_hw_attention_rate(hw, decode, head_dim, rows, intensity, (int)r);
+	return across_band(t, ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_NEAR),
+			   ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_LLC));
 }
 
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached)
