@@ -1242,6 +1242,11 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency_cached and %.0fx%dx%ld products through %d weight matrices in turn held in the cores' L2 / matrix peak, below 2 x peak / DRAM bandwidth rows)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_near_value[i]), src, c->eff_rows[i],
 			AR_CAL_K_EFF_NEAR, c->eff_near_cols, c->eff_near_copies);
+	if (c->n_sweep >= 2)
+		fprintf(f, "read_bandwidth_by_set:\n");
+	for (int i = 0; c->n_sweep >= 2 && i < c->n_sweep; i++)
+		fprintf(f, "  - {bytes: %.0f, value: %.4g, source: \"%s (read over and over, every thread its share)\"}\n",
+			c->sweep_bytes[i], c->sweep_bw[i], src);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -1403,6 +1408,18 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	for (int i = 0; i < out->n_mem && i < ref->n_mem && i < now->n_mem; i++)
 		out->mem[i].bw_bytes_per_s *= gated_ratio(now->bw_bytes_per_s[i], ref->bw_bytes_per_s[i],
 							  AR_TRACK_GATE_MEMORY);
+	/* each point of the read sweep follows the level that holds its set */
+	for (int j = 0; j < out->n_read_sweep; j++) {
+		int l = 0;
+		for (int i = 1; i < base->n_mem; i++)
+			if (base->mem[i].bw_bytes_per_s > 0 &&
+			    base->mem[i].capacity_bytes >= out->read_sweep[j].bytes)
+				l = i;
+		if (l < ref->n_mem && l < now->n_mem)
+			out->read_sweep[j].bw *= gated_ratio(now->bw_bytes_per_s[l],
+							     ref->bw_bytes_per_s[l],
+							     AR_TRACK_GATE_MEMORY);
+	}
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->prefill_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);

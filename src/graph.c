@@ -674,7 +674,8 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 		ar_model_shard(&shard, full, wl->tp);
 	const struct ar_model *m = wl->tp > 1 ? &shard : full;
 	g->n_ops = 0; /* ops are cleared as they are pushed */
-	g->weight_bytes = g->kv_cache_bytes = g->kv_layer_bytes = g->act_peak_bytes = 0;
+	g->weight_bytes = g->weight_read_bytes = g->kv_cache_bytes = g->kv_layer_bytes = 0;
+	g->act_peak_bytes = 0;
 	g->tile_rows = g->tile_cols = 0;
 	g->phase = phase;
 	g->wl = *wl;
@@ -715,6 +716,9 @@ void ar_graph_build(struct ar_graph *g, const struct ar_model *full,
 	matmul(&c, AR_OP_LM_HEAD, 1, c.B, H, (double)m->vocab, 1, 0);
 
 	g->weight_bytes = params_of(m) * c.w;
+	/* a table lm_head does not read again is touched only at the rows gathered */
+	g->weight_read_bytes = g->weight_bytes -
+			       (m->tie_embeddings ? 0 : (double)m->vocab * H * c.w - g->ops[0].bytes[AR_B_WEIGHT]);
 	g->kv_layer_bytes = c.B * c.S * ar_model_kv_elems(m) * c.kv;
 	g->kv_cache_bytes = g->kv_layer_bytes * c.L;
 	for (int i = 0; i < g->n_ops; i++) {

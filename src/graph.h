@@ -104,12 +104,21 @@ struct ar_graph {
 	int n_ops;
 	struct ar_op ops[AR_GRAPH_MAX_OPS];
 	double weight_bytes;      /* all weights on one device */
+	double weight_read_bytes; /* the weights a pass reads: all but the rows of an untied
+	                           * embedding table that it does not gather */
 	double kv_cache_bytes;    /* KV cache on one device after this phase */
 	double kv_layer_bytes;    /* one layer's KV cache for the batch */
 	double act_peak_bytes;    /* largest live activations of one op, plus the residual stream */
 	/* flash tiles used (0 for naive) */
 	long tile_rows, tile_cols;
 };
+
+/* The set a pass streams through the memory levels, which decides the level
+ * its weights and K/V come from: the weights it reads and the whole KV cache. */
+static inline double ar_graph_resident(const struct ar_graph *g)
+{
+	return g->weight_read_bytes + g->kv_cache_bytes;
+}
 
 /* Build the op graph of `phase` for model m under workload wl on a device whose
  * on-chip memory per unit is onchip_bytes (flash tiles).  wl must have passed

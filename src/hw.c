@@ -184,6 +184,49 @@ static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key
 	return 0;
 }
 
+/* read_bandwidth_by_set: a list of {bytes, value, source}, bytes increasing */
+static int load_sweep(struct ar_hw *hw, const struct ar_doc *doc, const struct ar_node *n,
+		      struct ar_err *err)
+{
+	static const char *const keys[] = { "bytes", "value", "source", NULL };
+	static const char key[] = "read_bandwidth_by_set";
+	int i = 0;
+
+	if (ar_node_expect(doc, n, AR_NODE_SEQ, key, err))
+		return -1;
+	if (n->n_children < 2)
+		return ar_node_errf(doc, n, err, "'%s' needs at least two points", key);
+	if (n->n_children > AR_HW_MAX_SWEEP)
+		return ar_node_errf(doc, n, err, "'%s' has %d points; the limit is %d", key,
+				    n->n_children, AR_HW_MAX_SWEEP);
+	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
+		struct ar_sweep_point *pt = &hw->read_sweep[i];
+		const struct ar_node *b, *v, *s;
+		if (ar_node_expect(doc, c, AR_NODE_MAP, "read_bandwidth_by_set[]", err) ||
+		    ar_node_check_keys(doc, c, keys, err))
+			return -1;
+		b = ar_node_get(c, "bytes");
+		v = ar_node_get(c, "value");
+		s = ar_node_get(c, "source");
+		if (!b || !v || !s)
+			return ar_node_errf(doc, c, err,
+					    "a '%s' point needs 'bytes', 'value' and 'source'", key);
+		if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
+			return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", key);
+		if (ar_node_num(doc, b, "read_bandwidth_by_set.bytes", 0, MAX_BYTES, &pt->bytes, err) ||
+		    ar_node_num(doc, v, "read_bandwidth_by_set.value", 0, MAX_BW, &pt->bw, err))
+			return -1;
+		if (pt->bw < MIN_RATE)
+			return ar_node_errf(doc, v, err, "'%s.value' is too small (%s; the least is %g)",
+					    key, v->value, MIN_RATE);
+		if (i > 0 && pt->bytes <= hw->read_sweep[i - 1].bytes)
+			return ar_node_errf(doc, b, err, "'%s' bytes must increase (%g after %g)", key,
+					    pt->bytes, hw->read_sweep[i - 1].bytes);
+	}
+	hw->n_read_sweep = i;
+	return 0;
+}
+
 /* x/(x + h) relative to its value at the reference r, at most 1 */
 static double half_factor(double x, double h, double r)
 {
@@ -254,6 +297,34 @@ enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
 	double near_cap;
 
 	return residence_of(hw, bytes, &near_cap);
+}
+
+double ar_hw_resident_bw(const struct ar_hw *hw, double bytes)
+{
+	const struct ar_sweep_point *p = hw->read_sweep;
+	int n = hw->n_read_sweep, lvl = 0;
+	double llc = 0;
+
+	for (int i = 1; i < hw->n_mem; i++)
+		if (hw->mem[i].bw_bytes_per_s > 0) {
+			if (llc == 0)
+				llc = hw->mem[i].capacity_bytes;
+			if (hw->mem[i].capacity_bytes >= bytes)
+				lvl = i;
+		}
+	if (n >= 2 && bytes <= llc && bytes <= p[n - 1].bytes) {
+		int f = 0;
+		for (int i = 1; i < n; i++)
+			if (p[i].bw > p[f].bw)
+				f = i;
+		if (bytes >= p[f].bytes && f < n - 1)
+			for (int i = f + 1; i < n; i++)
+				if (bytes <= p[i].bytes) {
+					double t = log(bytes / p[i - 1].bytes) / log(p[i].bytes / p[i - 1].bytes);
+					return exp((1 - t) * log(p[i - 1].bw) + t * log(p[i].bw));
+				}
+	}
+	return hw->mem[lvl].bw_bytes_per_s;
 }
 
 /* *r = where `resident` lives; returns where it lies in the band from the
@@ -342,7 +413,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
-		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s", NULL
+		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s",
+		"read_bandwidth_by_set", NULL
 	};
 	static const char *const onchip_keys[] = { "bytes_per_unit", "units", NULL };
 	const struct ar_node *root = doc->root, *n;
@@ -473,6 +545,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	if ((n = ar_node_get(root, "matrix_efficiency_cached")) &&
 	    load_efficiency(hw->matrix_eff_cached, &hw->n_matrix_eff_cached,
 			    "matrix_efficiency_cached", doc, n, err))
+		return -1;
+	if ((n = ar_node_get(root, "read_bandwidth_by_set")) && load_sweep(hw, doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency_near")) &&
 	    load_efficiency(hw->matrix_eff_near, &hw->n_matrix_eff_near, "matrix_efficiency_near",
@@ -681,6 +755,9 @@ int ar_hw_set(struct ar_hw *hw, const char *a, struct ar_err *err)
 		for (int i = 0; i < hw->n_mem; i++) {
 			if (strcasecmp(hw->mem[i].name, head))
 				continue;
+			/* the sweep measured the levels as they were */
+			if (i > 0)
+				hw->n_read_sweep = 0;
 			if (!strcmp(dot + 1, "bandwidth"))
 				return set_value(&hw->mem[i].bw_bytes_per_s, v, scale, 0, MIN_RATE, MAX_BW, a, err);
 			if (!strcmp(dot + 1, "capacity"))

@@ -16,7 +16,7 @@ extern const char *const ar_dtype_names[AR_DT_COUNT];
 enum ar_hw_kind { AR_HW_GPU, AR_HW_CPU, AR_HW_SOC, AR_HW_KIND_COUNT };
 extern const char *const ar_hw_kind_names[AR_HW_KIND_COUNT];
 
-enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16 };
+enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16, AR_HW_MAX_SWEEP = 32 };
 /* The product shape the efficiency curves are stated at when a descriptor
  * declares the shape half-points (matrix_inner_half, matrix_cols_half):
  * inner dimension K and columns N, those `attnroof calibrate` measures at */
@@ -37,6 +37,12 @@ struct ar_eff_point {
 	double rows, value;
 };
 
+/* One point of a read sweep: a working set read over and over, and the
+ * bandwidth it was read at. */
+struct ar_sweep_point {
+	double bytes, bw;
+};
+
 struct ar_hw {
 	char name[64];
 	char description[160];
@@ -50,6 +56,17 @@ struct ar_hw {
 	double link_bw_bytes_per_s;      /* device-to-device, per direction; 0 = none */
 	double host_link_bw_bytes_per_s; /* per direction; 0 = none (unified memory) */
 	double overhead_s;               /* added to every op; 0 = none declared */
+	/* optional `read_bandwidth_by_set: [{bytes, value, source}, ...]`, bytes
+	 * increasing: the read bandwidth of working sets read over and over.  A
+	 * resident set from the fastest point's bytes up to the last-level
+	 * cache's capacity (and the last point) reads at the bandwidth
+	 * interpolated there (log-log) in place of the level's: a set a little
+	 * larger than a cache still finds much of itself there.  Below the
+	 * fastest point the probe's own loop, not the memory, bounds the
+	 * reading.  An edit of a cache level (--set L2.bandwidth=...) drops it.
+	 * n 0 = none */
+	int n_read_sweep;
+	struct ar_sweep_point read_sweep[AR_HW_MAX_SWEEP];
 	/* optional `matrix_efficiency: [{rows, value, source}, ...]`, rows
 	 * increasing, values in (0, 1]; none (n 0) means the peak at every shape */
 	int n_matrix_eff;
@@ -178,6 +195,12 @@ double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
  * does). */
 enum ar_residence { AR_IN_MAIN, AR_IN_LLC, AR_IN_NEAR };
 enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes);
+
+/* Bandwidth at which a resident set (weights and KV cache) of `bytes` is
+ * read: the read sweep's where it applies (read_bandwidth_by_set), else that
+ * of the smallest level with a known bandwidth that holds it, main memory's
+ * when none does. */
+double ar_hw_resident_bw(const struct ar_hw *hw, double bytes);
 
 /* Fraction of the matrix peak a product of `rows` rows attains: the curve
  * of where its weights live (`cached`, an ar_residence: matrix_efficiency_near,

@@ -20,7 +20,7 @@ static int level_for(const struct ar_hw *hw, double bytes)
 static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 			     double fp[AR_B_COUNT])
 {
-	double resident = g->weight_bytes + g->kv_cache_bytes;
+	double resident = ar_graph_resident(g);
 
 	fp[AR_B_WEIGHT] = fp[AR_B_KV_READ] = fp[AR_B_KV_WRITE] = resident;
 	fp[AR_B_ACT_IN] = fp[AR_B_ACT_OUT] = op->bytes[AR_B_ACT_IN] + op->bytes[AR_B_ACT_OUT];
@@ -118,7 +118,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0 ||
 			  hw->n_matrix_eff_near > 0 ||
 			  hw->matrix_inner_half > 0 || hw->matrix_cols_half > 0;
-	const double resident = g->weight_bytes + g->kv_cache_bytes;
+	const double resident = ar_graph_resident(g);
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
 
 	for (int l = hw->n_mem - 1; l > 0; l--)
@@ -161,7 +161,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	for (int i = 0; curve && i < g->n_ops; i++)
 		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, resident);
 
-	const double resident_inv = level_inv(cap, lvl_inv, n_cached, resident);
+	const double resident_bw = ar_hw_resident_bw(hw, resident);
+	const double resident_inv = resident_bw > 0 ? 1 / resident_bw : 0;
 	const double kv_share_inv = g->phase == AR_PHASE_DECODE && !cached &&
 					    hw->decode_attn_memory_share > 0
 					    ? 1 / hw->decode_attn_memory_share : 0;
@@ -243,6 +244,48 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Cuts of the generation's steps where the bandwidth of the read sweep
+ * changes along the resident set: at most SWEEP_CUTS, the bandwidth changing
+ * by SWEEP_STEP in log (2 %) or less between two; the sum over a segment,
+ * at its middle's bandwidth, is then within ~SWEEP_STEP^2 / 24 of the steps' */
+enum { SWEEP_CUTS = 512 };
+#define SWEEP_STEP 0.02
+
+/* The first steps s in (s1, s2] where the resident set r1 + slope·(s - s1)
+ * passes those points; returns how many, into cuts */
+static int sweep_cuts(const struct ar_hw *hw, double r1, double slope, double s1, double s2,
+		      double *cuts)
+{
+	const struct ar_sweep_point *p = hw->read_sweep;
+	double r2 = r1 + slope * (s2 - s1), lo = fmin(r1, r2), hi = fmax(r1, r2), range = 0;
+	int n = 0;
+
+	if (slope == 0 || hw->n_read_sweep < 2)
+		return 0;
+	/* the change in log bandwidth over the resident sets passed */
+	for (int j = 1; j < hw->n_read_sweep; j++) {
+		double a = fmax(lo, p[j - 1].bytes), b = fmin(hi, p[j].bytes);
+		if (b > a)
+			range += fabs(log(p[j].bw / p[j - 1].bw)) * log(b / a) /
+				 log(p[j].bytes / p[j - 1].bytes);
+	}
+	double step = fmax(SWEEP_STEP, range / (SWEEP_CUTS - AR_HW_MAX_SWEEP));
+	for (int j = 1; j < hw->n_read_sweep; j++) {
+		double a = p[j - 1].bytes, b = p[j].bytes;
+		if (b <= lo || a >= hi)
+			continue;
+		int q = (int)ceil(fabs(log(p[j].bw / p[j - 1].bw)) / step);
+		q = q < 1 ? 1 : q;
+		for (int k = 0; k < q && n < SWEEP_CUTS; k++) {
+			double at = a * pow(b / a, (double)k / q);
+			double s = s1 + (at - r1) / slope;
+			if (s > s1 && s <= s2)
+				cuts[n++] = floor(s) + 1;
+		}
+	}
+	return n;
+}
+
 int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 			 const struct ar_hw *hw, double prefill_s,
 			 struct ar_gen_time *out, struct ar_err *err)
@@ -263,11 +306,16 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 	w.seq = (long)s2;
 	ar_graph_build(&g2, m, &w, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
 	double span = s2 > s1 ? s2 - s1 : 1;
+	/* the resident set is the graph's, the same for every op */
+	double rcuts[SWEEP_CUTS];
+	const int n_rcuts = sweep_cuts(hw, ar_graph_resident(&g1),
+				       (ar_graph_resident(&g2) - ar_graph_resident(&g1)) / span, s1, s2,
+				       rcuts);
 
 	for (int i = 0; i < g1.n_ops; i++) {
 		const struct ar_op *o1 = &g1.ops[i], *o2 = &g2.ops[i];
 		double f1[AR_B_COUNT], f2[AR_B_COUNT], fixed;
-		double cuts[2 + AR_B_COUNT * AR_HW_MAX_LEVELS];
+		double cuts[2 + AR_B_COUNT * AR_HW_MAX_LEVELS + SWEEP_CUTS];
 		int nc = 0;
 
 		AR_ASSERT(o1->id == o2->id);
@@ -288,6 +336,8 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 					cuts[nc++] = floor(s) + 1; /* first s past the capacity */
 			}
 		}
+		for (int k = 0; k < n_rcuts; k++)
+			cuts[nc++] = rcuts[k];
 		qsort(cuts, (size_t)nc, sizeof(*cuts), cmp_double);
 		cuts[nc] = s2 + 1;
 		double sum = 0;
@@ -309,7 +359,8 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 				double b_slope = (o2->bytes[c] - o1->bytes[c]) / span;
 				double b0 = o1->bytes[c] - b_slope * s1;
 				double fpm = f1[c] + (f2[c] - f1[c]) / span * (mid - s1);
-				double bw = hw->mem[level_for(hw, fpm)].bw_bytes_per_s;
+				double bw = c == AR_B_WEIGHT || c == AR_B_KV_READ || c == AR_B_KV_WRITE
+					? ar_hw_resident_bw(hw, fpm) : hw->mem[level_for(hw, fpm)].bw_bytes_per_s;
 				if ((c == AR_B_ACT_IN || c == AR_B_ACT_OUT) && hw->handoff_bw_bytes_per_s > 0)
 					bw = fmin(bw, hw->handoff_bw_bytes_per_s);
 				m0 += b0 / bw;

@@ -44,7 +44,7 @@ static double llc_bytes(const struct ar_hw *hw)
 	return hw->n_mem > 1 ? hw->mem[1].capacity_bytes : 0;
 }
 
-/* A resident set r (weight_bytes + kv_cache_bytes of a point's graph, the sum
+/* A resident set r (ar_graph_resident of a point's graph, the sum
  * the roofline uses to pick a level) clear of the last-level cache C: r <= C/3
  * (in the cache) or r >= 3C (in main memory).  Points in between are where
  * the real cache holds part of the set, as much as other tenants leave it. */
@@ -71,7 +71,7 @@ static double resident(const struct ar_model *m, const struct ar_hw *hw, enum ar
 				  .abits = 32, .kvbits = 32, .tp = 1 };
 
 	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, ph);
-	return g.weight_bytes + g.kv_cache_bytes;
+	return ar_graph_resident(&g);
 }
 
 /* Points of the grid for model m, and how many of them are clear of the
@@ -544,7 +544,7 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 					ar_graph_build(&g, &models[i], &wl, hw->onchip_bytes_per_unit,
 						       (enum ar_phase)ph);
 					if (!in_grid((enum ar_phase)ph, gr.bs[b], ss[s]) ||
-					    !clear_of(g.weight_bytes + g.kv_cache_bytes, llc_bytes(hw)))
+					    !clear_of(ar_graph_resident(&g), llc_bytes(hw)))
 						continue; /* see clear_of_llc */
 					slots[n_slots++] = (struct slot){ .m = &models[i], .model = i,
 									  .batch = b, .ph = (enum ar_phase)ph,

@@ -85,7 +85,7 @@ void ar_validate_summarise(struct ar_validation *v);
 
 /* The default grid's models: the six archs at 160M shapes and at a small width
  * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  A
- * point's resident set (weight_bytes + kv_cache_bytes of its graph) must be
+ * point's resident set (ar_graph_resident of its graph) must be
  * clear of hw's last-level cache C (mem[1]): <= C/3 or >= 3C; ar_validate_run
  * skips the points that are not.  A model whose points are not all clear gets
  * the layer count (at most `layers`) that keeps the most of them clear, or is

@@ -73,6 +73,13 @@ static void made_up(struct ar_calib *c)
 	c->shape_rate[5] = 2.4e11;
 	c->matrix_inner_half_power = 0.625;
 	c->matrix_cols_half_power = 0;
+	/* a read sweep: 1 MB in the L2, 4 MB in the L3, 64 MB from main memory */
+	c->n_sweep = 3;
+	const double sb[] = { 1 << 20, 4 << 20, 64 << 20 }, sbw[] = { 4e11, 1.6e11, 5e10 };
+	for (int i = 0; i < 3; i++) {
+		c->sweep_bytes[i] = sb[i];
+		c->sweep_bw[i] = sbw[i];
+	}
 }
 
 /* c as ar_calibrate_write_yaml writes it (free the text) */
@@ -137,6 +144,13 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.matrix_cols_half, 80, 1e-4, 0);
 	assert_close(hw.matrix_inner_half_power, 0.625, 1e-4, 0);
 	assert_close(hw.matrix_cols_half_power, 0, 0, 0);
+	assert_int_equal(hw.n_read_sweep, 3);
+	assert_close(hw.read_sweep[1].bytes, 4 << 20, 0, 0);
+	assert_close(hw.read_sweep[1].bw, 1.6e11, 1e-4, 0);
+	/* 2 MB, half way in log from 1 to 4 MB: √(4e11 · 1.6e11) = 2.53e11;
+	 * 64 MB is past the L3's 32 MB: main memory's 5e10 */
+	assert_close(ar_hw_resident_bw(&hw, 2 << 20), sqrt(4e11 * 1.6e11), 1e-4, 0);
+	assert_close(ar_hw_resident_bw(&hw, 64 << 20), 5e10, 1e-6, 0);
 	/* 40 at 128 rows, 10 at 512: (512/128)^p = 4, p = 1; rising: 0 */
 	assert_close(ar_calibrate_half_power(40, 10, 128, 512), 1, 1e-12, 0);
 	assert_close(ar_calibrate_half_power(10, 40, 128, 512), 0, 0, 0);
@@ -379,6 +393,11 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.mem[0].bw_bytes_per_s, 7.5e10, 1e-12, 0);
 	assert_close(out.mem[1].bw_bytes_per_s, 2e11, 1e-12, 0);
 	assert_close(out.mem[2].bw_bytes_per_s, 4e11, 1e-12, 0);
+	/* the sweep's points follow the level that holds them: 1 MB the L2's
+	 * (unprobed), 4 MB the L3's (x1), 64 MB main memory's (x1.5) */
+	assert_close(out.read_sweep[0].bw, base.read_sweep[0].bw, 0, 0);
+	assert_close(out.read_sweep[1].bw, base.read_sweep[1].bw, 0, 0);
+	assert_close(out.read_sweep[2].bw, base.read_sweep[2].bw * 1.5, 1e-12, 0);
 	assert_close(out.overhead_s, base.overhead_s * 1.5, 1e-12, 0);
 	/* capacities are not ceilings that drift; the curve's point of 512 rows
 	 * (compute-bound: 512 > 2·peak/DRAM = 8) stays a fraction of the peak,

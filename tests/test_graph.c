@@ -797,6 +797,33 @@ static void test_graph__tied_and_gla_params_and_shards(void **state)
 	assert_close(g.kv_cache_bytes, L * 3 * 40 * (24 + 8) * a, 1e-15, 0);
 }
 
+/* What a pass reads of its weights: an untied embedding table only at the
+ * rows it gathers; a tied one is read whole by lm_head */
+static void test_graph__weights_a_pass_reads(void **state)
+{
+	struct ar_model m;
+	struct ar_graph g;
+	struct ar_workload wl = workload(3, 40, AR_ATTN_FLASH, 16, 16, 16, 1);
+	double table = 100 * 64 * 2;
+
+	(void)state;
+	load(&m, "tiny-gta-tied.yaml"); /* untied */
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	assert_close(g.weight_bytes, ar_model_params(&m) * 2, 0, 0);
+	/* decode gathers 3 rows of 64 */
+	assert_close(g.weight_read_bytes, g.weight_bytes - table + 3 * 64 * 2, 0, 0);
+	assert_close(ar_graph_resident(&g), g.weight_read_bytes + g.kv_cache_bytes, 0, 0);
+	/* prefill gathers 120 rows of a table of 100: all of it */
+	build(&g, &m, &wl, 0, AR_PHASE_PREFILL);
+	assert_close(g.weight_read_bytes, g.weight_bytes, 0, 0);
+	wl.batch = wl.seq = 1;
+	build(&g, &m, &wl, 0, AR_PHASE_PREFILL);
+	assert_close(g.weight_read_bytes, g.weight_bytes - table + 64 * 2, 0, 0);
+	load(&m, "tiny-gqa.yaml"); /* tied */
+	build(&g, &m, &wl, 0, AR_PHASE_DECODE);
+	assert_close(g.weight_read_bytes, g.weight_bytes, 0, 0);
+}
+
 static void test_graph__op_order_tied_and_gla(void **state)
 {
 	static const enum ar_op_id tied[] = {
@@ -1091,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_graph__gla_absorbed_decode),
 		cmocka_unit_test(test_graph__gla_decompresses_per_latent_head),
 		cmocka_unit_test(test_graph__tied_and_gla_params_and_shards),
+		cmocka_unit_test(test_graph__weights_a_pass_reads),
 		cmocka_unit_test(test_graph__op_order_tied_and_gla),
 		cmocka_unit_test(test_graph__moe_routes_tokens_and_reads_touched_experts),
 		cmocka_unit_test(test_graph__tensor_parallel_shards_and_allreduce),

@@ -72,7 +72,7 @@ static void one_op(struct ar_graph *g, const double bytes[AR_B_COUNT], double we
 	g->ops[0].layers = 1;
 	g->ops[0].mbits = g->ops[0].vbits = 16;
 	memcpy(g->ops[0].bytes, bytes, sizeof(double) * AR_B_COUNT);
-	g->weight_bytes = weights;
+	g->weight_bytes = g->weight_read_bytes = weights;
 	g->kv_cache_bytes = kv_cache;
 	g->kv_layer_bytes = kv_layer;
 	g->ops[0].reread_footprint_bytes = kv_layer;
@@ -120,6 +120,43 @@ static void test_roofline__level_per_byte_class(void **state)
 	eval(&g, &hw, &t);
 	assert_close(t.ops[0].memory_s,
 		     (1e6 + 3e5 + 1e3) / 10e12 + (9e5 + 1 + 1e5 + 4e5) / 1e12, 1e-15, 0);
+}
+
+/* A read sweep in place of the levels' steps, for resident sets from its
+ * fastest point to the cache's capacity (hw-sweep.yaml) */
+static void test_roofline__read_sweep_for_resident_sets(void **state)
+{
+	struct ar_hw hw;
+	struct ar_graph g;
+	struct ar_phase_time t;
+	struct ar_err err = { 0 };
+	double b[AR_B_COUNT] = { 0 };
+	const double mid = sqrt(1e5 * 1e6); /* half way in log from 100 kB to 1 MB */
+
+	(void)state;
+	load_hw(&hw, "good/hw-sweep.yaml");
+	assert_int_equal(hw.n_read_sweep, 4);
+	/* below the fastest point (100 kB) the cache's own 10 TB/s */
+	assert_close(ar_hw_resident_bw(&hw, 5e4), 10e12, 0, 0);
+	assert_close(ar_hw_resident_bw(&hw, 1e5), 12e12, 1e-15, 0);
+	/* √(12e12 · 3e12) */
+	assert_close(ar_hw_resident_bw(&hw, mid), 6e12, 1e-12, 0);
+	assert_close(ar_hw_resident_bw(&hw, 1e6), 3e12, 1e-12, 0);
+	/* past the 1 MB cache: main memory, though the sweep goes on to 4 MB */
+	assert_close(ar_hw_resident_bw(&hw, 2e6), 1e12, 0, 0);
+	/* the op's weights at the sweep's bandwidth for the resident set; its
+	 * activations at their level's, the cache's */
+	b[AR_B_WEIGHT] = 2e5;
+	b[AR_B_ACT_IN] = 1e3;
+	one_op(&g, b, mid, 0, 0);
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].memory_s, 2e5 / 6e12 + 1e3 / 10e12, 1e-12, 0);
+	/* an edit of main memory keeps the sweep, one of the cache drops it */
+	assert_int_equal(ar_hw_set(&hw, "bandwidth=2x", &err), 0);
+	assert_close(ar_hw_resident_bw(&hw, mid), 6e12, 1e-12, 0);
+	assert_int_equal(ar_hw_set(&hw, "cache.bandwidth=2x", &err), 0);
+	assert_int_equal(hw.n_read_sweep, 0);
+	assert_close(ar_hw_resident_bw(&hw, mid), 20e12, 0, 0);
 }
 
 static void test_roofline__compute_peak_by_bit_width(void **state)
@@ -330,7 +367,7 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	eval(&g, &three, &t);
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.7), 1e-15, 0);
 	struct ar_graph small = g;
-	small.weight_bytes = 4e4;
+	small.weight_bytes = small.weight_read_bytes = 4e4;
 	small.kv_cache_bytes = 1e4;
 	eval(&small, &three, &t);
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.9), 1e-15, 0);
@@ -564,7 +601,7 @@ static void working_sets(const struct ar_model *m, const struct ar_hw *hw,
 
 	wl.seq = s;
 	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit, AR_PHASE_DECODE);
-	*resident = g.weight_bytes + g.kv_cache_bytes;
+	*resident = ar_graph_resident(&g);
 	*layer = g.kv_layer_bytes;
 }
 
@@ -611,6 +648,28 @@ static void test_roofline__closed_form_generation_equals_steps(void **state)
 		worst = rel > worst ? rel : worst;
 	}
 	print_message("closed form vs steps: largest relative difference %.3g\n", worst);
+	/* with a read sweep the bandwidth changes within a segment; cut at
+	 * eight points between each two of the sweep's, the closed form stays
+	 * within 1e-4 of the steps (B 4: the resident set grows from 0.85 to
+	 * 1.15 MB, through the sweep's last span and past the cache) */
+	static const struct gen_case swept[] = {
+		{ "good/tiny-gqa.yaml", "good/hw-sweep.yaml", 4, 100, 900, AR_ATTN_NAIVE, 1, -1, 0 },
+		{ "good/tiny-gqa.yaml", "good/hw-sweep.yaml", 1, 100, 3000, AR_ATTN_FLASH, 1, -1, 1e-7 },
+	};
+	worst = 0;
+	for (size_t i = 0; i < sizeof(swept) / sizeof(*swept); i++) {
+		struct ar_gen_time closed, steps;
+		struct ar_model m;
+		struct ar_hw hw;
+		struct ar_workload wl;
+
+		run_generate(&swept[i], &closed, &steps, &m, &hw, &wl);
+		assert_int_equal(hw.n_read_sweep, 4);
+		double rel = fabs(closed.decode_s - steps.decode_s) / steps.decode_s;
+		assert_true(rel < 1e-4);
+		worst = rel > worst ? rel : worst;
+	}
+	print_message("with a read sweep: largest relative difference %.3g\n", worst);
 }
 
 static void test_roofline__generation_crosses_cache_levels(void **state)
@@ -728,6 +787,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roofline__report_formatters),
 		cmocka_unit_test(test_roofline__level_per_byte_class),
+		cmocka_unit_test(test_roofline__read_sweep_for_resident_sets),
 		cmocka_unit_test(test_roofline__compute_peak_by_bit_width),
 		cmocka_unit_test(test_roofline__bound_overhead_and_link),
 		cmocka_unit_test(test_roofline__real_graph_totals),

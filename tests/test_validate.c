@@ -29,7 +29,7 @@ static double resident(const struct ar_model *m, const struct ar_hw *hw, int dec
 
 	ar_graph_build(&g, m, &wl, hw->onchip_bytes_per_unit,
 		       decode ? AR_PHASE_DECODE : AR_PHASE_PREFILL);
-	return g.weight_bytes + g.kv_cache_bytes;
+	return ar_graph_resident(&g);
 }
 
 /* Oracle: points of the grid (prefill of at most 4096 tokens) and how many
