@@ -261,6 +261,18 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
+/* The decode kernel's time t0 at no keys from its seconds per key at
+ * AR_CAL_KEYS_ATTN_SHORT (u_s) and AR_CAL_KEYS_ATTN_CACHED keys (u_l): the
+ * time is t0 + keys x c; at least 0, at most half the short probe's time */
+static double decode_t0(double u_s, double u_l)
+{
+	double t_s = AR_CAL_KEYS_ATTN_SHORT * u_s, t_l = AR_CAL_KEYS_ATTN_CACHED * u_l;
+	double t0 = (AR_CAL_KEYS_ATTN_CACHED * t_s - AR_CAL_KEYS_ATTN_SHORT * t_l) /
+		    (AR_CAL_KEYS_ATTN_CACHED - AR_CAL_KEYS_ATTN_SHORT);
+
+	return fmin(fmax(0, t0), 0.5 * t_s);
+}
+
 double ar_calibrate_half_power(double h_a, double h_b, double a, double b)
 {
 	if (h_a <= 0 || h_b <= 0 || h_b >= h_a)
@@ -677,17 +689,23 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double r_near = fail || n_near < 1 ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_KH_ATTN, n_near, 9,
 				   err, &fail);
+	/* ... and over AR_CAL_KEYS_ATTN_SHORT keys there too: the fixed time
+	 * of K/V in the L2, without the start of streams from the L3 */
+	int n_near_short = (int)floor(l2_all / 2 / per_short);
+	double r_near_s = fail || r_near <= 0 || n_near_short < 1 ? 0
+		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
+				   n_near_short, 15, err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
 	}
 	c->decode_attn_near_copies = n_near;
+	c->decode_attn_near_short_copies = n_near_short;
 	c->decode_attn_cached_bytes = per_near * fmax(1, floor(llc_use / 2 / per_near));
 	const double f_key = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5); /* FLOPs per key */
-	double t_s = AR_CAL_KEYS_ATTN_SHORT * f_key / r_s, t_l = AR_CAL_KEYS_ATTN_CACHED * f_key / r_d[1];
-	double t_fix = (AR_CAL_KEYS_ATTN_CACHED * t_s - AR_CAL_KEYS_ATTN_SHORT * t_l) /
-		    (AR_CAL_KEYS_ATTN_CACHED - AR_CAL_KEYS_ATTN_SHORT);
-	c->decode_attn_t0_s = t_fix = fmin(fmax(0, t_fix), 0.5 * t_s);
+	double t_fix = c->decode_attn_t0_s = decode_t0(f_key / r_s, f_key / r_d[1]);
+	double t_fix_near = c->decode_attn_near_t0_s =
+		r_near_s > 0 ? decode_t0(f_key / r_near_s, f_key / r_near) : t_fix;
 	/* rate of the keys alone: FLOPs / (time − t0) */
 	double *rs[] = { &r_d[0], &r_d[1], &r_d[2], &r_g1, &r_near, &c->decode_attn_flops_per_s };
 	for (int i = 0; i < 6; i++)
@@ -697,7 +715,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			double d = i < 3 ? (double)(32L << i) : AR_CAL_D_ATTN;
 			double flops = AR_CAL_MAPS_ATTN * keys * (4.0 * d + 5);
 			double t = flops * t_i;
-			*rs[i] = flops / fmax(0.5 * t, t - t_fix);
+			double fix = i == 4 ? t_fix_near : t_fix;
+			*rs[i] = flops / fmax(0.5 * t, t - fix);
 		}
 	double r32 = r_d[0], r64 = r_d[1], r128 = r_d[2];
 	const double i1 = (4.0 * AR_CAL_D_ATTN + 5) / (2.0 * AR_CAL_D_ATTN),
@@ -942,6 +961,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 			  (c->handoff_add_s - c->overhead_s)
 		: 0;
 	c->decode_attn_fixed_s = fmax(0, c->decode_attn_t0_s - c->overhead_s);
+	c->decode_attn_near_fixed_s = c->decode_attn_near_flops_per_s > 0
+		? fmax(0, c->decode_attn_near_t0_s - c->overhead_s) : 0;
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
 	/* the decode probe's K/V bytes per second against main memory's read */
 	if (c->dram_read_bw > 0)
@@ -1153,6 +1174,11 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_fixed_s: {value: %.4g, source: \"%s (the kernel's time at %d and %d keys is t0 + keys x c: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
+	if (c->decode_attn_near_flops_per_s > 0)
+		fprintf(f, "decode_attention_near_fixed_s: {value: %.4g, source: \"%s (the same over K/V in the cores' L2, %d caches of %d keys and %d of %d in turn: t0 = %.3g s, less the per-op overhead)\"}\n",
+			c->decode_attn_near_fixed_s, src, c->decode_attn_near_short_copies,
+			AR_CAL_KEYS_ATTN_SHORT, c->decode_attn_near_copies, AR_CAL_KEYS_ATTN_CACHED,
+			c->decode_attn_near_t0_s);
 	if (c->handoff_bw > 0)
 		fprintf(f, "handoff_bw_bytes_per_s: {value: %.4g, source: \"%s (an add of %dx%d reading a product's output written by the other threads: 3 x %d bytes in %.3g s less the per-op overhead)\"}\n",
 			c->handoff_bw, src, AR_CAL_HANDOFF_ROWS, AR_CAL_HANDOFF_WIDTH,
@@ -1422,5 +1448,6 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	}
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
+	out->decode_attn_near_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->prefill_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 }

@@ -132,6 +132,9 @@ struct ar_calib {
 	double decode_attn_intensity_half;     /* I0: at I FLOPs per K/V element, rate·I/(I + I0) */
 	double decode_attn_t0_s;               /* the kernel's time at no keys (dispatch included) */
 	double decode_attn_fixed_s;            /* t0 less the per-op overhead */
+	double decode_attn_near_t0_s;          /* t0 over K/V in the cores' L2 */
+	double decode_attn_near_fixed_s;       /* ... less the per-op overhead (0: not measured) */
+	int decode_attn_near_short_copies;     /* the short probe's K/V caches there */
 	double prefill_attn_fixed_s;           /* the tiny prefill probe's time beyond its FLOPs at the
 					        * stated rate, less the per-op overhead */
 	double handoff_add_s;                  /* the handoff probe's add (handoff_add_s()) */

@@ -327,16 +327,19 @@ double ar_hw_resident_bw(const struct ar_hw *hw, double bytes)
 	return hw->mem[lvl].bw_bytes_per_s;
 }
 
-/* *r = where `resident` lives; returns where it lies in the band from the
- * near level's capacity to `hi` bytes, in (0, 1) and log-linear, or -1
- * outside it (hi 0: no band) */
+/* *r = where `resident` lives; returns where it lies in the band from half
+ * the near level's capacity (where calibrate's near probes hold their
+ * weights and K/V: a set that fills the cores' L2 no longer stays there
+ * whole) to `hi` bytes, in (0, 1) and log-linear, or -1 outside it (hi 0:
+ * no band) */
 static double band_position(const struct ar_hw *hw, double resident, double hi,
 			    enum ar_residence *r)
 {
 	double lo;
 
 	*r = residence_of(hw, resident, &lo);
-	if (*r != AR_IN_LLC || lo <= 0 || hi <= lo || resident >= hi)
+	lo /= 2;
+	if (*r == AR_IN_MAIN || lo <= 0 || hi <= lo || resident >= hi || resident <= lo)
 		return -1;
 	return log(resident / lo) / log(hi / lo);
 }
@@ -372,6 +375,20 @@ double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_
 		return ar_hw_attention_rate(hw, decode, head_dim, rows, intensity, (int)r);
 	return across_band(t, ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_NEAR),
 			   ar_hw_attention_rate(hw, 1, head_dim, rows, intensity, AR_IN_LLC));
+}
+
+double ar_hw_attention_fixed_for(const struct ar_hw *hw, int decode, double resident)
+{
+	enum ar_residence r;
+
+	if (!decode)
+		return hw->prefill_attn_fixed_s;
+	if (!hw->has_decode_attn_near_fixed || hw->decode_attn_near_flops_per_s <= 0)
+		return hw->decode_attn_fixed_s;
+	double t = band_position(hw, resident, hw->decode_attn_cached_bytes, &r);
+	if (t < 0)
+		return r == AR_IN_NEAR ? hw->decode_attn_near_fixed_s : hw->decode_attn_fixed_s;
+	return (1 - t) * hw->decode_attn_near_fixed_s + t * hw->decode_attn_fixed_s;
 }
 
 double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached)
@@ -410,6 +427,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_cached_bytes", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
+		"decode_attention_near_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
@@ -519,6 +537,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "decode_attention_head_dim_half", 1, 0, 1e6, &hw->decode_attn_head_dim_half },
 		{ "prefill_attention_head_dim_half", 1, 0, 1e6, &hw->prefill_attn_head_dim_half },
 		{ "decode_attention_fixed_s", 1, 0, 1, &hw->decode_attn_fixed_s },
+		{ "decode_attention_near_fixed_s", 1, 0, 1, &hw->decode_attn_near_fixed_s },
 		{ "prefill_attention_fixed_s", 1, 0, 1, &hw->prefill_attn_fixed_s },
 		{ "decode_attention_memory_share", 0, MIN_SHARE, 4, &hw->decode_attn_memory_share },
 		{ "decode_attention_intensity_half", 1, 0, 1e6, &hw->decode_attn_intensity_half },
@@ -546,6 +565,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 	    load_efficiency(hw->matrix_eff_cached, &hw->n_matrix_eff_cached,
 			    "matrix_efficiency_cached", doc, n, err))
 		return -1;
+	hw->has_decode_attn_near_fixed = ar_node_get(root, "decode_attention_near_fixed_s") != NULL;
 	if ((n = ar_node_get(root, "read_bandwidth_by_set")) && load_sweep(hw, doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency_near")) &&

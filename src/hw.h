@@ -84,9 +84,10 @@ struct ar_hw {
 	struct ar_eff_point matrix_eff_near[AR_HW_MAX_EFF];
 	/* optional `matrix_efficiency_cached_bytes`: the working set the
 	 * cached curve was measured over.  With it and the near curve, a
-	 * resident set between the near level's capacity and it takes an
-	 * efficiency between the two curves' (log-linear in both the bytes and
-	 * the efficiency): the near level holds a shrinking part of it.
+	 * resident set between half the near level's capacity (the set
+	 * calibrate measures the near curve over) and it takes an efficiency
+	 * between the two curves' (log-linear in both the bytes and the
+	 * efficiency): the near level holds a shrinking part of it.
 	 * 0 = none (the cached curve from the near level's capacity on) */
 	double matrix_eff_cached_bytes;
 	/* optional `matrix_inner_half` (k0) and `matrix_cols_half` (n0): a
@@ -118,7 +119,7 @@ struct ar_hw {
 	/* optional `decode_attention_near_flops_per_s`: the same over K/V the
 	 * level below the last-level cache holds, used when the resident set
 	 * fits it; with `decode_attention_cached_bytes` (the K/V the cached
-	 * rate was measured over), a resident set between that level's
+	 * rate was measured over), a resident set between half that level's
 	 * capacity and those bytes takes a rate between the two (log-linear,
 	 * as the products' band).  0 = none */
 	double decode_attn_near_flops_per_s, decode_attn_cached_bytes;
@@ -146,6 +147,11 @@ struct ar_hw {
 	 * time beside its rate and the dispatch (set-up, the merge of key
 	 * ranges split over threads), added to the decode flash op; 0 = none */
 	double decode_attn_fixed_s;
+	/* optional `decode_attention_near_fixed_s`: the same over K/V the level
+	 * below the last-level cache holds (no streams to start from the L3),
+	 * used as the near rate is, and across the same band, linearly */
+	double decode_attn_near_fixed_s;
+	int has_decode_attn_near_fixed;
 	/* optional `prefill_attention_fixed_s`: the flash prefill kernel's time
 	 * beyond its FLOPs at that rate and the dispatch (its items' start and
 	 * join across threads), added to the prefill flash op; 0 when absent */
@@ -195,6 +201,11 @@ double ar_hw_peak(const struct ar_hw *hw, int matrix, int bits);
  * does). */
 enum ar_residence { AR_IN_MAIN, AR_IN_LLC, AR_IN_NEAR };
 enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes);
+
+/* The attention kernel's fixed time (decode_attention_fixed_s and its near
+ * value across the band, prefill_attention_fixed_s) for a resident set of
+ * `resident` bytes */
+double ar_hw_attention_fixed_for(const struct ar_hw *hw, int decode, double resident);
 
 /* Bandwidth at which a resident set (weights and KV cache) of `bytes` is
  * read: the read sweep's where it applies (read_bandwidth_by_set), else that

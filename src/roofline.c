@@ -108,8 +108,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	/* the attention kernels' own fixed time (decode: its set-up and the
 	 * merge of key ranges across threads; prefill: its items' start and
 	 * join), beside the dispatch */
-	const double attn_fixed = g->phase == AR_PHASE_DECODE ? hw->decode_attn_fixed_s
-							      : hw->prefill_attn_fixed_s;
+	const double attn_fixed = ar_hw_attention_fixed_for(hw, g->phase == AR_PHASE_DECODE,
+							    ar_graph_resident(g));
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
 	const double handoff_inv = hw->handoff_bw_bytes_per_s > 0 ? 1 / hw->handoff_bw_bytes_per_s : 0;
 	double attn_inv = 0;
@@ -321,7 +321,7 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 		AR_ASSERT(o1->id == o2->id);
 		if (link_time(o1, hw, &fixed, err))
 			return -1;
-		fixed += hw->overhead_s + (o1->id == AR_OP_FLASH) * hw->decode_attn_fixed_s;
+		fixed += hw->overhead_s;
 		class_footprints(&g1, o1, f1);
 		class_footprints(&g2, o2, f2);
 		/* breakpoints: where a class's working set crosses a level's capacity */
@@ -366,7 +366,10 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 				m0 += b0 / bw;
 				m1 += b_slope / bw;
 			}
-			sum += sum_max_affine(c0, c_slope, m0, m1, lo, hi) + fixed * (hi - lo + 1);
+			double attn_fixed = o1->id == AR_OP_FLASH
+				? ar_hw_attention_fixed_for(hw, 1, res) : 0;
+			sum += sum_max_affine(c0, c_slope, m0, m1, lo, hi) +
+			       (fixed + attn_fixed) * (hi - lo + 1);
 		}
 		total += sum * o1->layers;
 	}

@@ -52,6 +52,9 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_intensity_half = 2;
 	c->decode_attn_t0_s = 1.5e-6;
 	c->decode_attn_fixed_s = 0.5e-6;
+	c->decode_attn_near_t0_s = 1.25e-6;
+	c->decode_attn_near_fixed_s = 0.25e-6;
+	c->decode_attn_near_short_copies = 16;
 	c->prefill_attn_fixed_s = 2.5e-6;
 	c->decode_attn_memory_share = 0.875;
 	c->probe_matrix_flops_per_s = 2.25e11;
@@ -163,6 +166,8 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	/* decode ignores the rows; 2 FLOPs per K/V element at I0 = 2: 8e10 · 48/88 · 2/4 */
 	assert_close(hw.decode_attn_intensity_half, 2, 1e-4, 0);
 	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
+	assert_int_equal(hw.has_decode_attn_near_fixed, 1);
+	assert_close(hw.decode_attn_near_fixed_s, 0.25e-6, 1e-4, 0);
 	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
 	assert_close(hw.decode_attn_memory_share, 0.875, 1e-4, 0);
 	/* the tracking probe's readings: validate's reference */
@@ -386,6 +391,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	assert_close(out.decode_attn_intensity_half, 2, 0, 0);
 	/* the decode kernel's fixed time with the dispatch: × 1.5 */
 	assert_close(out.decode_attn_fixed_s, 0.75e-6, 1e-12, 0);
+	assert_close(out.decode_attn_near_fixed_s, base.decode_attn_near_fixed_s * 1.5, 1e-12, 0);
 	assert_close(out.prefill_attn_fixed_s, 3.75e-6, 1e-12, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.prefill_attn_seq_half, 32, 0, 0);

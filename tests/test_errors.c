@@ -103,6 +103,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-handoff-negative.yaml:15:33: error: 'handoff_bw_bytes_per_s' must be > 0, not -3e10" },
 	{ HW, "hw-probe-overhead-zero.yaml",
 	  "tests/data/bad/hw-probe-overhead-zero.yaml:15:27: error: 'probe_overhead_s' must be > 0, not 0" },
+	{ HW, "hw-near-fixed-negative.yaml",
+	  "tests/data/bad/hw-near-fixed-negative.yaml:15:40: error: 'decode_attention_near_fixed_s' must be >= 0, not -1e-6" },
 	{ HW, "hw-sweep-order.yaml",
 	  "tests/data/bad/hw-sweep-order.yaml:17:13: error: 'read_bandwidth_by_set' bytes must increase (65536 after 131072)" },
 	{ HW, "hw-sweep-one-point.yaml",

@@ -374,9 +374,14 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(ar_hw_matrix_efficiency(&three, 10, AR_IN_NEAR), 0.9, 0, 0);
 	assert_close(ar_hw_matrix_efficiency(&hw, 10, AR_IN_NEAR), 0.7, 1e-15, 0);
 	/* the band: the cached curve measured over 0.4 MB, the near level
-	 * 0.1 MB; 0.2 MB is halfway in log, sqrt(0.9 x 0.7) */
+	 * 0.1 MB, whose half (0.05 MB) the near curve is measured over; 0.1414
+	 * MB is halfway in log, sqrt(0.9 x 0.7); 0.08 MB, inside the near level
+	 * but past its half, log(1.6)/log(8) of the way */
+	const double mid = sqrt(5e4 * 4e5);
 	three.matrix_eff_cached_bytes = 4e5;
-	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 2e5), sqrt(0.9 * 0.7), 1e-12, 0);
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, mid), sqrt(0.9 * 0.7), 1e-12, 0);
+	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 8e4),
+		     pow(0.9, 1 - log(1.6) / log(8)) * pow(0.7, log(1.6) / log(8)), 1e-12, 0);
 	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 5e5), 0.7, 1e-15, 0);
 	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 5e4), 0.9, 0, 0);
 	assert_close(ar_hw_matrix_efficiency_for(&three, 10, 2e6), 0.3, 1e-15, 0);
@@ -386,7 +391,19 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	three.decode_attn_cached_bytes = 4e5;
 	three.decode_attn_intensity_half = 0;
 	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 5e4), 8e12, 0, 0);
-	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 2e5), 4e12, 1e-12, 0);
+	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, mid), 4e12, 1e-12, 0);
+	/* the fixed times: linear across the band, the near one only where
+	 * the descriptor states it */
+	three.decode_attn_fixed_s = 3e-6;
+	three.decode_attn_near_fixed_s = 1e-6;
+	three.prefill_attn_fixed_s = 5e-6;
+	assert_close(ar_hw_attention_fixed_for(&three, 1, mid), 3e-6, 0, 0);
+	three.has_decode_attn_near_fixed = 1;
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 5e4), 1e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 1, mid), 2e-6, 1e-12, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 5e5), 3e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 2e6), 3e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 0, 5e4), 5e-6, 0, 0);
 	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 5e5), 2e12, 0, 0);
 	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 2e6), 1e12, 0, 0);
 	assert_close(ar_hw_attention_rate_for(&three, 0, 64, 10, 0, 2e5), 8e12, 0, 0);
