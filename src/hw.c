@@ -136,94 +136,89 @@ static int load_level(const struct ar_doc *doc, const struct ar_node *n, int i,
 	return 0;
 }
 
-/* matrix_efficiency and matrix_efficiency_cached: a list of {rows, value,
- * source}, rows increasing, into pts / *count */
-static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key,
-			   const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
+/* A list of {X, value, source} points, X increasing: the efficiency curves
+ * (X rows, the value a share of the peak) and the read sweep (X bytes, the
+ * value a bandwidth) */
+struct curve_spec {
+	const char *key, *x;         /* the list's key, its points' X */
+	int min_points, max_points;  /* min_points 1 or 2 */
+	double x_max, v_min, v_max;
+};
+
+static int load_curve(const struct curve_spec *sp, double *xs, double *vs, int *count,
+		      const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
 {
-	static const char *const keys[] = { "rows", "value", "source", NULL };
-	char what[64];
+	const char *const keys[] = { sp->x, "value", "source", NULL };
+	const char *key = sp->key;
+	char what[96];
 	int i = 0;
 
 	if (ar_node_expect(doc, n, AR_NODE_SEQ, key, err))
 		return -1;
-	if (n->n_children == 0)
-		return ar_node_errf(doc, n, err, "'%s' needs at least one point", key);
-	if (n->n_children > AR_HW_MAX_EFF)
+	if (n->n_children < sp->min_points)
+		return ar_node_errf(doc, n, err, "'%s' needs at least %s", key,
+				    sp->min_points > 1 ? "two points" : "one point");
+	if (n->n_children > sp->max_points)
 		return ar_node_errf(doc, n, err, "'%s' has %d points; the limit is %d", key,
-				    n->n_children, AR_HW_MAX_EFF);
+				    n->n_children, sp->max_points);
 	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
-		struct ar_eff_point *pt = &pts[i];
-		const struct ar_node *r, *v, *s;
+		const struct ar_node *x, *v, *s;
 		snprintf(what, sizeof(what), "%s[]", key);
 		if (ar_node_expect(doc, c, AR_NODE_MAP, what, err) ||
 		    ar_node_check_keys(doc, c, keys, err))
 			return -1;
-		r = ar_node_get(c, "rows");
+		x = ar_node_get(c, sp->x);
 		v = ar_node_get(c, "value");
 		s = ar_node_get(c, "source");
-		if (!r || !v || !s)
+		if (!x || !v || !s)
 			return ar_node_errf(doc, c, err,
-					    "a '%s' point needs 'rows', 'value' and 'source'", key);
+					    "a '%s' point needs '%s', 'value' and 'source'", key, sp->x);
 		if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
 			return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", key);
-		snprintf(what, sizeof(what), "%s.rows", key);
-		if (ar_node_num(doc, r, what, 0, 1e9, &pt->rows, err))
+		snprintf(what, sizeof(what), "%s.%s", key, sp->x);
+		if (ar_node_num(doc, x, what, 0, sp->x_max, &xs[i], err))
 			return -1;
 		snprintf(what, sizeof(what), "%s.value", key);
-		if (ar_node_num(doc, v, what, 0, 1.0, &pt->value, err))
+		if (ar_node_num(doc, v, what, 0, sp->v_max, &vs[i], err))
 			return -1;
-		if (pt->value < MIN_SHARE)
+		if (vs[i] < sp->v_min)
 			return ar_node_errf(doc, v, err, "'%s' is too small (%s; the least is %g)",
-					    what, v->value, MIN_SHARE);
-		if (i > 0 && pt->rows <= pts[i - 1].rows)
-			return ar_node_errf(doc, r, err, "'%s' rows must increase (%g after %g)", key,
-					    pt->rows, pts[i - 1].rows);
+					    what, v->value, sp->v_min);
+		if (i > 0 && xs[i] <= xs[i - 1])
+			return ar_node_errf(doc, x, err, "'%s' %s must increase (%g after %g)", key,
+					    sp->x, xs[i], xs[i - 1]);
 	}
 	*count = i;
 	return 0;
 }
 
-/* read_bandwidth_by_set: a list of {bytes, value, source}, bytes increasing */
+/* matrix_efficiency, matrix_efficiency_cached and matrix_efficiency_near:
+ * rows increasing, values shares of the peak, into pts / *count */
+static int load_efficiency(struct ar_eff_point *pts, int *count, const char *key,
+			   const struct ar_doc *doc, const struct ar_node *n, struct ar_err *err)
+{
+	const struct curve_spec sp = { key, "rows", 1, AR_HW_MAX_EFF, 1e9, MIN_SHARE, 1.0 };
+	double x[AR_HW_MAX_EFF], v[AR_HW_MAX_EFF];
+
+	if (load_curve(&sp, x, v, count, doc, n, err))
+		return -1;
+	for (int i = 0; i < *count; i++)
+		pts[i] = (struct ar_eff_point){ x[i], v[i] };
+	return 0;
+}
+
+/* read_bandwidth_by_set: bytes increasing, values bandwidths */
 static int load_sweep(struct ar_hw *hw, const struct ar_doc *doc, const struct ar_node *n,
 		      struct ar_err *err)
 {
-	static const char *const keys[] = { "bytes", "value", "source", NULL };
-	static const char key[] = "read_bandwidth_by_set";
-	int i = 0;
+	const struct curve_spec sp = { "read_bandwidth_by_set", "bytes", 2, AR_HW_MAX_SWEEP,
+				       MAX_BYTES, MIN_RATE, MAX_BW };
+	double x[AR_HW_MAX_SWEEP], v[AR_HW_MAX_SWEEP];
 
-	if (ar_node_expect(doc, n, AR_NODE_SEQ, key, err))
+	if (load_curve(&sp, x, v, &hw->n_read_sweep, doc, n, err))
 		return -1;
-	if (n->n_children < 2)
-		return ar_node_errf(doc, n, err, "'%s' needs at least two points", key);
-	if (n->n_children > AR_HW_MAX_SWEEP)
-		return ar_node_errf(doc, n, err, "'%s' has %d points; the limit is %d", key,
-				    n->n_children, AR_HW_MAX_SWEEP);
-	for (const struct ar_node *c = n->child; c; c = c->next, i++) {
-		struct ar_sweep_point *pt = &hw->read_sweep[i];
-		const struct ar_node *b, *v, *s;
-		if (ar_node_expect(doc, c, AR_NODE_MAP, "read_bandwidth_by_set[]", err) ||
-		    ar_node_check_keys(doc, c, keys, err))
-			return -1;
-		b = ar_node_get(c, "bytes");
-		v = ar_node_get(c, "value");
-		s = ar_node_get(c, "source");
-		if (!b || !v || !s)
-			return ar_node_errf(doc, c, err,
-					    "a '%s' point needs 'bytes', 'value' and 'source'", key);
-		if (s->kind != AR_NODE_SCALAR || s->is_null || !s->value[0])
-			return ar_node_errf(doc, s, err, "'%s.source' must be a non-empty string", key);
-		if (ar_node_num(doc, b, "read_bandwidth_by_set.bytes", 0, MAX_BYTES, &pt->bytes, err) ||
-		    ar_node_num(doc, v, "read_bandwidth_by_set.value", 0, MAX_BW, &pt->bw, err))
-			return -1;
-		if (pt->bw < MIN_RATE)
-			return ar_node_errf(doc, v, err, "'%s.value' is too small (%s; the least is %g)",
-					    key, v->value, MIN_RATE);
-		if (i > 0 && pt->bytes <= hw->read_sweep[i - 1].bytes)
-			return ar_node_errf(doc, b, err, "'%s' bytes must increase (%g after %g)", key,
-					    pt->bytes, hw->read_sweep[i - 1].bytes);
-	}
-	hw->n_read_sweep = i;
+	for (int i = 0; i < hw->n_read_sweep; i++)
+		hw->read_sweep[i] = (struct ar_sweep_point){ x[i], v[i] };
 	return 0;
 }
 
