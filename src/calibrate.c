@@ -175,7 +175,11 @@ static double gemv_bw(float *buf, double bytes, struct ar_err *err, int *fail)
 
 /* FLOP/s of warm m-row products at n shapes (K[i], N[i]), measured in turn
  * within each of `reps` rounds so that all see the machine in one state,
- * the median of each over the rounds (at most 15) into rate[i] */
+ * each after an untimed call and over at least 1e8 FLOPs, the median of each
+ * over the rounds (at most 15) into rate[i].  Without that call a product of
+ * 512 rows found its 4 MB output evicted by the one before it and read 0.76
+ * of the reference rate where it reads 0.84-0.92 alone, as in a model, and
+ * calls of 0.15 ms spread k0 over 19-45 between calibrations */
 static int shape_rates(long m, const long *K, const long *N, int n, int reps, double *rate,
 		       struct ar_err *err)
 {
@@ -196,7 +200,12 @@ static int shape_rates(long m, const long *K, const long *N, int n, int reps, do
 	for (int r = 0; ok && r <= reps; r++) /* round 0 warms up */
 		for (int i = 0; i < n; i++) {
 			/* a few calls, so that a small product's time is not the clock's */
-			long calls = (long)fmax(1, 1e7 / (2.0 * m * K[i] * N[i]));
+			long calls = (long)fmax(1, 1e8 / (2.0 * m * K[i] * N[i]));
+			/* one call untimed first: the product before it in the round
+			 * took the caches, which a product running after the ops
+			 * that feed it does not find taken */
+			ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], K[i], 0, 1, NULL, m,
+					  K[i], N[i], 1);
 			double t0 = now_s();
 			for (long k = 0; k < calls; k++)
 				ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], K[i], 0, 1, NULL,
@@ -905,7 +914,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		double k0[2], n0[2];
 		for (int r = 0; r < 2; r++) {
 			double *rate = c->shape_rate + 3 * r;
-			if (shape_rates(rows[r], K, N, 3, 9, rate, err)) {
+			if (shape_rates(rows[r], K, N, 3, 15, rate, err)) {
 				free(buf);
 				return -1;
 			}
