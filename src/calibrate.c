@@ -1445,11 +1445,7 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 							  AR_TRACK_GATE_MEMORY);
 	/* each point of the read sweep follows the level that holds its set */
 	for (int j = 0; j < out->n_read_sweep; j++) {
-		int l = 0;
-		for (int i = 1; i < base->n_mem; i++)
-			if (base->mem[i].bw_bytes_per_s > 0 &&
-			    base->mem[i].capacity_bytes >= out->read_sweep[j].bytes)
-				l = i;
+		int l = ar_hw_level_for(base, out->read_sweep[j].bytes);
 		if (l < ref->n_mem && l < now->n_mem)
 			out->read_sweep[j].bw *= gated_ratio(now->bw_bytes_per_s[l],
 							     ref->bw_bytes_per_s[l],

@@ -294,30 +294,30 @@ enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes)
 	return residence_of(hw, bytes, &near_cap);
 }
 
+int ar_hw_level_for(const struct ar_hw *hw, double bytes)
+{
+	for (int i = hw->n_mem - 1; i > 0; i--)
+		if (hw->mem[i].bw_bytes_per_s > 0 && hw->mem[i].capacity_bytes >= bytes)
+			return i;
+	return 0;
+}
+
 double ar_hw_resident_bw(const struct ar_hw *hw, double bytes)
 {
 	const struct ar_sweep_point *p = hw->read_sweep;
-	int n = hw->n_read_sweep, lvl = 0;
-	double llc = 0;
+	const int n = hw->n_read_sweep, lvl = ar_hw_level_for(hw, bytes);
 
-	for (int i = 1; i < hw->n_mem; i++)
-		if (hw->mem[i].bw_bytes_per_s > 0) {
-			if (llc == 0)
-				llc = hw->mem[i].capacity_bytes;
-			if (hw->mem[i].capacity_bytes >= bytes)
-				lvl = i;
-		}
-	if (n >= 2 && bytes <= llc && bytes <= p[n - 1].bytes) {
+	/* a cache holds it (so the last-level cache does) and the sweep reaches it */
+	if (n >= 2 && lvl > 0 && bytes <= p[n - 1].bytes) {
 		int f = 0;
 		for (int i = 1; i < n; i++)
 			if (p[i].bw > p[f].bw)
 				f = i;
-		if (bytes >= p[f].bytes && f < n - 1)
-			for (int i = f + 1; i < n; i++)
-				if (bytes <= p[i].bytes) {
-					double t = log(bytes / p[i - 1].bytes) / log(p[i].bytes / p[i - 1].bytes);
-					return exp((1 - t) * log(p[i - 1].bw) + t * log(p[i].bw));
-				}
+		for (int i = f + 1; i < n && bytes >= p[f].bytes; i++)
+			if (bytes <= p[i].bytes) {
+				double t = log(bytes / p[i - 1].bytes) / log(p[i].bytes / p[i - 1].bytes);
+				return exp((1 - t) * log(p[i - 1].bw) + t * log(p[i].bw));
+			}
 	}
 	return hw->mem[lvl].bw_bytes_per_s;
 }

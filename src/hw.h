@@ -207,6 +207,10 @@ enum ar_residence ar_hw_residence(const struct ar_hw *hw, double bytes);
  * `resident` bytes */
 double ar_hw_attention_fixed_for(const struct ar_hw *hw, int decode, double resident);
 
+/* The smallest level with a known bandwidth that holds `bytes`; 0 (main
+ * memory) when none does. */
+int ar_hw_level_for(const struct ar_hw *hw, double bytes);
+
 /* Bandwidth at which a resident set (weights and KV cache) of `bytes` is
  * read: the read sweep's where it applies (read_bandwidth_by_set), else that
  * of the smallest level with a known bandwidth that holds it, main memory's

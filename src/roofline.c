@@ -7,15 +7,6 @@
 const char *const ar_bound_names[AR_BOUND_COUNT] = { "compute", "memory", "link" };
 _Static_assert(AR_BOUND_COMPUTE == AR_BOUND_MEMORY - 1, "bound flags");
 
-/* Smallest level with a known bandwidth that holds `bytes`; main memory else. */
-static int level_for(const struct ar_hw *hw, double bytes)
-{
-	for (int i = hw->n_mem - 1; i > 0; i--)
-		if (hw->mem[i].bw_bytes_per_s > 0 && hw->mem[i].capacity_bytes >= bytes)
-			return i;
-	return 0;
-}
-
 /* Working set that decides the level of each byte class. */
 static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 			     double fp[AR_B_COUNT])
@@ -360,7 +351,7 @@ int ar_roofline_generate(const struct ar_model *m, const struct ar_workload *wl,
 				double b0 = o1->bytes[c] - b_slope * s1;
 				double fpm = f1[c] + (f2[c] - f1[c]) / span * (mid - s1);
 				double bw = c == AR_B_WEIGHT || c == AR_B_KV_READ || c == AR_B_KV_WRITE
-					? ar_hw_resident_bw(hw, fpm) : hw->mem[level_for(hw, fpm)].bw_bytes_per_s;
+					? ar_hw_resident_bw(hw, fpm) : hw->mem[ar_hw_level_for(hw, fpm)].bw_bytes_per_s;
 				if ((c == AR_B_ACT_IN || c == AR_B_ACT_OUT) && hw->handoff_bw_bytes_per_s > 0)
 					bw = fmin(bw, hw->handoff_bw_bytes_per_s);
 				m0 += b0 / bw;
