@@ -1043,6 +1043,9 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 	if (c->probe_overhead_s > 0 && c->overhead_s > 0 &&
 	    fabs(log(c->probe_overhead_s / c->overhead_s)) > log(AR_STATE_GATE_OVERHEAD))
 		return "the tracking probe's dispatch read another state";
+	if (c->probe_matrix_flops_per_s > 0 && c->matrix_flops_per_s > 0 &&
+	    fabs(log(c->probe_matrix_flops_per_s / c->matrix_flops_per_s)) > log(AR_STATE_GATE_MATRIX))
+		return "the tracking probe's product read another state";
 	if (c->probe_dram_bytes_per_s > 0 && c->dram_read_bw_end > 0 &&
 	    fabs(log(c->probe_dram_bytes_per_s / c->dram_read_bw_end)) > log(AR_STATE_GATE_MEMORY))
 		return "the tracking probe's main memory read another state";

@@ -67,6 +67,10 @@ enum { AR_CAL_PROBE_RUNS = 5 };
  * the machine (this host: x2.7 and x1.7 between its two, +-20 % within one) */
 #define AR_STATE_GATE_OVERHEAD 1.5
 #define AR_STATE_GATE_MEMORY 1.3
+/* The tracking probe's product against the matrix peak: over this factor
+ * apart, one was read with a core held by another tenant (this host: FMA
+ * chains and the probe at 0.53-0.57 of the rest while the peak read whole) */
+#define AR_STATE_GATE_MATRIX 1.3
 
 struct ar_calib {
 	char date[16];             /* YYYY-MM-DD */

@@ -322,14 +322,11 @@ static void test_calibrate__disagreement(void **state)
 		/* FMA chains at 41 % and 39 % of the matrix peak (2e11) */
 		{ offsetof(struct ar_calib, fma_flops_per_s), 0.82e11, 0.78e11,
 		  "the FMA chains read far below the matrix peak" },
-		/* the matrix peak at 41 % and 39 % of the FMA chains (2.5e11) */
-		{ offsetof(struct ar_calib, matrix_flops_per_s), 1.03e11, 0.97e11,
+		/* the matrix peak (2e11) at 41 % and 39 % of the FMA chains */
+		{ offsetof(struct ar_calib, fma_flops_per_s), 4.87e11, 5.13e11,
 		  "the matrix products read far below the FMA chains" },
 		{ offsetof(struct ar_calib, decode_attn_probe_flops_per_s), 2.56e10, 2.54e10,
 		  "the decode attention probe read far below main memory's bandwidth" },
-		/* the tracking probe against the calibration's dispatch (1 us) at
-		 * x1.45 and x1.55, and its main memory (5e10 at the end) at x0.78
-		 * and x0.76 */
 		/* the 1-row cold point's weights at 0.508 and 0.492 of main memory
 		 * (0.125 of the 2e11 peak is 5e10 B/s, all of it) */
 		{ offsetof(struct ar_calib, eff_value), 0.0635, 0.0615,
@@ -347,10 +344,19 @@ static void test_calibrate__disagreement(void **state)
 		  "the products with a short inner dimension read nearly as fast as long ones" },
 		{ offsetof(struct ar_calib, matrix_cols_half), 999, 1001,
 		  "the products with few columns read nearly as fast as wide ones" },
+		/* the tracking probe against the calibration's dispatch (1 us) at
+		 * x1.45 and x1.55, and its main memory (5e10 at the end) at x0.78
+		 * and x0.76 */
 		{ offsetof(struct ar_calib, probe_overhead_s), 1.45e-6, 1.55e-6,
 		  "the tracking probe's dispatch read another state" },
 		{ offsetof(struct ar_calib, probe_dram_bytes_per_s), 3.9e10, 3.8e10,
 		  "the tracking probe's main memory read another state" },
+		/* its product against the 2e11 peak at x0.78 and x0.75, then
+		 * x1.28 and x1.32 */
+		{ offsetof(struct ar_calib, probe_matrix_flops_per_s), 1.56e11, 1.5e11,
+		  "the tracking probe's product read another state" },
+		{ offsetof(struct ar_calib, probe_matrix_flops_per_s), 2.56e11, 2.64e11,
+		  "the tracking probe's product read another state" },
 	};
 	struct ar_calib c;
 
