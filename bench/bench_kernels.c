@@ -185,7 +185,8 @@ static void attention(const struct ar_hw *hw, const char *name, enum ar_phase ph
 		die(&err);
 	ar_graph_build(&g, &m, &wl, hw->onchip_bytes_per_unit, ph);
 	for (int lanes = 8; lanes <= 16; lanes *= 2) {
-		if (ar_kernels_decode_lanes(lanes) != lanes || (ph == AR_PHASE_PREFILL && lanes == 8))
+		/* decode at each width the host runs; prefill once, at its own */
+		if (ph == AR_PHASE_PREFILL ? lanes != 8 : ar_kernels_decode_lanes(lanes) != lanes)
 			continue;
 		struct ar_probe probe;
 		struct ar_ceilings before, after;

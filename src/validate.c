@@ -109,32 +109,43 @@ static char *notes_end(char *notes, size_t size, size_t *left)
 }
 
 /* The layer count (at most m's) that keeps the most grid points clear of the
- * last-level cache, the most layers among equals; ar_validate_run skips the
- * points left in the band.  1 = kept, 0 = no point clear (left out). */
-static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
-			char *notes, size_t size)
+ * last-level cache C, the most layers among equals: m is left at it, *n is
+ * how many of its *total points are clear, *hi the largest resident set. */
+static void best_layers(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
+			int *n, int *total, double *hi)
 {
-	double c = llc_bytes(hw), hi, best_hi = 0;
 	long l0 = m->layers, d0 = m->moe.dense_layers, best = l0;
-	int total, n, best_n = -1;
+	int best_n = -1;
+
+	for (long l = l0; l >= 1; l--) {
+		ar_model_set_layers(m, l, d0);
+		*n = clear_points(m, hw, gr, total, hi);
+		if (*n > best_n) {
+			best_n = *n;
+			best = l;
+		}
+		if (*n == *total)
+			break;
+	}
+	ar_model_set_layers(m, best, d0);
+	*n = clear_points(m, hw, gr, total, hi);
+}
+
+/* m at best_layers, told in notes (`width`: how the width was chosen, or
+ * ""); ar_validate_run skips the points left in the band.  1 = kept, 0 = no
+ * point clear (left out, m's layers as they were). */
+static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
+			const char *width, char *notes, size_t size)
+{
+	double c = llc_bytes(hw), hi;
+	long l0 = m->layers, d0 = m->moe.dense_layers;
+	int total, n;
 	size_t left;
 
 	if (c <= 0)
 		return 1;
-	for (long l = l0; l >= 1; l--) {
-		ar_model_set_layers(m, l, d0);
-		n = clear_points(m, hw, gr, &total, &hi);
-		if (n > best_n) {
-			best_n = n;
-			best = l;
-			best_hi = hi;
-		}
-		if (n == total)
-			break;
-	}
-	ar_model_set_layers(m, best, d0);
-	n = clear_points(m, hw, gr, &total, &hi);
-	if (best == l0 && n == total)
+	best_layers(m, hw, gr, &n, &total, &hi);
+	if (m->layers == l0 && n == total && !width[0])
 		return 1;
 	char *p = notes_end(notes, size, &left);
 	if (n == 0) {
@@ -145,14 +156,82 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 		return 0;
 	}
 	char layers[48];
-	if (best == l0)
+	if (m->layers == l0)
 		snprintf(layers, sizeof(layers), "%ld layers", l0);
 	else
-		snprintf(layers, sizeof(layers), "%ld layers -> %ld", l0, best);
+		snprintf(layers, sizeof(layers), "%ld layers -> %ld", l0, m->layers);
 	if (left)
-		snprintf(p, left, "%s: %s, %d of %d points clear of the last-level cache (%.1f MB: <= 1/3 or >= 3x; largest %.1f MB), %d skipped\n",
-			 m->name, layers, n, total, c / 1e6, best_hi / 1e6, total - n);
+		snprintf(p, left, "%s: %s%s, %d of %d points clear of the last-level cache (%.1f MB: <= 1/3 or >= 3x; largest %.1f MB), %d skipped\n",
+			 m->name, width, layers, n, total, c / 1e6, hi / 1e6, total - n);
 	return 1;
+}
+
+/* The small widths, widest first: H, MLP, vocabulary, heads of d_h (4 of
+ * them).  A last-level cache too small for the first to keep more than half
+ * its points clear (a guest given 4 MB of a chiplet's L3, where H 128 keeps
+ * 1 of 8) takes the first narrower one that does, or else the one that
+ * keeps the most. */
+static const struct small_width {
+	long hidden, intermediate, vocab, d_h;
+} small_widths[] = { { 128, 344, 2048, 32 }, { 64, 172, 1024, 16 }, { 32, 86, 512, 8 } };
+enum { N_SMALL_WIDTHS = sizeof(small_widths) / sizeof(small_widths[0]) };
+
+/* m (a 160M shape) at small width w, named ARCH-small; 0, or -1 with err */
+static int small_model(struct ar_model *m, const struct small_width *w, struct ar_err *err)
+{
+	/* each arch's own defaults at that width; GTA: 2 maps over the 4 heads */
+	struct ar_model base = *m;
+	char path[512];
+
+	base.hidden = w->hidden;
+	base.intermediate = w->intermediate;
+	base.vocab = w->vocab;
+	base.attn.n_h = 4;
+	base.attn.d_h = w->d_h;
+	if (ar_resolve("archs", m->attn.arch, path, sizeof(path), err) ||
+	    ar_model_with_arch(m, &base, path, err))
+		return -1;
+	if (m->attn.decoder == AR_DEC_GATED)
+		m->attn.n_q = 2;
+	if (ar_model_check(m, err))
+		return -1;
+	char nm[64];
+	snprintf(nm, sizeof(nm), "%s-small", m->attn.arch);
+	snprintf(m->name, sizeof(m->name), "%s", nm);
+	return 0;
+}
+
+/* m at its small width (small_widths) and what was chosen, for the notes:
+ * "" for the first width.  0, or -1 with err. */
+static int small_of(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
+		    char *width, size_t size, struct ar_err *err)
+{
+	struct ar_model best = *m, t;
+	int best_n = -1, best_i = 0;
+
+	for (int i = 0; i < N_SMALL_WIDTHS; i++) {
+		int n, total;
+		double hi;
+		t = *m;
+		if (small_model(&t, &small_widths[i], err))
+			return -1;
+		struct ar_model counted = t;
+		best_layers(&counted, hw, gr, &n, &total, &hi);
+		if (n > best_n) {
+			best_n = n;
+			best_i = i;
+			best = t;
+		}
+		if (llc_bytes(hw) <= 0 || 2 * n > total)
+			break;
+	}
+	*m = best;
+	width[0] = 0;
+	if (best_i > 0)
+		snprintf(width, size, "width %ld (4 heads of %ld, vocabulary %ld), ",
+			 small_widths[best_i].hidden, small_widths[best_i].d_h,
+			 small_widths[best_i].vocab);
+	return 0;
 }
 
 int ar_validate_models(struct ar_model *out, int max, long layers, const struct ar_hw *hw,
@@ -183,29 +262,10 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
 				mha = *m;
 			if (m->layers > layers)
 				ar_model_set_layers(m, layers, m->moe.dense_layers);
-			if (small) {
-				/* a width whose weights and KV cache fit well inside a
-				 * last-level cache: H 128 (4 heads of 32), MLP 344,
-				 * vocabulary 2048; each arch's own defaults at that width */
-				struct ar_model w = *m;
-				char path[512];
-				w.hidden = 128;
-				w.intermediate = 344;
-				w.vocab = 2048;
-				w.attn.n_h = 4;
-				w.attn.d_h = 32;
-				if (ar_resolve("archs", m->attn.arch, path, sizeof(path), err) ||
-				    ar_model_with_arch(m, &w, path, err))
-					return -1;
-				if (m->attn.decoder == AR_DEC_GATED) /* GTA: 2 maps over the 4 heads */
-					m->attn.n_q = 2;
-				if (ar_model_check(m, err))
-					return -1;
-				char nm[64];
-				snprintf(nm, sizeof(nm), "%s-small", m->attn.arch);
-				snprintf(m->name, sizeof(m->name), "%s", nm);
-			}
-			if (clear_of_llc(m, hw, &gr, notes, notes_size))
+			char width[96] = "";
+			if (small && small_of(m, hw, &gr, width, sizeof(width), err))
+				return -1;
+			if (clear_of_llc(m, hw, &gr, width, notes, notes_size))
 				n++;
 		}
 	}

@@ -84,8 +84,9 @@ struct ar_validation {
 void ar_validate_summarise(struct ar_validation *v);
 
 /* The default grid's models: the six archs at 160M shapes and at a small width
- * (H 128), each cut to `layers` layers (the per-layer shapes unchanged).  A
- * point's resident set (ar_graph_resident of its graph) must be
+ * (H 128, or H 64 or 32 where a small cache leaves H 128 no more than half
+ * its points clear), each cut to `layers` layers (the per-layer shapes
+ * unchanged).  A point's resident set (ar_graph_resident of its graph) must be
  * clear of hw's last-level cache C (mem[1]): <= C/3 or >= 3C; ar_validate_run
  * skips the points that are not.  A model whose points are not all clear gets
  * the layer count (at most `layers`) that keeps the most of them clear, or is

@@ -150,23 +150,63 @@ static void test_validate__no_point_clear_left_out(void **state)
 	char notes[4096];
 
 	(void)state;
-	/* C = 3 MB: GQA-, GTA- and GHA-small's quick points lie between C/3 and 3C
-	 * at every layer count and are left out; MHA-small keeps its 4 layers, at
-	 * which one point (KV 1024, batch 2: 4 × 2 MiB of cache) is >= 3C */
+	/* C = 64 MiB (the Intel Xeon guest's usable L3): GTA1- and GHA-160M's
+	 * quick points at 1 to 4 layers lie between C/3 and 3C and are left
+	 * out; the others keep 4 layers and the points that are clear */
+	load_hw(&hw, 67108864);
+	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 10);
+	assert_non_null(strstr(notes, "gta1-160m: left out, no point's resident set <= 22.4 MB or >= 201.3 MB at any layer count (last-level cache 67.1 MB)"));
+	assert_non_null(strstr(notes, "gha-160m: left out"));
+	assert_non_null(strstr(notes, "gqa-160m: 4 layers, 1 of 8 points clear"));
+	for (int i = 0; i < 10; i++) {
+		assert_true(strcmp(ms[i].name, "gta1-160m") && strcmp(ms[i].name, "gha-160m"));
+		int total, clear = count_clear(&ms[i], &hw, 1, &total);
+		assert_true(clear > 0);
+	}
+	assert_string_equal(ms[4].name, "mha-small");
+}
+
+/* C = 3 MB: at H 128 GQA-, GTA- and GHA-small keep no quick point clear at
+ * any layer count, and MHA-small 1 of 8; the small models take H 64 (4
+ * heads of 16, vocabulary 1024), where each keeps more than half */
+static void test_validate__narrower_width_small_cache(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model ms[16];
+	struct ar_err err = { 0 };
+	char notes[4096], line[200];
+	static const char *const arch[6] = { "mha", "gqa", "mla", "gta", "gva", "gha" };
+
+	(void)state;
 	load_hw(&hw, 3e6);
-	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 9);
-	assert_string_equal(ms[6].name, "mha-small");
-	assert_int_equal(ms[6].layers, 4);
+	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 12);
+	for (int i = 6; i < 12; i++) {
+		int total, clear = count_clear(&ms[i], &hw, 1, &total);
+		assert_int_equal(ms[i].hidden, 64);
+		assert_int_equal(ms[i].vocab, 1024);
+		assert_int_equal(ms[i].attn.n_h, 4);
+		assert_int_equal(ms[i].attn.d_h, 16);
+		assert_true(2 * clear > total);
+		snprintf(line, sizeof(line), "%s-small: width 64 (4 heads of 16, vocabulary 1024), 4 layers -> %ld, %d of 8 points clear",
+			 arch[i - 6], ms[i].layers, clear);
+		assert_non_null(strstr(notes, line));
+	}
+	/* the H 128 MHA-small at 4 layers: one point (KV 1024, batch 2: 4 x 2
+	 * MiB of cache) >= 3C, the rest in the band */
+	struct ar_model base, wide;
+	char path[512];
+	assert_int_equal(ar_model_open(&base, "mha-160m", &err), 0);
+	base.hidden = 128;
+	base.intermediate = 344;
+	base.vocab = 2048;
+	base.attn.n_h = 4;
+	base.attn.d_h = 32;
+	assert_int_equal(ar_resolve("archs", "mha", path, sizeof(path), &err), 0);
+	assert_int_equal(ar_model_with_arch(&wide, &base, path, &err), 0);
+	ar_model_set_layers(&wide, 4, 0);
 	int total;
-	assert_int_equal(count_clear(&ms[6], &hw, 1, &total), 1);
-	assert_true(resident(&ms[6], &hw, 1, 2, 1024) >= 9e6);
-	assert_non_null(strstr(notes, "mha-small: 4 layers, 1 of 8 points clear"));
-	assert_non_null(strstr(notes, "gqa-small: left out"));
-	assert_non_null(strstr(notes, "gta-small: left out"));
-	assert_non_null(strstr(notes, "gha-small: left out"));
-	for (int i = 0; i < 9; i++)
-		assert_true(strcmp(ms[i].name, "gta-small") && strcmp(ms[i].name, "gqa-small") &&
-			    strcmp(ms[i].name, "gha-small"));
+	assert_int_equal(count_clear(&wide, &hw, 1, &total), 1);
+	assert_true(resident(&wide, &hw, 1, 2, 1024) >= 9e6);
 }
 
 /* The summary statistics, on points whose errors are known: medians of odd
@@ -268,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
+		cmocka_unit_test(test_validate__narrower_width_small_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
