@@ -279,15 +279,23 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+double ar_validate_quantile(double *v, int n, double p)
+{
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	int i = (int)ceil(p * n) - 1;
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
 static struct ar_err_stats stats(double *e, int n)
 {
 	struct ar_err_stats s = { .n = n };
 
 	if (n == 0)
 		return s;
-	qsort(e, (size_t)n, sizeof(*e), cmp_double);
+	s.p90_abs_err = ar_validate_quantile(e, n, 0.9);
 	s.median_abs_err = n % 2 ? e[n / 2] : (e[n / 2 - 1] + e[n / 2]) / 2;
-	s.p90_abs_err = e[(int)ceil(0.9 * n) - 1];
 	return s;
 }
 
@@ -370,6 +378,7 @@ struct slot {
 		double op_s[AR_GRAPH_MAX_OPS], total_s;       /* medians of the pass's repeats */
 		double pred_op_s[AR_GRAPH_MAX_OPS], pred_s;   /* tracked prediction */
 		double drift[3];                              /* matrix, memory, overhead */
+		double probe_matrix[2];                       /* each probe's product / reference */
 		double round_trip_s;                          /* the threads' */
 		int descriptor;                               /* predicted from (struct states) */
 	} pass[PASSES];
@@ -524,6 +533,8 @@ static int run_pass(struct slot *sl, int pass, struct ar_exec *ex, struct states
 	sl->pass[pass].drift[1] = now.bw_bytes_per_s[0] / ref->bw_bytes_per_s[0];
 	sl->pass[pass].drift[2] = now.overhead_s / ref->overhead_s;
 	sl->pass[pass].round_trip_s = now.round_trip_s;
+	for (int i = 0; i < 2; i++)
+		sl->pass[pass].probe_matrix[i] = seen[i].matrix_flops_per_s / ref->matrix_flops_per_s;
 	return 0;
 }
 
@@ -662,6 +673,19 @@ int ar_validate_run(struct ar_validation *v, const struct ar_model *models, int 
 	for (int k = 0; k < n_slots; k++)
 		if (fill_point(&v->points[v->n_points++], &slots[k], hw, attn, err))
 			goto fail;
+	double *pm = malloc(sizeof(double) * 2 * PASSES * (size_t)(n_slots + 1));
+	if (!pm) {
+		ar_errf(err, NULL, 0, 0, "cannot allocate the probe's readings");
+		goto fail;
+	}
+	int n_pm = 0;
+	for (int k = 0; k < n_slots; k++)
+		for (int pass = 0; pass < PASSES; pass++)
+			for (int i = 0; i < 2; i++)
+				pm[n_pm++] = slots[k].pass[pass].probe_matrix[i];
+	v->probe_matrix_p10 = ar_validate_quantile(pm, n_pm, 0.1);
+	v->probe_matrix_p90 = ar_validate_quantile(pm, n_pm, 0.9);
+	free(pm);
 	ar_probe_release(&probe);
 	free(st);
 	free(slots);
@@ -736,6 +760,14 @@ int ar_validate_write_table(FILE *f, const struct ar_validation *v)
 	if (hi > 0)
 		fprintf(f, "threads' round trip over the points: %.0f to %.0f ns%s\n", lo * 1e9, hi * 1e9,
 			hi > 2 * lo ? " (they moved: the ceilings tracked follow, docs/validation.md)" : "");
+	if (v->probe_matrix_p10 > 0) {
+		double spread = v->probe_matrix_p90 / v->probe_matrix_p10;
+		fprintf(f, "tracking probe's product over the points: %.2f to %.2f of its reference (p10 to p90)%s\n",
+			v->probe_matrix_p10, v->probe_matrix_p90,
+			spread > AR_VALIDATE_PROBE_SPREAD
+				? ": the host moves faster than a pass, which tracking cannot follow; the errors carry its noise (docs/validation.md)"
+				: "");
+	}
 	for (int i = 1; i < v->n_descriptors; i++)
 		fprintf(f, "descriptor %d, calibrated after %s (its dispatch off every earlier one's): DRAM %.1f GB/s, overhead %.2f us\n",
 			i, v->desc_after[i], v->desc_dram_bw[i] / 1e9, v->desc_overhead_s[i] * 1e6);
@@ -775,7 +807,9 @@ int ar_validate_write_json(FILE *f, const struct ar_validation *v)
 		fprintf(f, "      ");
 		json_stats(f, key, &v->ops_static[ph], ph + 1 < AR_PHASE_COUNT ? ",\n" : "\n");
 	}
-	fprintf(f, "    }\n  },\n  \"wall_s\": %.3f,\n  \"tracked_against\": \"%s\",\n  \"descriptors\": [",
+	fprintf(f, "    },\n    \"probe_matrix\": {\"p10\": %.4g, \"p90\": %.4g}\n  },\n",
+		v->probe_matrix_p10, v->probe_matrix_p90);
+	fprintf(f, "  \"wall_s\": %.3f,\n  \"tracked_against\": \"%s\",\n  \"descriptors\": [",
 		v->wall_s, v->ref_from_descriptor ? "calibration" : "start");
 	for (int i = 0; i < v->n_descriptors; i++)
 		fprintf(f, "%s{\"dram_bw_bytes_per_s\": %.4g, \"overhead_s\": %.4g, \"calibrated_after\": \"%s\"}",

@@ -74,7 +74,18 @@ struct ar_validation {
 	int n_left_out;
 	int left_out_like[AR_VALIDATE_MAX_DESCRIPTORS];
 	char left_out_after[AR_VALIDATE_MAX_DESCRIPTORS][160];
+	/* the tracking probe's product over the run, each reading (two a pass)
+	 * over its descriptor's reference: 10th and 90th percentiles (0 when
+	 * no point ran).  A spread p90 / p10 past AR_VALIDATE_PROBE_SPREAD
+	 * says the host moves faster than a pass, where tracking cannot follow
+	 * it and the errors carry the host's noise. */
+	double probe_matrix_p10, probe_matrix_p90;
 };
+#define AR_VALIDATE_PROBE_SPREAD 1.5
+
+/* The p-th quantile (0..1) of n values as the ceil(p n)-th smallest (at
+ * least the first); sorts v.  0 when n is 0. */
+double ar_validate_quantile(double *v, int n, double p);
 
 /* v's summaries (all, phase, ops and their _static twins) from its points:
  * median and 90th percentile (the ceil(0.9 n)-th smallest) of

@@ -299,12 +299,54 @@ static void test_validate__json_round_trip(void **state)
 	unlink(path);
 }
 
+/* The quantile as the ceil(p n)-th smallest; the probe's spread in the
+ * table (a warning past AR_VALIDATE_PROBE_SPREAD) and in the JSON */
+static void test_validate__probe_spread(void **state)
+{
+	double v[10] = { 1.3, 0.7, 1.0, 0.9, 1.1, 1.2, 0.8, 1.4, 0.6, 0.5 };
+	static struct ar_vpoint pts[1];
+	struct ar_validation val = { .n_points = 1, .points = pts, .n_descriptors = 1 };
+	char buf[8192];
+	FILE *f;
+
+	(void)state;
+	assert_true(ar_validate_quantile(v, 10, 0.1) == 0.5);
+	assert_true(ar_validate_quantile(v, 10, 0.9) == 1.3);
+	assert_true(ar_validate_quantile(v, 10, 0.5) == 0.9);
+	assert_true(ar_validate_quantile(v, 10, 0) == 0.5);
+	assert_true(ar_validate_quantile(v, 10, 1) == 1.4);
+	assert_true(ar_validate_quantile(v, 0, 0.5) == 0);
+	pts[0] = (struct ar_vpoint){ .model = "gqa-160m", .arch = "GQA", .phase = AR_PHASE_PREFILL,
+				     .batch = 1, .seq = 32, .predicted_s = 0.011, .measured_s = 0.01,
+				     .predicted_static_s = 0.011 };
+	ar_validate_summarise(&val);
+	/* 0.62 to 1.41: a spread of 2.3, told */
+	val.probe_matrix_p10 = 0.62;
+	val.probe_matrix_p90 = 1.41;
+	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
+	assert_int_equal(ar_validate_write_table(f, &val), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "tracking probe's product over the points: 0.62 to 1.41 of its reference (p10 to p90): the host moves faster than a pass"));
+	/* 0.9 to 1.3 (1.44): the line alone */
+	val.probe_matrix_p10 = 0.9;
+	val.probe_matrix_p90 = 1.3;
+	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
+	assert_int_equal(ar_validate_write_table(f, &val), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "tracking probe's product over the points: 0.90 to 1.30 of its reference (p10 to p90)\n"));
+	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
+	assert_int_equal(ar_validate_write_json(f, &val), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"probe_matrix\": {\"p10\": 0.9, \"p90\": 1.3}"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate__state_distance),
 		cmocka_unit_test(test_validate__summary_statistics),
 		cmocka_unit_test(test_validate__json_round_trip),
+		cmocka_unit_test(test_validate__probe_spread),
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
