@@ -299,6 +299,17 @@ static void test_validate__json_round_trip(void **state)
 	unlink(path);
 }
 
+/* buf = what write (the table or the JSON writer) prints of v */
+static void written(char *buf, size_t size, int (*write)(FILE *, const struct ar_validation *),
+		    const struct ar_validation *v)
+{
+	FILE *f = fmemopen(buf, size, "w");
+
+	assert_non_null(f);
+	assert_int_equal(write(f, v), 0);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* The quantile as the ceil(p n)-th smallest; the probe's spread in the
  * table (a warning past AR_VALIDATE_PROBE_SPREAD) and in the JSON */
 static void test_validate__probe_spread(void **state)
@@ -307,7 +318,6 @@ static void test_validate__probe_spread(void **state)
 	static struct ar_vpoint pts[1];
 	struct ar_validation val = { .n_points = 1, .points = pts, .n_descriptors = 1 };
 	char buf[8192];
-	FILE *f;
 
 	(void)state;
 	assert_true(ar_validate_quantile(v, 10, 0.1) == 0.5);
@@ -323,20 +333,14 @@ static void test_validate__probe_spread(void **state)
 	/* 0.62 to 1.41: a spread of 2.3, told */
 	val.probe_matrix_p10 = 0.62;
 	val.probe_matrix_p90 = 1.41;
-	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
-	assert_int_equal(ar_validate_write_table(f, &val), 0);
-	fclose(f);
+	written(buf, sizeof(buf), ar_validate_write_table, &val);
 	assert_non_null(strstr(buf, "tracking probe's product over the points: 0.62 to 1.41 of its reference (p10 to p90): the host moves faster than a pass"));
 	/* 0.9 to 1.3 (1.44): the line alone */
 	val.probe_matrix_p10 = 0.9;
 	val.probe_matrix_p90 = 1.3;
-	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
-	assert_int_equal(ar_validate_write_table(f, &val), 0);
-	fclose(f);
+	written(buf, sizeof(buf), ar_validate_write_table, &val);
 	assert_non_null(strstr(buf, "tracking probe's product over the points: 0.90 to 1.30 of its reference (p10 to p90)\n"));
-	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
-	assert_int_equal(ar_validate_write_json(f, &val), 0);
-	fclose(f);
+	written(buf, sizeof(buf), ar_validate_write_json, &val);
 	assert_non_null(strstr(buf, "\"probe_matrix\": {\"p10\": 0.9, \"p90\": 1.3}"));
 }
 
