@@ -3,7 +3,7 @@
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-$(BUILD)/bench/%: bench/%.c bench/bench_host.h $(LIBA) | $(BUILD)
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIBA) | $(BUILD)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIBA) $(LDSAN) $(LIBS)
 

@@ -6,16 +6,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_time.h"
 #include "model.h"
 #include "report.h"
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int load(const char *model, const char *hw_name, struct ar_model *m, struct ar_hw *hw)
 {
@@ -29,13 +22,6 @@ static int load(const char *model, const char *hw_name, struct ar_model *m, stru
 		return -1;
 	}
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 enum { TRIALS = 25, PER_TRIAL = 20000 };

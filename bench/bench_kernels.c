@@ -13,20 +13,13 @@
 #include <time.h>
 
 #include "bench_host.h"
+#include "bench_time.h"
 #include "calibrate.h"
 #include "exec.h"
 #include "graph.h"
 #include "hw.h"
 #include "kernels.h"
 #include "model.h"
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void die(const struct ar_err *err)
 {

@@ -16,18 +16,11 @@
 #include <time.h>
 
 #include "bench_host.h"
+#include "bench_time.h"
 #include "exec.h"
 
 enum { REPEATS = 9, N_GAPS = 6 };
 static const double gaps_s[N_GAPS] = { 0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* every 16th float of a[0, n): one load per 64-byte line */
 static float touch(const float *a, long n)
@@ -41,13 +34,6 @@ static float touch(const float *a, long n)
 		s[3] += a[i + 12];
 	}
 	return s[0] + s[1] + s[2] + s[3];
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Median time of reading `set` (n floats, each thread its share) after the
@@ -67,15 +53,15 @@ static double read_after(const float *set, long n, const float *flush, long nf, 
 			float s = touch(set + id * c, c);
 			if (flush)
 				s += touch(flush + id * cf, cf);
-			for (double w0 = now_s(); now_s() - w0 < gap_s;)
+			for (double w0 = now(); now() - w0 < gap_s;)
 				;
 #pragma omp barrier
 #pragma omp master
-			t0 = now_s();
+			t0 = now();
 			s += touch(set + id * c, c);
 #pragma omp barrier
 #pragma omp master
-			t1 = now_s();
+			t1 = now();
 #pragma omp atomic
 			*sink += s;
 		}
