@@ -13,7 +13,6 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench_host.h"
 #include "bench_time.h"
@@ -34,6 +33,19 @@ static float touch(const float *a, long n)
 		s[3] += a[i + 12];
 	}
 	return s[0] + s[1] + s[2] + s[3];
+}
+
+/* n floats for a stream (ar_exec_alloc: huge pages where offered); exits
+ * when out of memory */
+static float *floats(long n)
+{
+	float *p = ar_exec_alloc(sizeof(float) * (size_t)n);
+
+	if (!p) {
+		fprintf(stderr, "bench_retention: out of memory\n");
+		exit(1);
+	}
+	return p;
 }
 
 /* Median time of reading `set` (n floats, each thread its share) after the
@@ -81,11 +93,7 @@ int main(void)
 	const double llc = hw.n_mem > 1 ? hw.mem[1].capacity_bytes : 32e6;
 	const double l2 = hw.onchip_bytes_per_unit > 0 ? hw.onchip_bytes_per_unit * nt : 1e6;
 	const long nf = (long)(fmax(8 * llc, 256e6) / sizeof(float));
-	float *flush = ar_exec_alloc(sizeof(float) * (size_t)nf);
-	if (!flush) {
-		fprintf(stderr, "bench_retention: out of memory\n");
-		return 1;
-	}
+	float *flush = floats(nf);
 	for (long i = 0; i < nf; i++)
 		flush[i] = 1;
 	printf("cache retention, %d threads: a set read warm, then again after the threads wait\n"
@@ -95,11 +103,7 @@ int main(void)
 	const char *const where[] = { "half the cores' L2", "a quarter of the last-level cache" };
 	for (int k = 0; k < 2; k++) {
 		long n = (long)(sets[k] / sizeof(float)) / (16 * nt) * (16 * nt);
-		float *set = ar_exec_alloc(sizeof(float) * (size_t)n);
-		if (!set) {
-			fprintf(stderr, "bench_retention: out of memory\n");
-			return 1;
-		}
+		float *set = floats(n);
 		for (long i = 0; i < n; i++)
 			set[i] = (float)(i & 255);
 		double bytes = (double)n * sizeof(float);
