@@ -43,10 +43,12 @@ static double median_of(double *t, int n)
 }
 
 /* Products go through the executor's matmul with its weight layout: W
- * stored (N, K), out (M,N) = in (M,K) · Wᵀ.  FLOP/s of one such product. */
+ * stored (N, K), rows ar_kernels_row_stride(K) apart, out (M,N) = in (M,K) ·
+ * Wᵀ.  FLOP/s of one such product. */
 static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, int *fail)
 {
-	float *a = malloc(sizeof(float) * M * K), *b = ar_exec_alloc(sizeof(float) * K * N);
+	long ldb = ar_kernels_row_stride(K);
+	float *a = malloc(sizeof(float) * M * K), *b = ar_exec_alloc(sizeof(float) * ldb * N);
 	float *c = malloc(sizeof(float) * M * N);
 	double ts[16];
 	int nt = 0;
@@ -57,11 +59,11 @@ static double gemm_rate(long M, long K, long N, int reps, struct ar_err *err, in
 		return 0;
 	}
 	fill(a, M * K);
-	fill(b, K * N);
-	ar_kernels_matmul(c, N, 0, a, K, 0, b, K, 0, 1, NULL, M, K, N, 1);
+	fill(b, ldb * N);
+	ar_kernels_matmul(c, N, 0, a, K, 0, b, ldb, 0, 1, NULL, M, K, N, 1);
 	for (int r = 0; r < reps && nt < 16; r++) {
 		double t0 = now_s();
-		ar_kernels_matmul(c, N, 0, a, K, 0, b, K, 0, 1, NULL, M, K, N, 1);
+		ar_kernels_matmul(c, N, 0, a, K, 0, b, ldb, 0, 1, NULL, M, K, N, 1);
 		ts[nt++] = now_s() - t0;
 	}
 	free(a); free(b); free(c);
@@ -101,8 +103,9 @@ static double decode_probe_flops_per_byte(void)
 static double gemm_rate_cold(long M, long K, long N, int copies, int reps, float *probe,
 			     double probe_bytes, double *dram, struct ar_err *err, int *fail)
 {
+	long ldb = ar_kernels_row_stride(K);
 	float *a = malloc(sizeof(float) * M * K), *c = malloc(sizeof(float) * M * N);
-	float *b = ar_exec_alloc(sizeof(float) * K * N * (size_t)copies);
+	float *b = ar_exec_alloc(sizeof(float) * ldb * N * (size_t)copies);
 	double ts[16];
 	int nt = 0;
 
@@ -112,14 +115,15 @@ static double gemm_rate_cold(long M, long K, long N, int copies, int reps, float
 		return 0;
 	}
 	fill(a, M * K);
-	fill(b, K * N * copies);
+	fill(b, ldb * N * copies);
 	double read[2] = { 0, 0 };
 	for (int r = 0; r < reps + 1; r++) { /* the first pass only warms up */
 		if (r == 1 && probe)
 			read[0] = read_bw(probe, probe_bytes);
 		double t0 = now_s();
 		for (int i = 0; i < copies; i++)
-			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * K * N, K, 0, 1, NULL, M, K, N, 1);
+			ar_kernels_matmul(c, N, 0, a, K, 0, b + (size_t)i * ldb * N, ldb, 0, 1, NULL, M,
+					  K, N, 1);
 		if (r > 0 && nt < 16)
 			ts[nt++] = (now_s() - t0) / copies;
 	}
@@ -185,16 +189,18 @@ static int shape_rates(long m, const long *K, const long *N, int n, int reps, do
 {
 	float *a[4] = { 0 }, *b[4] = { 0 }, *c[4] = { 0 };
 	double ts[4][15];
+	long ldb[4] = { 0 };
 	int ok = n <= 4 && reps <= 15;
 
 	for (int i = 0; ok && i < n; i++) {
+		ldb[i] = ar_kernels_row_stride(K[i]);
 		a[i] = malloc(sizeof(float) * m * K[i]);
-		b[i] = ar_exec_alloc(sizeof(float) * K[i] * N[i]);
+		b[i] = ar_exec_alloc(sizeof(float) * ldb[i] * N[i]);
 		c[i] = malloc(sizeof(float) * m * N[i]);
 		ok = a[i] && b[i] && c[i];
 		if (ok) {
 			fill(a[i], m * K[i]);
-			fill(b[i], K[i] * N[i]);
+			fill(b[i], ldb[i] * N[i]);
 		}
 	}
 	for (int r = 0; ok && r <= reps; r++) /* round 0 warms up */
@@ -204,12 +210,12 @@ static int shape_rates(long m, const long *K, const long *N, int n, int reps, do
 			/* one call untimed first: the product before it in the round
 			 * took the caches, which a product running after the ops
 			 * that feed it does not find taken */
-			ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], K[i], 0, 1, NULL, m,
+			ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], ldb[i], 0, 1, NULL, m,
 					  K[i], N[i], 1);
 			double t0 = now_s();
 			for (long k = 0; k < calls; k++)
-				ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], K[i], 0, 1, NULL,
-						  m, K[i], N[i], 1);
+				ar_kernels_matmul(c[i], N[i], 0, a[i], K[i], 0, b[i], ldb[i], 0, 1,
+						  NULL, m, K[i], N[i], 1);
 			if (r > 0)
 				ts[i][r - 1] = (now_s() - t0) / (double)calls;
 		}
@@ -1301,7 +1307,7 @@ static int probe_alloc(struct ar_probe *p, int n_mem, double cache, struct ar_er
 	p->buf_floats = (size_t)(fmax(64e6, 4 * fmin(cache, 1e9)) / sizeof(float));
 	p->buf = ar_exec_alloc(p->buf_floats * sizeof(float));
 	p->a = malloc(sizeof(float) * PROBE_M * PROBE_K);
-	p->w = ar_exec_alloc(sizeof(float) * PROBE_K * PROBE_N);
+	p->w = ar_exec_alloc(sizeof(float) * ar_kernels_row_stride(PROBE_K) * PROBE_N);
 	p->c = malloc(sizeof(float) * PROBE_M * PROBE_N);
 	if (!p->buf || !p->a || !p->w || !p->c) {
 		ar_probe_release(p);
@@ -1310,7 +1316,7 @@ static int probe_alloc(struct ar_probe *p, int n_mem, double cache, struct ar_er
 	}
 	fill(p->buf, (long)p->buf_floats);
 	fill(p->a, PROBE_M * PROBE_K);
-	fill(p->w, PROBE_K * PROBE_N);
+	fill(p->w, ar_kernels_row_stride(PROBE_K) * PROBE_N);
 	return 0;
 }
 
@@ -1341,8 +1347,8 @@ void ar_probe_run(struct ar_probe *p, struct ar_ceilings *out)
 	 * large products; its 4 MB of weights cost about 2 % when they come
 	 * from main memory) */
 	double t0 = now_s();
-	ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, PROBE_K, 0, 1, NULL, PROBE_M,
-			  PROBE_K, PROBE_N, 1);
+	ar_kernels_matmul(p->c, PROBE_N, 0, p->a, PROBE_K, 0, p->w, ar_kernels_row_stride(PROBE_K),
+			  0, 1, NULL, PROBE_M, PROBE_K, PROBE_N, 1);
 	out->matrix_flops_per_s = 2.0 * PROBE_M * PROBE_K * PROBE_N / (now_s() - t0);
 	/* main memory by one pass over the whole buffer, which no cache holds.
 	 * The cache levels are not probed: their bandwidth is the cores' own,

@@ -47,6 +47,17 @@ static float *take(struct bump *b, double n, enum cls c)
 	return p;
 }
 
+/* A weight matrix of `rows` rows of k floats, rows ar_kernels_row_stride(k)
+ * apart; its class total counts the rows' k floats only. */
+static float *take_rows(struct bump *b, double rows, long k)
+{
+	long ld = ar_kernels_row_stride(k);
+	float *p = take(b, rows * (double)ld, C_WEIGHT);
+
+	b->weights -= rows * (double)(ld - k) * sizeof(float);
+	return p;
+}
+
 /* Everything the attention of one phase needs, without buffers. */
 struct dims {
 	long H, nh, dh, hd, nq, nk, nv, dk, dv, kd, vd;
@@ -196,7 +207,7 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 	int layer_norm = m->norm == AR_NORM_LAYER, ab = m->attn_bias, mb = m->mlp_bias;
 
 	dims_of(&d, m);
-	ex->embed = take(b, (double)d.V * d.H, C_WEIGHT);
+	ex->embed = take_rows(b, (double)d.V, d.H);
 	for (long l = 0; l < m->layers; l++) {
 		struct ar_exec_layer tmp, *ly = ex->layers && b->base ? &ex->layers[l] : &tmp;
 		memset(ly, 0, sizeof(*ly));
@@ -204,32 +215,32 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 		ly->attn_norm_b = layer_norm ? take(b, d.H, C_WEIGHT) : NULL;
 		if (d.latent) {
 			if (d.qr) {
-				ly->wqa = take(b, (double)d.H * d.qr, C_WEIGHT);
+				ly->wqa = take_rows(b, (double)d.qr, d.H);
 				ly->qa_norm = take(b, d.qr, C_WEIGHT);
 				ly->wqb = take(b, (double)d.qr * d.nh * d.dq, C_WEIGHT);
 			} else {
-				ly->wq = take(b, (double)d.H * d.nh * d.dq, C_WEIGHT);
+				ly->wq = take_rows(b, (double)d.nh * d.dq, d.H);
 			}
-			ly->wkva = take(b, (double)d.H * d.cw, C_WEIGHT);
+			ly->wkva = take_rows(b, (double)d.cw, d.H);
 			ly->kva_norm = take(b, d.dc, C_WEIGHT);
 			ly->wkvb = take(b, (double)d.dc * d.ld, C_WEIGHT);
-			ly->wo = take(b, (double)d.nh * d.dv * d.H, C_WEIGHT);
+			ly->wo = take_rows(b, (double)d.H, d.nh * d.dv);
 		} else {
 			long o_in = d.gated || d.linear ? d.hd : (d.per_map ? d.nq : d.nh) * d.dv;
-			ly->wq = take(b, (double)d.H * d.nq * d.dk, C_WEIGHT);
+			ly->wq = take_rows(b, (double)d.nq * d.dk, d.H);
 			ly->bq = ab ? take(b, d.nq * d.dk, C_WEIGHT) : NULL;
-			ly->wk = take(b, (double)d.H * d.kd, C_WEIGHT);
+			ly->wk = take_rows(b, (double)d.kd, d.H);
 			ly->bk = ab ? take(b, d.kd, C_WEIGHT) : NULL;
-			ly->wv = take(b, (double)d.H * d.vd, C_WEIGHT);
+			ly->wv = take_rows(b, (double)d.vd, d.H);
 			ly->bv = ab ? take(b, d.vd, C_WEIGHT) : NULL;
 			if (d.linear)
 				ly->wp = take(b, (double)d.nh * d.dv * d.dh, C_WEIGHT);
 			if (d.gated) {
 				ly->vb = take(b, (double)d.dv * d.hd, C_WEIGHT);
-				ly->wg = take(b, (double)d.H * d.hd, C_WEIGHT);
+				ly->wg = take_rows(b, (double)d.hd, d.H);
 				ly->bg = ab ? take(b, d.hd, C_WEIGHT) : NULL;
 			}
-			ly->wo = take(b, (double)o_in * d.H, C_WEIGHT);
+			ly->wo = take_rows(b, (double)d.H, o_in);
 		}
 		ly->bo = m->o_bias ? take(b, d.H, C_WEIGHT) : NULL;
 		ly->mlp_norm_w = take(b, d.H, C_WEIGHT);
@@ -238,29 +249,29 @@ static void layout(struct ar_exec *ex, struct bump *b, long B, long prefill, lon
 			/* router (H, E); experts, routed then shared, stacked:
 			 * gate/up (n_e, H, I_e), down (n_e, I_e, H) */
 			double ne = (double)d.ne;
-			ly->router = take(b, (double)d.H * d.E, C_WEIGHT);
+			ly->router = take_rows(b, (double)d.E, d.H);
 			if (m->mlp == AR_MLP_SWIGLU) {
-				ly->ew_gate = take(b, ne * d.H * d.Ie, C_WEIGHT);
+				ly->ew_gate = take_rows(b, ne * d.Ie, d.H);
 				ly->eb_gate = mb ? take(b, ne * d.Ie, C_WEIGHT) : NULL;
 			}
-			ly->ew_up = take(b, ne * d.H * d.Ie, C_WEIGHT);
+			ly->ew_up = take_rows(b, ne * d.Ie, d.H);
 			ly->eb_up = mb ? take(b, ne * d.Ie, C_WEIGHT) : NULL;
-			ly->ew_down = take(b, ne * d.Ie * d.H, C_WEIGHT);
+			ly->ew_down = take_rows(b, ne * d.H, d.Ie);
 			ly->eb_down = mb ? take(b, ne * d.H, C_WEIGHT) : NULL;
 			continue;
 		}
 		if (m->mlp == AR_MLP_SWIGLU) {
-			ly->w_gate = take(b, (double)d.H * d.I, C_WEIGHT);
+			ly->w_gate = take_rows(b, (double)d.I, d.H);
 			ly->b_gate = mb ? take(b, d.I, C_WEIGHT) : NULL;
 		}
-		ly->w_up = take(b, (double)d.H * d.I, C_WEIGHT);
+		ly->w_up = take_rows(b, (double)d.I, d.H);
 		ly->b_up = mb ? take(b, d.I, C_WEIGHT) : NULL;
-		ly->w_down = take(b, (double)d.I * d.H, C_WEIGHT);
+		ly->w_down = take_rows(b, (double)d.H, d.I);
 		ly->b_down = mb ? take(b, d.H, C_WEIGHT) : NULL;
 	}
 	ex->final_norm_w = take(b, d.H, C_WEIGHT);
 	ex->final_norm_b = layer_norm ? take(b, d.H, C_WEIGHT) : NULL;
-	ex->lm_head = m->tie_embeddings ? NULL : take(b, (double)d.H * d.V, C_WEIGHT);
+	ex->lm_head = m->tie_embeddings ? NULL : take_rows(b, (double)d.V, d.H);
 
 	/* the KV cache: exactly B·cap·kv_elems per layer; without a latent, K
 	 * and V are head-major, (B, heads, cap, head_dim), so that attention
@@ -455,9 +466,10 @@ static void init_values(struct ar_exec *ex, unsigned long seed, long B, long pre
 	uint64_t s = seed;
 
 	dims_of(&d, m);
-	fill(ex->embed, d.V * d.H, 1.0f, splitmix(&s));
+	long ldH = ar_kernels_row_stride(d.H); /* the rows of H floats (take_rows) */
+	fill(ex->embed, d.V * ldH, 1.0f, splitmix(&s));
 	if (ex->lm_head)
-		fill(ex->lm_head, d.H * d.V, 1.0f / sqrtf((float)d.H), splitmix(&s));
+		fill(ex->lm_head, d.V * ldH, 1.0f / sqrtf((float)d.H), splitmix(&s));
 	fill_const(ex->final_norm_w, d.H, 1);
 	fill_const(ex->final_norm_b, d.H, 0);
 	for (long l = 0; l < m->layers; l++) {
@@ -466,7 +478,7 @@ static void init_values(struct ar_exec *ex, unsigned long seed, long B, long pre
 		float *mats[] = { ly->wq, ly->wk, ly->wv, ly->wqa, ly->wkva, ly->wg, ly->w_gate, ly->w_up };
 		long ns[] = { d.latent ? d.nh * d.dq : d.nq * d.dk, d.kd, d.vd, d.qr, d.cw, d.hd, d.I, d.I };
 		for (int i = 0; i < 8; i++)
-			fill(mats[i], d.H * ns[i], sH, splitmix(&s));
+			fill(mats[i], ns[i] * ldH, sH, splitmix(&s));
 		float *bs[] = { ly->bq, ly->bk, ly->bv, ly->bg, ly->bo, ly->b_gate, ly->b_up, ly->b_down };
 		long nbs[] = { d.nq * d.dk, d.kd, d.vd, d.hd, d.H, d.I, d.I, d.H };
 		for (int i = 0; i < 8; i++)
@@ -481,12 +493,14 @@ static void init_values(struct ar_exec *ex, unsigned long seed, long B, long pre
 			fill(ly->vb, d.dv * d.hd, 0.02f, splitmix(&s)); /* small, as the authors' init */
 		long o_in = d.latent ? d.nh * d.dv
 			  : d.gated || d.linear ? d.hd : (d.per_map ? d.nq : d.nh) * d.dv;
-		fill(ly->wo, o_in * d.H, 1.0f / sqrtf((float)o_in), splitmix(&s));
-		fill(ly->w_down, d.I * d.H, 1.0f / sqrtf((float)d.I), splitmix(&s));
-		fill(ly->router, d.H * d.E, sH, splitmix(&s));
-		fill(ly->ew_gate, d.ne * d.H * d.Ie, sH, splitmix(&s));
-		fill(ly->ew_up, d.ne * d.H * d.Ie, sH, splitmix(&s));
-		fill(ly->ew_down, d.ne * d.Ie * d.H, 1.0f / sqrtf((float)(d.Ie ? d.Ie : 1)), splitmix(&s));
+		fill(ly->wo, d.H * ar_kernels_row_stride(o_in), 1.0f / sqrtf((float)o_in), splitmix(&s));
+		fill(ly->w_down, d.H * ar_kernels_row_stride(d.I), 1.0f / sqrtf((float)d.I),
+		     splitmix(&s));
+		fill(ly->router, d.E * ldH, sH, splitmix(&s));
+		fill(ly->ew_gate, d.ne * d.Ie * ldH, sH, splitmix(&s));
+		fill(ly->ew_up, d.ne * d.Ie * ldH, sH, splitmix(&s));
+		fill(ly->ew_down, d.ne * d.H * ar_kernels_row_stride(d.Ie),
+		     1.0f / sqrtf((float)(d.Ie ? d.Ie : 1)), splitmix(&s));
 		fill(ly->eb_gate, d.ne * d.Ie, 0.02f, splitmix(&s));
 		fill(ly->eb_up, d.ne * d.Ie, 0.02f, splitmix(&s));
 		fill(ly->eb_down, d.ne * d.H, 0.02f, splitmix(&s));
@@ -587,10 +601,13 @@ static void to_cache(struct ar_exec *ex, const struct phase *p, float *cache, lo
 	long H = ex->m.hidden, cap = ex->capacity;
 	float *dst = cache + p->pos0 * n;
 
+	long ldw = ar_kernels_row_stride(H);
+
 	if (p->Sq == 1) /* one row per sequence: one product, rows cap·n apart */
-		mm(ex, dst, cap * n, 0, ex->xn, H, 0, w, H, 0, 1, bias, p->B, H, n, 1, c);
+		mm(ex, dst, cap * n, 0, ex->xn, H, 0, w, ldw, 0, 1, bias, p->B, H, n, 1, c);
 	else
-		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, H, 0, 1, bias, p->Sq, H, n, p->B, c);
+		mm(ex, dst, n, cap * n, ex->xn, H, p->Sq * H, w, ldw, 0, 1, bias, p->Sq, H, n, p->B,
+		   c);
 }
 
 /* The same for a head-major cache (B, heads, cap, hd): one product of every
@@ -601,7 +618,8 @@ static void to_cache_heads(struct ar_exec *ex, const struct phase *p, float *cac
 {
 	long H = ex->m.hidden, n = heads * hd;
 
-	mm(ex, ex->kvs, n, 0, ex->xn, H, 0, w, H, 0, 1, bias, p->B * p->Sq, H, n, 1, c);
+	mm(ex, ex->kvs, n, 0, ex->xn, H, 0, w, ar_kernels_row_stride(H), 0, 1, bias, p->B * p->Sq,
+	   H, n, 1, c);
 	ar_kernels_to_heads(cache, ex->kvs, p->B, p->Sq, heads, hd, ex->capacity, p->pos0);
 }
 
@@ -688,6 +706,7 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 	struct dims d;
 	struct ar_attn_args a;
 	long T = p->T, H = m->hidden, cap = ex->capacity;
+	long ldH = ar_kernels_row_stride(H); /* weights' rows of H floats (take_rows) */
 	int ref = ex->ref;
 
 	dims_of(&d, m);
@@ -698,18 +717,18 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 
 	switch (op->id) {
 	case AR_OP_EMBED:
-		ar_kernels_embed(ex->x, ex->embed, ex->tokens, T, H);
+		ar_kernels_embed(ex->x, ex->embed, ldH, ex->tokens, T, H);
 		break;
 	case AR_OP_ATTN_NORM:
 		norm(ex, ex->xn, ex->x, ly->attn_norm_w, ly->attn_norm_b, T, c);
 		break;
 	case AR_OP_Q_PROJ: {
 		long n = d.latent ? d.nh * d.dq : d.nq * d.dk;
-		mm(ex, ex->q, n, 0, ex->xn, H, 0, ly->wq, H, 0, 1, ly->bq, T, H, n, 1, c);
+		mm(ex, ex->q, n, 0, ex->xn, H, 0, ly->wq, ldH, 0, 1, ly->bq, T, H, n, 1, c);
 		break;
 	}
 	case AR_OP_Q_A_PROJ:
-		mm(ex, ex->qa, d.qr, 0, ex->xn, H, 0, ly->wqa, H, 0, 1, NULL, T, H, d.qr, 1, c);
+		mm(ex, ex->qa, d.qr, 0, ex->xn, H, 0, ly->wqa, ldH, 0, 1, NULL, T, H, d.qr, 1, c);
 		break;
 	case AR_OP_Q_B_PROJ: {
 		long n = d.nh * d.dq;
@@ -805,14 +824,15 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		    : ar_kernels_tile_add(ex->dec, ex->att, T, d.nq, d.hd / d.nq, d.dv);
 		break;
 	case AR_OP_G_PROJ:
-		mm(ex, ex->gs, d.hd, 0, ex->xn, H, 0, ly->wg, H, 0, 1, ly->bg, T, H, d.hd, 1, c);
+		mm(ex, ex->gs, d.hd, 0, ex->xn, H, 0, ly->wg, ldH, 0, 1, ly->bg, T, H, d.hd, 1, c);
 		break;
 	case AR_OP_GATE:
 		ref ? ar_kernels_gate_ref(ex->dec, ex->gs, ex->dec, T * d.hd, c)
 		    : ar_kernels_gate(ex->dec, ex->gs, ex->dec, T * d.hd);
 		break;
 	case AR_OP_O_PROJ:
-		mm(ex, ex->xn, H, 0, o_src, o_in, 0, ly->wo, o_in, 0, 1, ly->bo, T, o_in, H, 1, c);
+		mm(ex, ex->xn, H, 0, o_src, o_in, 0, ly->wo, ar_kernels_row_stride(o_in), 0, 1, ly->bo, T,
+		   o_in, H, 1, c);
 		break;
 	case AR_OP_ATTN_ADD:
 	case AR_OP_MLP_ADD:
@@ -823,10 +843,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		norm(ex, ex->xn, ex->x, ly->mlp_norm_w, ly->mlp_norm_b, T, c);
 		break;
 	case AR_OP_GATE_PROJ:
-		mm(ex, ex->mg, d.I, 0, ex->xn, H, 0, ly->w_gate, H, 0, 1, ly->b_gate, T, H, d.I, 1, c);
+		mm(ex, ex->mg, d.I, 0, ex->xn, H, 0, ly->w_gate, ldH, 0, 1, ly->b_gate, T, H, d.I, 1, c);
 		break;
 	case AR_OP_UP_PROJ:
-		mm(ex, ex->mu, d.I, 0, ex->xn, H, 0, ly->w_up, H, 0, 1, ly->b_up, T, H, d.I, 1, c);
+		mm(ex, ex->mu, d.I, 0, ex->xn, H, 0, ly->w_up, ldH, 0, 1, ly->b_up, T, H, d.I, 1, c);
 		break;
 	case AR_OP_MLP_ACT:
 		if (m->mlp == AR_MLP_SWIGLU)
@@ -837,10 +857,11 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 			    : ar_kernels_gelu(ex->mu, ex->mu, T * d.I);
 		break;
 	case AR_OP_DOWN_PROJ:
-		mm(ex, ex->xn, H, 0, ex->mu, d.I, 0, ly->w_down, d.I, 0, 1, ly->b_down, T, d.I, H, 1, c);
+		mm(ex, ex->xn, H, 0, ex->mu, d.I, 0, ly->w_down, ar_kernels_row_stride(d.I), 0, 1,
+		   ly->b_down, T, d.I, H, 1, c);
 		break;
 	case AR_OP_ROUTER:
-		mm(ex, ex->rlogits, d.E, 0, ex->xn, H, 0, ly->router, H, 0, 1, NULL, T, H, d.E, 1, c);
+		mm(ex, ex->rlogits, d.E, 0, ex->xn, H, 0, ly->router, ldH, 0, 1, NULL, T, H, d.E, 1, c);
 		route(ex, &d, T);
 		break;
 	case AR_OP_EXP_GATE_PROJ:
@@ -851,8 +872,8 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		for (long e = 0; e < d.ne; e++) {
 			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
 			if (n > 0)
-				mm(ex, out + r0 * d.Ie, d.Ie, 0, ex->xg + r0 * H, H, 0, w + e * H * d.Ie, H,
-				   0, 1, bias ? bias + e * d.Ie : NULL, n, H, d.Ie, 1, c);
+				mm(ex, out + r0 * d.Ie, d.Ie, 0, ex->xg + r0 * H, H, 0, w + e * d.Ie * ldH,
+				   ldH, 0, 1, bias ? bias + e * d.Ie : NULL, n, H, d.Ie, 1, c);
 		}
 		break;
 	}
@@ -870,7 +891,8 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 			long r0 = ex->slot_off[e], n = ex->slot_off[e + 1] - r0;
 			if (n > 0)
 				mm(ex, ex->yd + r0 * H, H, 0, ex->mu + r0 * d.Ie, d.Ie, 0,
-				   ly->ew_down + e * d.Ie * H, d.Ie, 0, 1,
+				   ly->ew_down + e * H * ar_kernels_row_stride(d.Ie),
+				   ar_kernels_row_stride(d.Ie), 0, 1,
 				   ly->eb_down ? ly->eb_down + e * H : NULL, n, d.Ie, H, 1, c);
 		}
 		combine(ex, &d, T);
@@ -887,10 +909,10 @@ static int run_op(struct ar_exec *ex, const struct ar_graph *g, const struct ar_
 		break;
 	case AR_OP_LM_HEAD:
 		if (ex->lm_head)
-			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->lm_head, H, 0, 1, NULL, p->B, H,
+			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->lm_head, ldH, 0, 1, NULL, p->B, H,
 			   d.V, 1, c);
 		else /* tied: logits = x · Eᵀ, E (V, H) */
-			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->embed, H, 0, 1, NULL, p->B, H, d.V,
+			mm(ex, ex->logits, d.V, 0, ex->xn, H, 0, ex->embed, ldH, 0, 1, NULL, p->B, H, d.V,
 			   1, c);
 		break;
 	default:

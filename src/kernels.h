@@ -38,6 +38,10 @@ void ar_kernels_matmul(float *out, long ldo, long so, const float *in, long ldi,
 void ar_kernels_matmul_ref(float *out, long ldo, long so, const float *in, long ldi, long si,
 			   const float *w, long ldw, long sw, int transw, const float *bias,
 			   long M, long K, long N, long groups, struct ar_kcount *cnt);
+/* The distance, in floats, between the rows of a weight matrix stored (N, K)
+ * for products: K, or K + 16 (one cache line more) when K floats fill whole
+ * 4 KiB pages, whose rows would all fall in the same sets of the cache. */
+long ar_kernels_row_stride(long k);
 
 /* ---- norms and element-wise ---- */
 
@@ -88,8 +92,8 @@ void ar_kernels_add_ref(float *out, const float *a, const float *b, long n,
 void ar_kernels_tile_add(float *out, const float *o, long T, long G, long W, long dl);
 void ar_kernels_tile_add_ref(float *out, const float *o, long T, long G, long W, long dl,
 			     struct ar_kcount *cnt);
-/* out (T,C) = table[tok[t]] rows of table (V,C) */
-void ar_kernels_embed(float *out, const float *table, const int *tok, long T, long C);
+/* out (T,C) = table[tok[t]] rows of table (V,C), rows ld apart */
+void ar_kernels_embed(float *out, const float *table, long ld, const int *tok, long T, long C);
 /* New keys or values into a head-major cache: src (B, S, heads·hd), rows in
  * order, to cache (B, heads, cap, hd) at positions pos0 .. pos0+S−1. */
 void ar_kernels_to_heads(float *cache, const float *src, long B, long S, long heads, long hd,

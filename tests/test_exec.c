@@ -2,8 +2,9 @@
  * the FLOPs the op graph states, the optimised run equals the plain run, the
  * KV cache and weights it allocates equal the graph's bytes, a run that does
  * not fit or an analysis-only arch is refused before allocating, GTA
- * equals a plain per-head implementation of its definition, and a decode
- * step continues its prefill through the cache. */
+ * equals a plain per-head implementation of its definition, a decode
+ * step continues its prefill through the cache, and weights stored with
+ * longer rows (4 KiB multiples) never read past a row's end. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -335,10 +336,12 @@ static void rms(double *o, const double *x, long C)
 /* y (n) = x (k) · W (k, n) + b */
 static void lin(double *y, const double *x, const float *w, const float *b, long k, long n)
 {
+	long ld = ar_kernels_row_stride(k);
+
 	for (long j = 0; j < n; j++) {
 		double s = b ? b[j] : 0;
 		for (long i = 0; i < k; i++)
-			s += x[i] * w[j * k + i]; /* W stored (out, in) */
+			s += x[i] * w[j * ld + i]; /* W stored (out, in), rows ld apart */
 		y[j] = s;
 	}
 }
@@ -375,7 +378,7 @@ static void by_hand_inputs(struct by_hand *h, const struct ar_exec *ex, const st
 	for (long t = 0; t < S; t++) {
 		double xn[64];
 		for (long i = 0; i < H; i++)
-			h->x[t][i] = ex->embed[ex->tokens[t] * H + i];
+			h->x[t][i] = ex->embed[ex->tokens[t] * ar_kernels_row_stride(H) + i];
 		rms(xn, h->x[t], H);
 		lin(h->Q[t], xn, ly->wq, ly->bq, H, at->n_q * dk);
 		lin(h->K[t], xn, ly->wk, ly->bk, H, at->n_k * dk);
@@ -440,7 +443,7 @@ static double by_hand_logits_error(struct by_hand *h, const struct ar_exec *ex,
 	for (long v = 0; v < m->vocab; v++) {
 		double s = 0;
 		for (long i = 0; i < H; i++)
-			s += last[i] * ex->embed[v * H + i];
+			s += last[i] * ex->embed[v * ar_kernels_row_stride(H) + i];
 		want[v] = (float)s;
 	}
 	return rel_err(ex->logits, want, m->vocab);
@@ -529,6 +532,89 @@ static void test_exec__per_head_archs_equal_their_definition(void **state)
 	}
 }
 
+/* NaN into the floats past each of `rows` rows of k (ar_kernels_row_stride) */
+static long poison_rows(float *w, long rows, long k)
+{
+	long ld = ar_kernels_row_stride(k);
+
+	for (long r = 0; r < rows; r++)
+		for (long i = k; i < ld; i++)
+			w[r * ld + i] = NAN;
+	return rows * (ld - k);
+}
+
+/* Widths of 1024 floats (4 KiB rows: every projection's and the embedding's
+ * rows are one cache line longer): the weights' bytes are still the model's,
+ * and with NaN in every float past a row's end prefill and decode, plain
+ * and optimised, give the logits of a run without it, bit for bit. */
+static void test_exec__padded_rows_never_read(void **state)
+{
+	struct ar_err err = { 0 };
+	static const char *const wide[] = { "mha", "gqa" };
+	(void)state;
+
+	assert_int_equal(ar_kernels_row_stride(1024), 1040);
+	assert_int_equal(ar_kernels_row_stride(3072), 3088);
+	assert_int_equal(ar_kernels_row_stride(768), 768);
+	assert_int_equal(ar_kernels_row_stride(512), 512);
+	assert_int_equal(ar_kernels_row_stride(1040), 1040);
+	for (int a = 0; a < 2; a++)
+		for (int ref = 0; ref <= 1; ref++) {
+			struct ar_model base, m;
+			char path[512];
+			float want[2][2 * 50];
+			assert_int_equal(ar_model_open(&base, "mha-160m", &err), 0);
+			base.layers = 1;
+			base.hidden = 1024;
+			base.attn.n_h = 16;
+			base.attn.d_h = 64;
+			base.intermediate = 1024;
+			base.vocab = 50;
+			assert_int_equal(ar_resolve("archs", wide[a], path, sizeof(path), &err), 0);
+			if (ar_model_with_arch(&m, &base, path, &err))
+				fail_msg("%s", err.msg);
+			for (int poisoned = 0; poisoned <= 1; poisoned++) {
+				struct ar_exec ex;
+				const struct ar_attn *at = &m.attn;
+				if (ar_exec_init(&ex, &m, 2, 3, 4, AR_ATTN_FLASH, ONCHIP, 11, 0, &err))
+					fail_msg("%s", err.msg);
+				assert_close(ex.plan.weight_bytes, ar_model_params(&m) * 4.0, 0, 0);
+				ex.ref = ref;
+				if (poisoned) {
+					struct ar_exec_layer *ly = &ex.layers[0];
+					long H = m.hidden, n = 0;
+					n += poison_rows(ex.embed, m.vocab, H);
+					n += poison_rows(ly->wq, at->n_q * at->d_k, H);
+					n += poison_rows(ly->wk, at->n_k * at->d_k, H);
+					n += poison_rows(ly->wv, at->n_v * at->d_v, H);
+					n += poison_rows(ly->wo, H, at->n_h * at->d_v);
+					n += poison_rows(ly->w_gate, m.intermediate, H);
+					n += poison_rows(ly->w_up, m.intermediate, H);
+					n += poison_rows(ly->w_down, H, m.intermediate);
+					assert_true(n >= 16 * (50 + 1024 * 5));
+				}
+				for (int ph = 0; ph < AR_PHASE_COUNT; ph++) {
+					struct ar_workload wl = wl32(2, ph ? 4 : 3, AR_ATTN_FLASH);
+					struct ar_graph g;
+					ar_graph_build(&g, &m, &wl, ONCHIP, (enum ar_phase)ph);
+					if (ar_exec_phase(&ex, &g, NULL, NULL, &err))
+						fail_msg("%s", err.msg);
+					if (!poisoned) {
+						memcpy(want[ph], ex.logits, sizeof(want[ph]));
+						continue;
+					}
+					for (long i = 0; i < 2 * 50; i++)
+						if (!isfinite(ex.logits[i]) || ex.logits[i] != want[ph][i])
+							fail_msg("%s %s %s: logit %ld %g, unpoisoned %g",
+								 wide[a], ref ? "plain" : "optimised",
+								 ar_phase_names[ph], i, ex.logits[i],
+								 want[ph][i]);
+				}
+				ar_exec_release(&ex);
+			}
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_exec__gta_equals_per_head_definition),
 		cmocka_unit_test(test_exec__per_head_archs_equal_their_definition),
 		cmocka_unit_test(test_exec__decode_continues_prefill),
+		cmocka_unit_test(test_exec__padded_rows_never_read),
 	};
 	ar_kernels_set_threads(2);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,7 +191,7 @@ static void test_kernels__elementwise_match_ref(void **state)
 		ar_kernels_layernorm_ref(b, x, w, bb, t, C, 1e-5f, NULL);
 		assert_rel(a, b, t * C);
 		int tok[3] = { 2, 0, 5 };
-		ar_kernels_embed(a, x, tok, t, C);
+		ar_kernels_embed(a, x, C, tok, t, C);
 		for (long r = 0; r < t; r++)
 			assert_memory_equal(a + r * C, x + tok[r] * C, sizeof(float) * C);
 		ar_kernels_swiglu(a, x, y, t * C);
