@@ -108,11 +108,13 @@ static char *notes_end(char *notes, size_t size, size_t *left)
 	return notes + used;
 }
 
-/* The layer count (at most m's) that keeps the most grid points clear of the
- * last-level cache C, the most layers among equals: m is left at it, *n is
- * how many of its *total points are clear, *hi the largest resident set. */
-static void best_layers(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
-			int *n, int *total, double *hi)
+/* The layer count that keeps the most grid points clear of the last-level
+ * cache C: the most layers among equals up to m's, or, where more layers (up
+ * to `most`) clear strictly more points, the fewest that clear the most.
+ * m is left at it, *n is how many of its *total points are clear, *hi the
+ * largest resident set. */
+static void best_layers(struct ar_model *m, long most, const struct ar_hw *hw,
+			const struct grid *gr, int *n, int *total, double *hi)
 {
 	long l0 = m->layers, d0 = m->moe.dense_layers, best = l0;
 	int best_n = -1;
@@ -127,6 +129,15 @@ static void best_layers(struct ar_model *m, const struct ar_hw *hw, const struct
 		if (*n == *total)
 			break;
 	}
+	/* a model over C but short of 3C reaches main memory with more layers */
+	for (long l = l0 + 1; l <= most && best_n < *total; l++) {
+		ar_model_set_layers(m, l, d0);
+		*n = clear_points(m, hw, gr, total, hi);
+		if (*n > best_n) {
+			best_n = *n;
+			best = l;
+		}
+	}
 	ar_model_set_layers(m, best, d0);
 	*n = clear_points(m, hw, gr, total, hi);
 }
@@ -134,8 +145,8 @@ static void best_layers(struct ar_model *m, const struct ar_hw *hw, const struct
 /* m at best_layers, told in notes (`width`: how the width was chosen, or
  * ""); ar_validate_run skips the points left in the band.  1 = kept, 0 = no
  * point clear (left out, m's layers as they were). */
-static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct grid *gr,
-			const char *width, char *notes, size_t size)
+static int clear_of_llc(struct ar_model *m, long most, const struct ar_hw *hw,
+			const struct grid *gr, const char *width, char *notes, size_t size)
 {
 	double c = llc_bytes(hw), hi;
 	long l0 = m->layers, d0 = m->moe.dense_layers;
@@ -144,7 +155,7 @@ static int clear_of_llc(struct ar_model *m, const struct ar_hw *hw, const struct
 
 	if (c <= 0)
 		return 1;
-	best_layers(m, hw, gr, &n, &total, &hi);
+	best_layers(m, most, hw, gr, &n, &total, &hi);
 	if (m->layers == l0 && n == total && !width[0])
 		return 1;
 	char *p = notes_end(notes, size, &left);
@@ -216,7 +227,7 @@ static int small_of(struct ar_model *m, const struct ar_hw *hw, const struct gri
 		if (small_model(&t, &small_widths[i], err))
 			return -1;
 		struct ar_model counted = t;
-		best_layers(&counted, hw, gr, &n, &total, &hi);
+		best_layers(&counted, counted.layers, hw, gr, &n, &total, &hi);
 		if (n > best_n) {
 			best_n = n;
 			best_i = i;
@@ -260,12 +271,16 @@ int ar_validate_models(struct ar_model *out, int max, long layers, const struct 
 			}
 			if (i == 0)
 				mha = *m;
+			/* the 160M shapes may take up to twice the cut (at most
+			 * their own layers) to reach main memory; the small ones,
+			 * the grid's models in the cache, only fewer */
+			long most = small ? layers : m->layers < 2 * layers ? m->layers : 2 * layers;
 			if (m->layers > layers)
 				ar_model_set_layers(m, layers, m->moe.dense_layers);
 			char width[96] = "";
 			if (small && small_of(m, hw, &gr, width, sizeof(width), err))
 				return -1;
-			if (clear_of_llc(m, hw, &gr, width, notes, notes_size))
+			if (clear_of_llc(m, small ? m->layers : most, hw, &gr, width, notes, notes_size))
 				n++;
 		}
 	}

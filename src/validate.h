@@ -100,9 +100,11 @@ void ar_validate_summarise(struct ar_validation *v);
  * unchanged).  A point's resident set (ar_graph_resident of its graph) must be
  * clear of hw's last-level cache C (mem[1]): <= C/3 or >= 3C; ar_validate_run
  * skips the points that are not.  A model whose points are not all clear gets
- * the layer count (at most `layers`) that keeps the most of them clear, or is
- * left out when none is; either is told in notes (one line each; notes_size 0
- * for none).  Fills up to max models; returns the count or -1 with err. */
+ * the layer count (at most `layers`) that keeps the most of them clear; a
+ * 160M shape may instead take more (up to 2·layers, at most its own count),
+ * the fewest that clear strictly more, so that a large cache's main-memory
+ * points are not lost.  One with no point clear is left out; either is told
+ * in notes (one line each; notes_size 0 for none).  Fills up to max models; returns the count or -1 with err. */
 int ar_validate_models(struct ar_model *out, int max, long layers, const struct ar_hw *hw,
 		       int quick, char *notes, size_t notes_size, struct ar_err *err);
 

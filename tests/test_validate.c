@@ -142,6 +142,42 @@ static void test_validate__full_grid_most_points_clear(void **state)
 	assert_true(resident(&ms[6], &hw, 1, 16, 4096) >= 3 * 16777216.0);
 }
 
+/* C = 64 MiB (the Intel Xeon guest's usable L3): at 4 layers the 160M
+ * models' quick points (193-257 MB) straddle 3C = 201 MB; all but MHA-160M
+ * take a fifth layer, the fewest that puts every point in main memory */
+static void test_validate__more_layers_reach_main_memory(void **state)
+{
+	struct ar_hw hw;
+	struct ar_model ms[16];
+	struct ar_err err = { 0 };
+	char notes[4096], line[160];
+
+	(void)state;
+	load_hw(&hw, 67108864);
+	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 12);
+	for (int i = 0; i < 6; i++) {
+		int total, clear = count_clear(&ms[i], &hw, 1, &total);
+		assert_int_equal(clear, 8);
+		assert_int_equal(ms[i].layers, i == 0 ? 4 : 5);
+		/* one layer fewer leaves a point short of 3C */
+		struct ar_model m = ms[i];
+		m.layers--;
+		assert_true(count_clear(&m, &hw, 1, &total) < 8);
+		if (i == 0)
+			continue;
+		snprintf(line, sizeof(line), "%.60s: 4 layers -> 5, 8 of 8 points clear", ms[i].name);
+		assert_non_null(strstr(notes, line));
+	}
+	assert_null(strstr(notes, "mha-160m"));
+	assert_string_equal(ms[6].name, "mha-small");
+	/* the small models only ever lose layers */
+	for (int i = 6; i < 12; i++)
+		assert_true(ms[i].layers <= 4);
+}
+
+/* C = 128 MiB: 3C is 403 MB, past GTA1-160M's quick points even at 8 layers
+ * (291-303 MB), and C/3 short of them at 1 (122-124 MB): left out.  MHA-160M
+ * at 8 layers (317-416 MB) keeps the points that reach 3C. */
 static void test_validate__no_point_clear_left_out(void **state)
 {
 	struct ar_hw hw;
@@ -150,20 +186,19 @@ static void test_validate__no_point_clear_left_out(void **state)
 	char notes[4096];
 
 	(void)state;
-	/* C = 64 MiB (the Intel Xeon guest's usable L3): GTA1- and GHA-160M's
-	 * quick points at 1 to 4 layers lie between C/3 and 3C and are left
-	 * out; the others keep 4 layers and the points that are clear */
-	load_hw(&hw, 67108864);
-	assert_int_equal(ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err), 10);
-	assert_non_null(strstr(notes, "gta1-160m: left out, no point's resident set <= 22.4 MB or >= 201.3 MB at any layer count (last-level cache 67.1 MB)"));
-	assert_non_null(strstr(notes, "gha-160m: left out"));
-	assert_non_null(strstr(notes, "gqa-160m: 4 layers, 1 of 8 points clear"));
-	for (int i = 0; i < 10; i++) {
-		assert_true(strcmp(ms[i].name, "gta1-160m") && strcmp(ms[i].name, "gha-160m"));
+	load_hw(&hw, 134217728);
+	int n = ar_validate_models(ms, 16, 4, &hw, 1, notes, sizeof(notes), &err);
+	assert_true(n >= 7 && n < 12);
+	assert_non_null(strstr(notes, "gta1-160m: left out, no point's resident set <= 44.7 MB or >= 402.7 MB at any layer count (last-level cache 134.2 MB)"));
+	for (int i = 0; i < n; i++) {
+		assert_true(strcmp(ms[i].name, "gta1-160m"));
 		int total, clear = count_clear(&ms[i], &hw, 1, &total);
 		assert_true(clear > 0);
+		if (!strcmp(ms[i].name, "mha-160m")) {
+			assert_int_equal(ms[i].layers, 8);
+			assert_true(clear < 8);
+		}
 	}
-	assert_string_equal(ms[4].name, "mha-small");
 }
 
 /* C = 3 MB: at H 128 GQA-, GTA- and GHA-small keep no quick point clear at
@@ -353,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_validate__probe_spread),
 		cmocka_unit_test(test_validate__quick_grid_clear_of_cache),
 		cmocka_unit_test(test_validate__full_grid_most_points_clear),
+		cmocka_unit_test(test_validate__more_layers_reach_main_memory),
 		cmocka_unit_test(test_validate__no_point_clear_left_out),
 		cmocka_unit_test(test_validate__narrower_width_small_cache),
 	};
