@@ -227,6 +227,56 @@ static int shape_rates(long m, const long *K, const long *N, int n, int reps, do
 	return ok ? 0 : ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
 }
 
+/* FLOP/s of products of rows[r] rows at inner dimensions K[i] (N_EFF
+ * columns) through weights from main memory: copies[i] of each, beyond
+ * bytes in all, read in turn; at each row count the shapes take turns within
+ * each of `reps` rounds (after one that warms up), the median over the
+ * rounds into rate[r·n + i] */
+static int cold_inner_rates(const long *rows, int nr, const long *K, int n, double beyond,
+			    int reps, int *copies, double *rate, struct ar_err *err)
+{
+	long most = rows[0];
+	for (int r = 1; r < nr; r++)
+		most = rows[r] > most ? rows[r] : most;
+	float *a[3] = { 0 }, *b[3] = { 0 }, *c = malloc(sizeof(float) * most * AR_CAL_N_EFF);
+	long ldb[3] = { 0 };
+	double ts[3][9];
+	int ok = c && n <= 3 && reps <= 9;
+
+	for (int i = 0; ok && i < n; i++) {
+		ldb[i] = ar_kernels_row_stride(K[i]);
+		copies[i] = (int)fmax(AR_CAL_COPIES_EFF, ceil(beyond / (4.0 * K[i] * AR_CAL_N_EFF)));
+		a[i] = malloc(sizeof(float) * most * K[i]);
+		b[i] = ar_exec_alloc(sizeof(float) * ldb[i] * AR_CAL_N_EFF * (size_t)copies[i]);
+		ok = a[i] && b[i];
+		if (ok) {
+			fill(a[i], most * K[i]);
+			fill(b[i], ldb[i] * AR_CAL_N_EFF * copies[i]);
+		}
+	}
+	for (int q = 0; ok && q < nr; q++) {
+		long m = rows[q];
+		for (int r = 0; r <= reps; r++)
+			for (int i = 0; i < n; i++) {
+				double t0 = now_s();
+				for (int j = 0; j < copies[i]; j++)
+					ar_kernels_matmul(c, AR_CAL_N_EFF, 0, a[i], K[i], 0,
+							  b[i] + (size_t)j * ldb[i] * AR_CAL_N_EFF, ldb[i],
+							  0, 1, NULL, m, K[i], AR_CAL_N_EFF, 1);
+				if (r > 0)
+					ts[i][r - 1] = (now_s() - t0) / copies[i];
+			}
+		for (int i = 0; i < n; i++)
+			rate[q * n + i] = 2.0 * m * K[i] * AR_CAL_N_EFF / median_of(ts[i], reps);
+	}
+	for (int i = 0; i < n; i++) {
+		free(a[i]);
+		free(b[i]);
+	}
+	free(c);
+	return ok ? 0 : ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
+}
+
 /* FLOPs per second of the executor's decode attention kernel, counted as the
  * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
  * vector FLOPs.  One query against S keys of AR_CAL_MAPS_ATTN maps over
@@ -559,8 +609,8 @@ static double usable_llc_probe(double l2, double l3)
 static double cold_point(long m, int cold, float *buf, double dram_ws, double *dram,
 			 struct ar_err *err, int *fail)
 {
-	return gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= 64 ? cold : 2, m < 256 ? 9 : 5,
-			      m <= 64 ? buf : NULL, dram_ws, dram, err, fail);
+	return gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= AR_CAL_ROWS_COLD ? cold : 2,
+			      m < 128 ? 9 : 5, m <= 64 ? buf : NULL, dram_ws, dram, err, fail);
 }
 
 /* Cold points bound by reading their weights whose main memory read beside
@@ -625,7 +675,9 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * model's 98 MB head.  Up to 64 rows BLAS's packing of the weights
 	 * still waits on main memory (16 rows through two copies the cache held
 	 * read 0.69 of the peak where a model's cold 16-row products reach
-	 * 0.52); from 128 rows on two copies serve. */
+	 * 0.52), and still up to 256 rows (128 rows through two copies 224
+	 * GFLOP/s, cold 204; 256 rows 239 and 227 on the Xeon guest); from
+	 * 512 rows on two copies serve. */
 	double l3_nominal = cache_size(_SC_LEVEL3_CACHE_SIZE, 3, "L3");
 	double l2_all = cache_size(_SC_LEVEL2_CACHE_SIZE, 2, "L2") * c->threads;
 	/* "beyond the cache": four times its usable capacity (at least 32 MB),
@@ -849,8 +901,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * when the weights do not come from main memory.  Where the weights live matters only
 	 * while a product is bound by reading them: m rows do m/2 FLOPs per fp32
 	 * weight byte, so below m = 2·peak / main memory bandwidth.  From there
-	 * up to 64 rows, where the cold curve's packing still waits on main
-	 * memory, the curve's own shape through weights in the cache (a third
+	 * up to AR_CAL_ROWS_COLD rows, where the cold curve's packing still waits
+	 * on main memory, the curve's own shape through weights in the cache (a third
 	 * of it, at least one matrix): 32 and 64 rows read 10-25 % faster
 	 * there.  Beyond, and wherever the cached reading is the lower (the
 	 * machine's noise: a cache does not slow a product down), the
@@ -864,7 +916,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		c->eff_cached_copies = copies;
 		for (int i = 0; i < c->n_eff; i++) {
 			double m = c->eff_rows[i], e = c->eff_value[i];
-			if (m < m_bound || m <= 64) {
+			if (m < m_bound || m <= AR_CAL_ROWS_COLD) {
 				int warm = (int)fmax(1, floor(llc / 3 / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 				double r = m < m_bound
 					? gemm_rate_cold((long)m, AR_CAL_K_EFF_CACHED, cols, copies, 9,
@@ -933,6 +985,31 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		c->matrix_cols_half = n0[0];
 		c->matrix_inner_half_power = ar_calibrate_half_power(k0[0], k0[1], rows[0], rows[1]);
 		c->matrix_cols_half_power = ar_calibrate_half_power(n0[0], n0[1], rows[0], rows[1]);
+	}
+
+	/* 4c. short inner dimensions through weights from main memory: BLAS
+	 * packs each weight row as a stream of its own, and short rows are
+	 * short streams, so cold products lose far more to a short K than warm
+	 * ones (on the Xeon guest 32 x 256 x 2048 at 0.58 of the 1024 rate
+	 * cold, 0.94 warm); the factors at COLD_ROWS rows, and from COLD_ROWS_MANY
+	 * rows the power of the rows their shortfall falls with, that of the
+	 * shorter K (at COLD_K_MID the shortfall is a few hundredths, within the
+	 * noise: 0.05-0.08 at both row counts in two calibrations) */
+	{
+		const long K[3] = { AR_CAL_COLD_K_SHORT, AR_CAL_COLD_K_MID, AR_CAL_K_EFF };
+		const long rows[2] = { AR_CAL_COLD_ROWS, AR_CAL_COLD_ROWS_MANY };
+		double q[2];
+		if (cold_inner_rates(rows, 2, K, 3, beyond, 3, c->cold_copies, c->cold_rate, err)) {
+			free(buf);
+			return -1;
+		}
+		for (int i = 0; i < 2; i++) {
+			double f32 = fmin(1, c->cold_rate[i] / c->cold_rate[2]);
+			double f128 = fmin(1, c->cold_rate[3 + i] / c->cold_rate[5]);
+			c->inner_cold[i] = fmax(1e-4, f32);
+			q[i] = ar_calibrate_half_power(1 - f32, 1 - f128, rows[0], rows[1]);
+		}
+		c->inner_cold_power = q[0];
 	}
 
 	/* causal flash prefill, its tiles sized from the on-chip memory per core,
@@ -1247,6 +1324,20 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->shape_rate[3] > 0 ? c->shape_rate[5] / c->shape_rate[3] : 0,
 			AR_CAL_ROWS_SHAPE, AR_CAL_ROWS_SHAPE);
 	}
+	if (c->cold_rate[2] > 0) {
+		const long K[2] = { AR_CAL_COLD_K_SHORT, AR_CAL_COLD_K_MID };
+		fprintf(f, "matrix_inner_cold:\n");
+		for (int i = 0; i < 2; i++)
+			fprintf(f, "  - {k: %ld, value: %.4f, source: \"%s (%dx%ldx%d products through %d weight matrices in turn from main memory / the rate of %dx%dx%d ones through %d)\"}\n",
+				K[i], c->inner_cold[i], src, AR_CAL_COLD_ROWS, K[i], AR_CAL_N_EFF,
+				c->cold_copies[i], AR_CAL_COLD_ROWS, AR_CAL_K_EFF, AR_CAL_N_EFF,
+				c->cold_copies[2]);
+		fprintf(f, "matrix_inner_cold_power: {value: %.4g, source: \"%s (the same at %d rows read %.4g and %.4g: the shortfall 1 - value falls as (%d / rows)^q past %d rows, q from K %d)\"}\n",
+			c->inner_cold_power, src, AR_CAL_COLD_ROWS_MANY,
+			c->cold_rate[5] > 0 ? c->cold_rate[3] / c->cold_rate[5] : 0,
+			c->cold_rate[5] > 0 ? c->cold_rate[4] / c->cold_rate[5] : 0, AR_CAL_COLD_ROWS,
+			AR_CAL_COLD_ROWS, AR_CAL_COLD_K_SHORT);
+	}
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++) {
@@ -1263,7 +1354,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			snprintf(scaled, sizeof(scaled), "%s", runs);
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (%.0fx%dx%d products over %d weights in turn / matrix peak%s)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
-			AR_CAL_N_EFF, c->eff_rows[i] <= 64 ? c->eff_copies : 2, scaled);
+			AR_CAL_N_EFF, c->eff_rows[i] <= AR_CAL_ROWS_COLD ? c->eff_copies : 2, scaled);
 	}
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");

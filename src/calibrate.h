@@ -19,10 +19,19 @@ enum { AR_CAL_MAX_LEVELS = 4, AR_CAL_MAX_SWEEP = 32 };
  * the caches, as a model's weights) */
 enum { AR_CAL_K_EFF = AR_HW_EFF_K, AR_CAL_N_EFF = AR_HW_EFF_N, AR_CAL_MAX_ROWS_EFF = 512,
        AR_CAL_COPIES_EFF = 8 };
+/* the most rows measured through weights from main memory; products of
+ * more go through two copies (held in the cache), as fast as cold ones
+ * there */
+enum { AR_CAL_ROWS_COLD = 256 };
 /* the shape probes: ROWS_SHAPE-row products with an inner dimension or
  * columns of SHAPE_SHORT beside the curve's shape */
 enum { AR_CAL_ROWS_SHAPE = AR_HW_SHAPE_ROWS, AR_CAL_SHAPE_SHORT = 128,
        AR_CAL_ROWS_SHAPE_MANY = 512 };
+/* the cold inner-dimension probes: products of COLD_ROWS and
+ * COLD_ROWS_MANY rows with inner dimensions COLD_K_SHORT and COLD_K_MID
+ * beside the curve's K_EFF, N_EFF columns, through weights from main memory */
+enum { AR_CAL_COLD_ROWS = AR_HW_COLD_ROWS, AR_CAL_COLD_ROWS_MANY = 128, AR_CAL_COLD_K_SHORT = 256,
+       AR_CAL_COLD_K_MID = 512 };
 /* the largest power of the rows a half-point is stated to fall with */
 #define AR_CAL_HALF_POWER_MAX 2.0
 /* the cache-resident curve: K_EFF_CACHED → up to N_EFF_CACHED, one weight
@@ -119,7 +128,7 @@ struct ar_calib {
 	int eff_cached_copies;     /* weight matrices in turn (a third of the cache in all) */
 	double eff_cached_value[AR_CAL_MAX_SWEEP];
 	/* per point: the K_EFF × N_EFF matrices in turn it was measured
-	 * through (rows from the bound to 64), 0 for the K_EFF_CACHED ones */
+	 * through (rows from the bound to AR_CAL_ROWS_COLD), 0 for the K_EFF_CACHED ones */
 	int eff_cached_warm[AR_CAL_MAX_SWEEP];
 	/* the same through weight matrices in the cores' L2 (K_EFF_NEAR ×
 	 * eff_near_cols, eff_near_copies in turn filling half of it) */
@@ -158,6 +167,14 @@ struct ar_calib {
 	double shape_rate[6];
 	double matrix_inner_half, matrix_cols_half;
 	double matrix_inner_half_power, matrix_cols_half_power;
+	/* cold products of COLD_ROWS rows at K COLD_K_SHORT, COLD_K_MID and
+	 * K_EFF (N_EFF columns), then of COLD_ROWS_MANY rows, FLOP/s (0: not
+	 * measured), through cold_copies weights in turn of each shape; the
+	 * factors at the two short K (rate / the K_EFF rate, at most 1) and
+	 * the power of the rows their shortfall falls with */
+	double cold_rate[6];
+	int cold_copies[3];
+	double inner_cold[2], inner_cold_power;
 	int n_sweep;               /* read bandwidth by working set */
 	double sweep_bytes[AR_CAL_MAX_SWEEP], sweep_bw[AR_CAL_MAX_SWEEP];
 	double wall_s;

@@ -222,15 +222,58 @@ static int load_sweep(struct ar_hw *hw, const struct ar_doc *doc, const struct a
 	return 0;
 }
 
+/* matrix_inner_cold: k increasing below AR_HW_EFF_K, values shares */
+static int load_inner_cold(struct ar_hw *hw, const struct ar_doc *doc, const struct ar_node *n,
+			   struct ar_err *err)
+{
+	const struct curve_spec sp = { "matrix_inner_cold", "k", 1, AR_HW_MAX_COLD_K,
+				       AR_HW_EFF_K - 1, MIN_SHARE, 1.0 };
+	double x[AR_HW_MAX_COLD_K], v[AR_HW_MAX_COLD_K];
+
+	if (load_curve(&sp, x, v, &hw->n_matrix_inner_cold, doc, n, err))
+		return -1;
+	for (int i = 0; i < hw->n_matrix_inner_cold; i++)
+		hw->matrix_inner_cold[i] = (struct ar_k_point){ x[i], v[i] };
+	return 0;
+}
+
 /* x/(x + h) relative to its value at the reference r, at most 1 */
 static double half_factor(double x, double h, double r)
 {
 	return h > 0 && x > 0 && x < r ? x / (x + h) * (r + h) / r : 1;
 }
 
-double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n)
+double ar_hw_matrix_inner_cold(const struct ar_hw *hw, double rows, double k)
 {
-	if (hw->matrix_inner_half <= 0 && hw->matrix_cols_half <= 0)
+	const struct ar_k_point *p = hw->matrix_inner_cold;
+	const int n = hw->n_matrix_inner_cold;
+
+	if (n == 0 || k >= AR_HW_EFF_K || k <= 0)
+		return 1;
+	/* the points and (AR_HW_EFF_K, 1) after them */
+	double f;
+	if (k < p[0].k) {
+		double k1 = n > 1 ? p[1].k : AR_HW_EFF_K, v1 = n > 1 ? p[1].value : 1;
+		double s = fmax(0, log(v1 / p[0].value) / log(k1 / p[0].k));
+		f = p[0].value * pow(k / p[0].k, s);
+	} else {
+		int i = 0;
+		while (i + 1 < n && p[i + 1].k <= k)
+			i++;
+		double ka = p[i].k, va = p[i].value;
+		double kb = i + 1 < n ? p[i + 1].k : AR_HW_EFF_K, vb = i + 1 < n ? p[i + 1].value : 1;
+		f = va + (vb - va) * log(k / ka) / log(kb / ka);
+	}
+	f = fmin(1, fmax(MIN_SHARE, f));
+	if (rows > AR_HW_COLD_ROWS && hw->matrix_inner_cold_power > 0)
+		f = 1 - (1 - f) * pow(AR_HW_COLD_ROWS / rows, hw->matrix_inner_cold_power);
+	return f;
+}
+
+double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n, int cold)
+{
+	cold = cold && hw->n_matrix_inner_cold > 0;
+	if (hw->matrix_inner_half <= 0 && hw->matrix_cols_half <= 0 && !cold)
 		return 1;
 	/* the rows from which a product's FLOPs, not its weights, bound it */
 	double bw = hw->mem[0].bw_bytes_per_s;
@@ -243,7 +286,8 @@ double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double 
 		k0 *= pow(more, hw->matrix_inner_half_power);
 	if (more < 1 && hw->matrix_cols_half_power > 0)
 		n0 *= pow(more, hw->matrix_cols_half_power);
-	return half_factor(k, k0, AR_HW_EFF_K) * half_factor(n, n0, AR_HW_EFF_N);
+	return (cold ? ar_hw_matrix_inner_cold(hw, rows, k) : half_factor(k, k0, AR_HW_EFF_K)) *
+	       half_factor(n, n0, AR_HW_EFF_N);
 }
 
 double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim, double rows,
@@ -426,6 +470,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
+		"matrix_inner_cold", "matrix_inner_cold_power",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s",
 		"read_bandwidth_by_set", NULL
 	};
@@ -544,6 +589,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "matrix_efficiency_cached_bytes", 0, 1, MAX_BYTES, &hw->matrix_eff_cached_bytes },
 		{ "matrix_inner_half_power", 1, 0, 4, &hw->matrix_inner_half_power },
 		{ "matrix_cols_half_power", 1, 0, 4, &hw->matrix_cols_half_power },
+		{ "matrix_inner_cold_power", 1, 0, 4, &hw->matrix_inner_cold_power },
 		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
 		{ "probe_dram_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->probe_dram_bytes_per_s },
 		{ "probe_overhead_s", 0, 0, 1, &hw->probe_overhead_s },
@@ -562,6 +608,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		return -1;
 	hw->has_decode_attn_near_fixed = ar_node_get(root, "decode_attention_near_fixed_s") != NULL;
 	if ((n = ar_node_get(root, "read_bandwidth_by_set")) && load_sweep(hw, doc, n, err))
+		return -1;
+	if ((n = ar_node_get(root, "matrix_inner_cold")) && load_inner_cold(hw, doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "matrix_efficiency_near")) &&
 	    load_efficiency(hw->matrix_eff_near, &hw->n_matrix_eff_near, "matrix_efficiency_near",

@@ -23,6 +23,9 @@ enum { AR_HW_MAX_LEVELS = 8, AR_HW_MAX_EFF = 16, AR_HW_MAX_SWEEP = 32 };
 enum { AR_HW_EFF_K = 1024, AR_HW_EFF_N = 2048 };
 /* ... and the rows the shape half-points are stated at */
 enum { AR_HW_SHAPE_ROWS = 128 };
+/* the rows the cold inner-dimension factors (matrix_inner_cold) are stated
+ * at, and the most of them */
+enum { AR_HW_COLD_ROWS = 32, AR_HW_MAX_COLD_K = 4 };
 
 struct ar_mem_level {
 	char name[32];
@@ -35,6 +38,12 @@ struct ar_mem_level {
  * batch in decode) attain. */
 struct ar_eff_point {
 	double rows, value;
+};
+
+/* One point of matrix_inner_cold: the share of the curve's efficiency a
+ * product of inner dimension k attains through weights from main memory. */
+struct ar_k_point {
+	double k, value;
 };
 
 /* One point of a read sweep: a working set read over and over, and the
@@ -104,6 +113,19 @@ struct ar_hw {
 	 * cost is shared by more rows); 0 = the same half-points at any rows */
 	double matrix_inner_half, matrix_cols_half;
 	double matrix_inner_half_power, matrix_cols_half_power;
+	/* optional `matrix_inner_cold: [{k, value, source}, ...]`, k increasing
+	 * below AR_HW_EFF_K: where a FLOP-bound product's weights come from
+	 * main memory, its inner dimension k costs this factor (in place of
+	 * the half-point k0, which warm products measure): BLAS packs short
+	 * weight rows as short streams from memory.  Log-linear in k between
+	 * the points and 1 at AR_HW_EFF_K, below the first point the power of
+	 * k through the first two (or the first and AR_HW_EFF_K).  Stated at
+	 * AR_HW_COLD_ROWS rows; with optional `matrix_inner_cold_power` (q)
+	 * the shortfall 1 − factor falls as (AR_HW_COLD_ROWS / rows)^q past
+	 * them (0: the same at any rows) */
+	int n_matrix_inner_cold;
+	struct ar_k_point matrix_inner_cold[AR_HW_MAX_COLD_K];
+	double matrix_inner_cold_power;
 	/* optional `decode_attention_flops_per_s`: what the decode attention
 	 * kernel attains, matrix and vector FLOPs together as the graph counts
 	 * them; the decode flash op's compute time is its FLOPs over it (in place
@@ -232,10 +254,14 @@ double ar_hw_matrix_efficiency(const struct ar_hw *hw, double rows, int cached);
 double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double resident);
 
 /* The factor in (0, 1] on that efficiency for a product of `rows` rows,
- * inner dimension k and n columns (matrix_inner_half, matrix_cols_half);
- * 1 below the rows bound by reading their weights and when the descriptor
- * declares neither half-point. */
-double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n);
+ * inner dimension k and n columns (matrix_inner_half, matrix_cols_half;
+ * cold != 0, weights from main memory: matrix_inner_cold for k where the
+ * descriptor has it); 1 below the rows bound by reading their weights and
+ * when the descriptor declares no shape. */
+double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double n, int cold);
+/* The cold inner-dimension factor alone (matrix_inner_cold at k and rows;
+ * 1 without it) */
+double ar_hw_matrix_inner_cold(const struct ar_hw *hw, double rows, double k);
 
 /* The rate of the flash op (FLOPs as the graph counts them) in the decode
  * (decode != 0) or prefill phase, for key heads of head_dim elements, over

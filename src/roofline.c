@@ -27,7 +27,8 @@ static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, double 
 		return 1;
 	double m = (double)op->shape.m;
 	return ar_hw_matrix_efficiency_for(hw, m, resident) *
-	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n);
+	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n,
+				  ar_hw_residence(hw, resident) == AR_IN_MAIN);
 }
 
 /* Vector time: every vector FLOP at the vector peak, or, when the device
@@ -108,7 +109,8 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0 ||
 			  hw->n_matrix_eff_near > 0 ||
-			  hw->matrix_inner_half > 0 || hw->matrix_cols_half > 0;
+			  hw->matrix_inner_half > 0 || hw->matrix_cols_half > 0 ||
+			  hw->n_matrix_inner_cold > 0;
 	const double resident = ar_graph_resident(g);
 	double time = 0, flops = 0, bytes = 0, link_bytes = 0;
 

@@ -76,6 +76,17 @@ static void made_up(struct ar_calib *c)
 	c->shape_rate[5] = 2.4e11;
 	c->matrix_inner_half_power = 0.625;
 	c->matrix_cols_half_power = 0;
+	/* cold products at K 256, 512, 1024: 0.5 and 0.875 of the K 1024 rate
+	 * at 32 rows, 0.75 and 0.9375 at 128 (shortfalls 0.5 -> 0.25: q 0.5) */
+	const double cr[6] = { 5e10, 8.75e10, 1e11, 1.5e11, 1.875e11, 2e11 };
+	for (int i = 0; i < 6; i++)
+		c->cold_rate[i] = cr[i];
+	c->cold_copies[0] = 128;
+	c->cold_copies[1] = 64;
+	c->cold_copies[2] = 32;
+	c->inner_cold[0] = 0.5;
+	c->inner_cold[1] = 0.875;
+	c->inner_cold_power = 0.5;
 	/* a read sweep: 1 MB in the L2, 4 MB in the L3, 64 MB from main memory */
 	c->n_sweep = 3;
 	const double sb[] = { 1 << 20, 4 << 20, 64 << 20 }, sbw[] = { 4e11, 1.6e11, 5e10 };
@@ -147,6 +158,22 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.matrix_cols_half, 80, 1e-4, 0);
 	assert_close(hw.matrix_inner_half_power, 0.625, 1e-4, 0);
 	assert_close(hw.matrix_cols_half_power, 0, 0, 0);
+	assert_int_equal(hw.n_matrix_inner_cold, 2);
+	assert_close(hw.matrix_inner_cold[0].k, 256, 0, 0);
+	assert_close(hw.matrix_inner_cold[0].value, 0.5, 0, 0);
+	assert_close(hw.matrix_inner_cold[1].k, 512, 0, 0);
+	assert_close(hw.matrix_inner_cold[1].value, 0.875, 0, 0);
+	assert_close(hw.matrix_inner_cold_power, 0.5, 0, 0);
+	/* K 256 at 128 rows: 1 - 0.5 x (32/128)^0.5 */
+	assert_close(ar_hw_matrix_inner_cold(&hw, 128, 256), 0.75, 1e-12, 0);
+	char *text = yaml_of(&c);
+	assert_non_null(strstr(text, "  - {k: 256, value: 0.5000, source: \"measured 2026-12-01: attnroof calibrate "
+				     "(32x256x2048 products through 128 weight matrices in turn from main memory / "
+				     "the rate of 32x1024x2048 ones through 32)\"}\n"));
+	assert_non_null(strstr(text, "matrix_inner_cold_power: {value: 0.5, source: \"measured 2026-12-01: attnroof "
+				     "calibrate (the same at 128 rows read 0.75 and 0.9375: the shortfall 1 - value "
+				     "falls as (32 / rows)^q past 32 rows, q from K 256)\"}\n"));
+	free(text);
 	assert_int_equal(hw.n_read_sweep, 3);
 	assert_close(hw.read_sweep[1].bytes, 4 << 20, 0, 0);
 	assert_close(hw.read_sweep[1].bw, 1.6e11, 1e-4, 0);

@@ -418,18 +418,66 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	 * columns 512/576 x 2112/2048 = 11/12; at least the reference shape 1 */
 	hw.matrix_inner_half = 32;
 	hw.matrix_cols_half = 64;
-	assert_close(ar_hw_matrix_shape(&hw, 10, 128, 512), 1, 0, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 2048), 0.825, 1e-15, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 128, 1024, 512), 11.0 / 12, 1e-15, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 512), 0.825 * 11 / 12, 1e-15, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 20, 4096, 8192), 1, 0, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 10, 128, 512, 0), 1, 0, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 2048, 0), 0.825, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 1024, 512, 0), 11.0 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 128, 128, 512, 0), 0.825 * 11 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 20, 4096, 8192, 0), 1, 0, 0);
 	/* past 128 rows with powers 0.5 and 0: k0 at 512 rows is 32 x (1/4)^0.5
 	 * = 16, 128/144 x 1040/1024; n0 stays 64 */
 	hw.matrix_inner_half_power = 0.5;
-	assert_close(ar_hw_matrix_shape(&hw, 512, 128, 2048), 128.0 * 1040 / (144 * 1024), 1e-15, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 512, 1024, 512), 11.0 / 12, 1e-15, 0);
-	assert_close(ar_hw_matrix_shape(&hw, 64, 128, 2048), 0.825, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 512, 128, 2048, 0), 128.0 * 1040 / (144 * 1024), 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 512, 1024, 512, 0), 11.0 / 12, 1e-15, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 64, 128, 2048, 0), 0.825, 1e-15, 0);
 	hw.matrix_inner_half_power = 0;
+	/* the cold inner-dimension factors (weights from main memory): 0.6 at
+	 * K 256 and 0.9 at 512, stated at 32 rows; log-linear in K up to 1 at
+	 * 1024 (√(512 · 1024) = 724: 0.95), below 256 the power of K through
+	 * the first two points (log2 1.5: K 128 gives 0.6 / 1.5 = 0.4); past 32
+	 * rows the shortfall falls as (32 / rows)^0.5 (K 256 at 128 rows: 1 −
+	 * 0.4 × 0.5 = 0.8) */
+	hw.n_matrix_inner_cold = 2;
+	hw.matrix_inner_cold[0] = (struct ar_k_point){ 256, 0.6 };
+	hw.matrix_inner_cold[1] = (struct ar_k_point){ 512, 0.9 };
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, 256), 0.6, 1e-15, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 20, 512), 0.9, 1e-15, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, sqrt(512.0 * 1024)), 0.95, 1e-12, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, 384), 0.6 + 0.3 * log(1.5) / log(2), 1e-12, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, 128), 0.4, 1e-12, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, 1024), 1, 0, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 32, 4096), 1, 0, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 128, 256), 0.6, 1e-15, 0);
+	hw.matrix_inner_cold_power = 0.5;
+	assert_close(ar_hw_matrix_inner_cold(&hw, 128, 256), 0.8, 1e-12, 0);
+	assert_close(ar_hw_matrix_inner_cold(&hw, 16, 256), 0.6, 1e-15, 0);
+	/* in the shape factor, beside n0 (512 columns: 11/12); warm products
+	 * keep k0 (256/288 x 1056/1024); below the rows bound by reading their
+	 * weights (20) none */
+	assert_close(ar_hw_matrix_shape(&hw, 32, 256, 512, 1), 0.6 * 11 / 12, 1e-12, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 32, 256, 512, 0), 256.0 / 288 * 1056 / 1024 * 11 / 12,
+		     1e-12, 0);
+	assert_close(ar_hw_matrix_shape(&hw, 10, 256, 2048, 1), 1, 0, 0);
+	/* one point: the power of K through it and (1024, 1); 0.5 at 256 gives
+	 * K 64 0.25 and K 512 0.75 */
+	struct ar_hw single = hw;
+	single.n_matrix_inner_cold = 1;
+	single.matrix_inner_cold[0] = (struct ar_k_point){ 256, 0.5 };
+	single.matrix_inner_cold_power = 0;
+	assert_close(ar_hw_matrix_inner_cold(&single, 32, 64), 0.25, 1e-12, 0);
+	assert_close(ar_hw_matrix_inner_cold(&single, 32, 512), 0.75, 1e-12, 0);
+	/* a 32-row product with K 256 and N 2048 through weights in main memory
+	 * (1.1 MB) goes at the main curve (0.1 + 0.4·log 32 / log 100) x 0.6,
+	 * in the cache (0.9 MB) at the cached one x k0's factor */
+	g.ops[0].shape = (struct ar_shape){ 32, 2048, 256, 1 };
+	g.kv_cache_bytes = 3e5;
+	eval(&g, &hw, &t);
+	const double e32 = 0.1 + 0.4 * log(32) / log(100), c32 = 0.4 + 0.6 * log(32) / log(100);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * e32 * 0.6), 1e-12, 0);
+	g.kv_cache_bytes = 1e5;
+	eval(&g, &hw, &t);
+	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * c32 * 256 / 288 * 1056 / 1024), 1e-12, 0);
+	hw.n_matrix_inner_cold = 0;
+	hw.matrix_inner_cold_power = 0;
 	g.ops[0].shape = (struct ar_shape){ 128, 512, 128, 1 };
 	eval(&g, &hw, &t); /* cached: the curve's 1.0 at 128 rows */
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.825 * 11 / 12), 1e-15, 0);
