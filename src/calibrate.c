@@ -351,29 +351,46 @@ double ar_calibrate_half(double q, double a, double b)
 	return q * b > a ? a * b * (1 - q) / (q * b - a) : 1e4;
 }
 
+double ar_calibrate_output_share(const struct ar_calib *c)
+{
+	const double d = AR_CAL_D_ATTN, a = AR_CAL_PREFILL_PER_MAP, d0 = c->prefill_attn_head_dim_half;
+	double F = c->prefill_attn_per_map_flops;
+
+	if (F <= 0 || c->prefill_attn_per_map_s <= 0 || d0 <= 0 || c->prefill_attn_flops_per_s <= 0)
+		return 0;
+	/* the same positions' scores with one output per map: matrix 2(d + d)
+	 * of the probe's 2(d + a·d) per score, the 5 vector FLOPs alike */
+	double Fm = F * (4 * d + 5) / (2 * d * (1 + a) + 5);
+	double rate = c->prefill_attn_flops_per_s * AR_CAL_SEQ_PREFILL /
+		      (AR_CAL_SEQ_PREFILL + c->prefill_attn_seq_half);
+	double per_score = c->prefill_attn_per_map_s * rate - F; /* FLOP-times beyond F */
+	return fmin(1, fmax(0, (per_score / (Fm * d0 / d) - 1) / (a - 1)));
+}
+
 /* FLOPs per second of the executor's causal flash prefill, counted as the
  * graph counts the prefill flash op (matrix 2·pairs·(d_k + d_v) and vector
  * 5·pairs per key head over the computed tiles).  The decode probe's maps and
  * key heads at head dim d, S positions, tiles sized from onchip bytes per
  * core as the graph sizes them; median of `passes` (at most 15) after a
  * warm-up. */
-static double prefill_attn_rate(double onchip, long S, long d, int passes, long *tile,
+static double prefill_attn_rate(double onchip, long S, long d, long hpm, int passes, long *tile,
 				double *flops, struct ar_err *err, int *fail)
 {
 	const long kh = AR_CAL_KH_ATTN;
-	const long maps = AR_CAL_MAPS_ATTN, g = maps / kh;
+	/* hpm outputs on each map */
+	const long maps = AR_CAL_MAPS_ATTN, heads = maps * hpm, g = maps / kh;
 	/* graph.c's tiles: half the on-chip memory for the Q tile and its fp32
 	 * accumulators, half for the K and V tiles, at least 16 */
 	long t = (long)fmax(16, floor(onchip / 2 / (2.0 * d * sizeof(float))));
 	long Br = t, Bc = t < S ? t : S;
 	struct ar_attn_args a = { .B = 1, .Sq = S, .Sk = S, .maps = maps, .kh = kh,
-				  .heads = maps, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d, .causal = 1,
+				  .heads = heads, .vh = kh, .dk1 = d, .dk2 = 0, .dv = d, .causal = 1,
 				  .scale = 1.0f / sqrtf((float)d), .k1_bs = S * kh * d,
 				  .k1_ps = d, .k1_hs = S * d, .v_bs = S * kh * d, .v_ps = d,
 				  .v_hs = S * d }; /* head-major, as the executor's cache */
 	float *q = malloc(sizeof(float) * (size_t)(S * maps * d));
 	float *kv = malloc(sizeof(float) * (size_t)(2 * S * kh * d));
-	float *out = malloc(sizeof(float) * (size_t)(S * maps * d));
+	float *out = malloc(sizeof(float) * (size_t)(S * heads * d));
 	float *scratch = malloc(sizeof(float) * (ar_kernels_flash_scratch(&a, Br, Bc) + 1));
 	double ts[15], pairs, keys;
 
@@ -399,7 +416,7 @@ static double prefill_attn_rate(double onchip, long S, long d, int passes, long 
 	free(q); free(kv); free(out); free(scratch);
 	ar_flash_causal_tiles(S, S, Br / g < 1 ? 1 : Br / g, Bc, &pairs, &keys);
 	pairs *= (double)g;
-	double f = (double)kh * pairs * (2.0 * (d + d) + 5.0);
+	double f = (double)kh * pairs * (2.0 * (d + hpm * d) + 5.0);
 	if (flops)
 		*flops = f;
 	return f / median_of(ts, passes);
@@ -1020,17 +1037,24 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	long tile_d[3], tile_s;
 	double rp[3];
 	for (int i = 0; i < 3; i++)
-		rp[i] = prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL, 32L << i, 3, &tile_d[i],
+		rp[i] = prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL, 32L << i, 1, 3, &tile_d[i],
 					  NULL, err, &fail);
 	double r_short = fail ? 0
-		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_SHORT, AR_CAL_D_ATTN, 15,
+		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_SHORT, AR_CAL_D_ATTN, 1, 15,
 				    &tile_s, NULL, err, &fail);
 	/* ... and at AR_CAL_SEQ_PREFILL_TINY positions: what it takes beyond its
 	 * FLOPs at the rate so stated is the kernel's fixed time (step 5) */
 	double r_tiny = fail ? 0
-		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_TINY, AR_CAL_D_ATTN, 15,
+		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL_TINY, AR_CAL_D_ATTN, 1, 15,
 				    &tile_s, &c->prefill_attn_tiny_flops, err, &fail);
 	c->prefill_attn_tiny_s = r_tiny > 0 ? c->prefill_attn_tiny_flops / r_tiny : 0;
+	/* ... and with AR_CAL_PREFILL_PER_MAP outputs on each map (as GVA, GHA
+	 * and GTA have several): what each output beyond the first adds */
+	long tile_a;
+	double r_a = fail ? 0
+		: prefill_attn_rate(c->onchip_bytes, AR_CAL_SEQ_PREFILL, AR_CAL_D_ATTN,
+				    AR_CAL_PREFILL_PER_MAP, 3, &tile_a, &c->prefill_attn_per_map_flops,
+				    err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
@@ -1043,6 +1067,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->prefill_attn_flops_per_s = rp[1] *
 		(AR_CAL_D_ATTN + c->prefill_attn_head_dim_half) / AR_CAL_D_ATTN *
 		(AR_CAL_SEQ_PREFILL + c->prefill_attn_seq_half) / AR_CAL_SEQ_PREFILL;
+	c->prefill_attn_per_map_s = r_a > 0 ? c->prefill_attn_per_map_flops / r_a : 0;
+	c->prefill_attn_output_share = ar_calibrate_output_share(c);
 
 	/* 5. per-op overhead (op_chain); the decode kernel's fixed time beyond it */
 	c->overhead_s = op_chain(67);
@@ -1305,6 +1331,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			fprintf(f, "prefill_attention_fixed_s: {value: %.4g, source: \"%s (the same kernel at %d positions took %.3g s; less its FLOPs at the rate stated and the per-op overhead)\"}\n",
 				c->prefill_attn_fixed_s, src, AR_CAL_SEQ_PREFILL_TINY,
 				c->prefill_attn_tiny_s);
+		if (c->prefill_attn_per_map_s > 0)
+			fprintf(f, "prefill_attention_output_share: {value: %.4g, source: \"%s (the probe of %d positions, head dim %d, with %d outputs on each map took %.3g s: each output beyond a map's first adds this share of its cost per score d0 / d)\"}\n",
+				c->prefill_attn_output_share, src, AR_CAL_SEQ_PREFILL, AR_CAL_D_ATTN,
+				AR_CAL_PREFILL_PER_MAP, c->prefill_attn_per_map_s);
 	}
 	if (c->shape_rate[0] > 0) {
 		fprintf(f, "matrix_inner_half: {value: %.4g, source: \"%s (warm %dx%dx%d products at %.4g of the rate of %dx%dx%d ones: the curve's efficiency x K / (K + k0), relative to K %d)\"}\n",

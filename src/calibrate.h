@@ -57,6 +57,9 @@ enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
 enum { AR_CAL_SEQ_PREFILL = 1024, AR_CAL_SEQ_PREFILL_SHORT = 128, AR_CAL_SEQ_PREFILL_TINY = 32 };
+/* ... and that probe with PER_MAP outputs on each of its maps
+ * (ar_calibrate_output_share) */
+enum { AR_CAL_PREFILL_PER_MAP = 4 };
 /* calibrations at most, until the probes of one agree (ar_calibrate_run) */
 enum { AR_CAL_ATTEMPTS = 3 };
 /* a half-rate point (d0, I0, s0) past this says its two probes read nearly
@@ -160,6 +163,10 @@ struct ar_calib {
 	double prefill_attn_head_dim_half; /* d0 of the prefill rate */
 	double prefill_attn_seq_half;    /* s0: the rate at S query positions is rate·S/(S + s0) */
 	long prefill_attn_tile;          /* its tiles (rows = keys) */
+	/* the probe with AR_CAL_PREFILL_PER_MAP outputs per map at head dim
+	 * D_ATTN and SEQ_PREFILL positions: its time and FLOPs, and φ from it */
+	double prefill_attn_per_map_s, prefill_attn_per_map_flops;
+	double prefill_attn_output_share;
 	/* warm ROWS_SHAPE-row products at (K_EFF, N_EFF), (SHAPE_SHORT, N_EFF)
 	 * and (K_EFF, SHAPE_SHORT), then the same of ROWS_SHAPE_MANY rows,
 	 * FLOP/s; the half points k0, n0 from the first three, their powers of
@@ -195,6 +202,10 @@ void ar_calibrate_normalise_eff(struct ar_calib *c);
  * less its FLOPs at the stated rate (scaled for d 64 and its positions)
  * and the per-op overhead, at least 0.  Part of ar_calibrate_run. */
 double ar_calibrate_prefill_fixed(const struct ar_calib *c);
+/* φ of the prefill rate (prefill_attention_output_share) from the probe with
+ * AR_CAL_PREFILL_PER_MAP outputs per map: the share of the per-score cost
+ * d0 of each map that each further output adds, in [0, 1]; 0 without it */
+double ar_calibrate_output_share(const struct ar_calib *c);
 /* NULL when the probes of c agree with each other, else what disagrees (a
  * probe that another tenant interrupted reads far below what the others
  * allow): main memory reading more than 20 % apart at the start and the

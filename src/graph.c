@@ -231,6 +231,7 @@ static inline struct ar_op *push(struct ctx *c, enum ar_op_id id, double layers)
 	op->mbits = c->mbits;
 	op->vbits = g->wl.abits;
 	op->reread_footprint_bytes = op->attn_intensity = 0;
+	op->attn_per_map = op->attn_map_flops = 0;
 	return op;
 }
 
@@ -488,6 +489,8 @@ static void flash_attention(struct ctx *c, const struct aspec *s)
 	op->mflops = 2 * B * s->kh * pairs * (s->dk + per_map_av * s->dv);
 	op->vflops = SOFTMAX_FLOPS * B * s->kh * pairs;
 	op->vexp = B * s->kh * pairs;
+	op->attn_per_map = per_map_av;
+	op->attn_map_flops = 2 * B * s->kh * pairs * (s->dk + s->dv) + op->vflops;
 	op->bytes[AR_B_ACT_IN] = B * s->Sq * s->maps * s->dk * c->a;
 	op->bytes[AR_B_ACT_OUT] = B * s->Sq * s->av * s->dv * c->a;
 	/* first touch of K and V; the rest of the tile loads are re-reads */

@@ -94,6 +94,8 @@ struct ar_op {
 	double reread_footprint_bytes; /* flash: the K/V its tiles re-read (one layer, the batch) */
 	double attn_intensity;       /* flash: FLOPs per K/V element its passes walk (a latent that
 	                              * is key and value counts in both); 0 for other ops */
+	double attn_per_map;         /* flash: outputs per score map (value products per score) */
+	double attn_map_flops;       /* flash: its FLOPs were there one output per map */
 };
 
 enum { AR_GRAPH_MAX_OPS = 48 };

@@ -402,6 +402,19 @@ double ar_hw_matrix_efficiency_for(const struct ar_hw *hw, double rows, double r
 			   ar_hw_matrix_efficiency(hw, rows, AR_IN_LLC));
 }
 
+double ar_hw_prefill_attention_flops(const struct ar_hw *hw, double head_dim, double flops,
+				     double map_flops, double per_map)
+{
+	double d0 = hw->prefill_attn_head_dim_half;
+
+	if (!hw->has_prefill_attn_output_share || d0 <= 0 || head_dim <= 0 || per_map <= 1 ||
+	    map_flops <= 0)
+		return flops;
+	double per_score = map_flops * (d0 / head_dim) *
+			   (1 + hw->prefill_attn_output_share * (per_map - 1));
+	return (flops + per_score) * head_dim / (head_dim + d0);
+}
+
 double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
 				double intensity, double resident)
 {
@@ -470,7 +483,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
-		"matrix_inner_cold", "matrix_inner_cold_power",
+		"matrix_inner_cold", "matrix_inner_cold_power", "prefill_attention_output_share",
 		"probe_matrix_flops_per_s", "probe_dram_bytes_per_s", "probe_overhead_s",
 		"read_bandwidth_by_set", NULL
 	};
@@ -590,6 +603,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "matrix_inner_half_power", 1, 0, 4, &hw->matrix_inner_half_power },
 		{ "matrix_cols_half_power", 1, 0, 4, &hw->matrix_cols_half_power },
 		{ "matrix_inner_cold_power", 1, 0, 4, &hw->matrix_inner_cold_power },
+		{ "prefill_attention_output_share", 1, 0, 1, &hw->prefill_attn_output_share },
 		{ "probe_matrix_flops_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->probe_matrix_flops_per_s },
 		{ "probe_dram_bytes_per_s", 0, MIN_RATE, MAX_BW, &hw->probe_dram_bytes_per_s },
 		{ "probe_overhead_s", 0, 0, 1, &hw->probe_overhead_s },
@@ -607,6 +621,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 			    "matrix_efficiency_cached", doc, n, err))
 		return -1;
 	hw->has_decode_attn_near_fixed = ar_node_get(root, "decode_attention_near_fixed_s") != NULL;
+	hw->has_prefill_attn_output_share =
+		ar_node_get(root, "prefill_attention_output_share") != NULL;
 	if ((n = ar_node_get(root, "read_bandwidth_by_set")) && load_sweep(hw, doc, n, err))
 		return -1;
 	if ((n = ar_node_get(root, "matrix_inner_cold")) && load_inner_cold(hw, doc, n, err))

@@ -158,6 +158,16 @@ struct ar_hw {
 	 * own beside its keys: loading it, rescaling and writing its output);
 	 * the prefill rate is then that of long sequences.  0 = none */
 	double prefill_attn_seq_half;
+	/* optional `prefill_attention_output_share` (φ, 0 … 1): with it, the
+	 * head-dim cost d0 of the prefill rate is a cost per score of each map
+	 * (its softmax, the rescale of its output), of which each further
+	 * output on the same map adds the share φ (its own product and
+	 * rescale): a flash op of F FLOPs, Fm of them were there one output per
+	 * map, a outputs per map, takes (F + Fm·(d0/d)·(1 + φ(a − 1))) /
+	 * (rate·S/(S + s0)).  At a = 1 that is F/(rate·d/(d + d0)·S/(S + s0)),
+	 * the form without it, which serves every output at the full cost */
+	double prefill_attn_output_share;
+	int has_prefill_attn_output_share;
 	/* optional `decode_attention_intensity_half`: I0 of the decode rate at
 	 * I FLOPs per K/V element read, rate·I/(I + I0) (each key and value row
 	 * read costs its own share, which the maps and value heads that use it
@@ -262,6 +272,13 @@ double ar_hw_matrix_shape(const struct ar_hw *hw, double rows, double k, double 
 /* The cold inner-dimension factor alone (matrix_inner_cold at k and rows;
  * 1 without it) */
 double ar_hw_matrix_inner_cold(const struct ar_hw *hw, double rows, double k);
+
+/* The FLOPs a prefill flash op of `flops` counts for at the prefill rate
+ * (ar_hw_attention_rate, which holds d/(d + d0)): with
+ * prefill_attention_output_share, (flops + map_flops·(d0/d)·(1 + φ(a − 1)))
+ * · d/(d + d0) for a = per_map outputs per map; else, or at a <= 1, flops */
+double ar_hw_prefill_attention_flops(const struct ar_hw *hw, double head_dim, double flops,
+				     double map_flops, double per_map);
 
 /* The rate of the flash op (FLOPs as the graph counts them) in the decode
  * (decode != 0) or prefill phase, for key heads of head_dim elements, over

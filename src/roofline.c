@@ -40,6 +40,16 @@ static inline double vector_time(const struct ar_op *op, double vpeak_inv, int h
 	return (op->vflops - has_exp * op->vexp) * vpeak_inv + op->vexp * exp_inv;
 }
 
+/* The FLOPs the flash op counts for at its phase's attention rate */
+static double attention_flops(const struct ar_op *op, enum ar_phase ph, const struct ar_hw *hw)
+{
+	double f = op->mflops + op->vflops;
+
+	return ph == AR_PHASE_DECODE ? f
+		: ar_hw_prefill_attention_flops(hw, (double)op->shape.k, f, op->attn_map_flops,
+						op->attn_per_map);
+}
+
 /* Compute time of one op, as ar_roofline_eval computes it: matrix FLOPs at
  * the matrix peak of the op's width times the efficiency curve, vector FLOPs
  * at the vector peak; the flash op at the descriptor's decode or prefill
@@ -52,7 +62,7 @@ static double compute_time(const struct ar_op *op, enum ar_phase ph, const struc
 					   (double)op->shape.m, op->attn_intensity, resident) : 0;
 
 	if (op->id == AR_OP_FLASH && attn > 0)
-		return (op->mflops + op->vflops) * (1 / attn);
+		return attention_flops(op, ph, hw) * (1 / attn);
 	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, resident)) +
 	       vector_time(op, 1 / ar_hw_peak(hw, 0, op->vbits), hw->exp_per_s > 0,
 			   hw->exp_per_s > 0 ? 1 / hw->exp_per_s : 0);
@@ -168,7 +178,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 		double compute;
 
 		if (attn_inv > 0 && op->id == AR_OP_FLASH)
-			compute = (op->mflops + op->vflops) * attn_inv;
+			compute = attention_flops(op, g->phase, hw) * attn_inv;
 		else
 			compute = op->mflops * mpeak_inv[op->mbits >> 2] * (curve ? eff_inv[i] : 1) +
 				  vector_time(op, vpeak_inv[op->vbits >> 2], has_exp, exp_inv);

@@ -66,6 +66,9 @@ static void made_up(struct ar_calib *c)
 	c->prefill_attn_head_dim_half = 16;
 	c->prefill_attn_seq_half = 32;
 	c->prefill_attn_tile = 1024;
+	c->prefill_attn_per_map_s = 0.02;
+	c->prefill_attn_per_map_flops = 4e9;
+	c->prefill_attn_output_share = 0.25;
 	c->shape_rate[0] = 1.6e11;
 	c->shape_rate[1] = 1.2e11;
 	c->shape_rate[2] = 1.0e11;
@@ -158,6 +161,21 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.matrix_cols_half, 80, 1e-4, 0);
 	assert_close(hw.matrix_inner_half_power, 0.625, 1e-4, 0);
 	assert_close(hw.matrix_cols_half_power, 0, 0, 0);
+	assert_int_equal(hw.has_prefill_attn_output_share, 1);
+	assert_close(hw.prefill_attn_output_share, 0.25, 0, 0);
+	/* φ from the probe: with d 64, d0 16, s0 32 and rate 1.6e11 at 1024
+	 * positions 1.6e11·1024/1056; F 4e9 over 4 outputs per map, Fm =
+	 * F·261/645; the time that puts φ at 0.5: (F + Fm·0.25·2.5)/rate */
+	{
+		struct ar_calib d = c;
+		double rate = 1.6e11 * 1024 / 1056, Fm = 4e9 * 261.0 / 645;
+		d.prefill_attn_per_map_s = (4e9 + Fm * 0.25 * 2.5) / rate;
+		assert_close(ar_calibrate_output_share(&d), 0.5, 1e-12, 0);
+		d.prefill_attn_per_map_s = 4e9 / rate; /* no cost beyond F: 0 */
+		assert_close(ar_calibrate_output_share(&d), 0, 0, 0);
+		d.prefill_attn_per_map_s = 0;
+		assert_close(ar_calibrate_output_share(&d), 0, 0, 0);
+	}
 	assert_int_equal(hw.n_matrix_inner_cold, 2);
 	assert_close(hw.matrix_inner_cold[0].k, 256, 0, 0);
 	assert_close(hw.matrix_inner_cold[0].value, 0.5, 0, 0);

@@ -111,6 +111,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-inner-cold-order.yaml:17:9: error: 'matrix_inner_cold' k must increase (256 after 512)" },
 	{ HW, "hw-inner-cold-power.yaml",
 	  "tests/data/bad/hw-inner-cold-power.yaml:17:34: error: 'matrix_inner_cold_power' must be >= 0, not -0.5" },
+	{ HW, "hw-output-share-big.yaml",
+	  "tests/data/bad/hw-output-share-big.yaml:15:41: error: 'prefill_attention_output_share' is too large (1.5; the limit is 1)" },
 	{ HW, "hw-sweep-order.yaml",
 	  "tests/data/bad/hw-sweep-order.yaml:17:13: error: 'read_bandwidth_by_set' bytes must increase (65536 after 131072)" },
 	{ HW, "hw-sweep-one-point.yaml",

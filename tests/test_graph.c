@@ -404,6 +404,8 @@ static void test_graph__flash_decode_reads_kv_once_per_key_head(void **state)
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * 32, 5 * B * 4 * S, 0, B * 4 * 16 * a,
 					       B * 4 * 16 * a, B * S * 128 * kv, 0, 0 });
 	assert_close(find(&g, AR_OP_FLASH)->attn_intensity, 276.0 / 128, 1e-12, 0);
+	assert_close(find(&g, AR_OP_FLASH)->attn_per_map, 1, 0, 0);
+	assert_close(find(&g, AR_OP_FLASH)->attn_map_flops, 2 * B * 4 * S * 32 + 5 * B * 4 * S, 1e-12, 0);
 	/* GQA: each of the 2 key heads is shared by 2 maps; K/V read once */
 	g = flash_graph("tiny-gqa.yaml", AR_PHASE_DECODE, -1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 4 * S * 32, 5 * B * 4 * S, 0, B * 4 * 16 * a,
@@ -420,6 +422,10 @@ static void test_graph__flash_decode_reads_kv_once_per_key_head(void **state)
 	g = flash_graph("tiny-gha.yaml", AR_PHASE_DECODE, -1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 2 * S * 16 + 2 * B * 4 * S * 16, 5 * B * 2 * S,
 					       0, B * 2 * 16 * a, B * 4 * 16 * a, B * S * (16 + 32) * kv, 0, 0 });
+	/* 2 outputs per map; with one each it would count QKᵀ + A·V once per
+	 * map, 2·B·2·S·(16 + 16), and the softmax */
+	assert_close(find(&g, AR_OP_FLASH)->attn_per_map, 2, 0, 0);
+	assert_close(find(&g, AR_OP_FLASH)->attn_map_flops, 2 * B * 2 * S * 32 + 5 * B * 2 * S, 1e-12, 0);
 	/* GTA: 2 maps over 1 key head and 1 latent value of 32, A·V per map */
 	g = flash_graph("tiny-gta.yaml", AR_PHASE_DECODE, -1);
 	check(&g, AR_OP_FLASH, (struct want){ L, 2 * B * 2 * S * (16 + 32), 5 * B * 2 * S, 0,

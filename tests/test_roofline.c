@@ -478,6 +478,22 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * c32 * 256 / 288 * 1056 / 1024), 1e-12, 0);
 	hw.n_matrix_inner_cold = 0;
 	hw.matrix_inner_cold_power = 0;
+	/* the prefill rate's head-dim cost per map with several outputs on it:
+	 * d 32, d0 16, F 600 FLOPs of which 200 with one output per map, 4
+	 * outputs per map: φ 0 gives (600 + 200·0.5)·32/48 = 466.7, φ 1
+	 * (600 + 200·0.5·4)·32/48 = 666.7 = 600·48/32 less 233.3; one output
+	 * per map, or no φ declared, counts F */
+	struct ar_hw ph = hw;
+	ph.prefill_attn_head_dim_half = 16;
+	assert_close(ar_hw_prefill_attention_flops(&ph, 32, 600, 200, 4), 600, 0, 0);
+	ph.has_prefill_attn_output_share = 1;
+	ph.prefill_attn_output_share = 0;
+	assert_close(ar_hw_prefill_attention_flops(&ph, 32, 600, 200, 4), 700.0 * 32 / 48, 1e-12, 0);
+	ph.prefill_attn_output_share = 1;
+	assert_close(ar_hw_prefill_attention_flops(&ph, 32, 600, 200, 4), 1000.0 * 32 / 48, 1e-12, 0);
+	ph.prefill_attn_output_share = 0.5;
+	assert_close(ar_hw_prefill_attention_flops(&ph, 32, 600, 200, 4), 850.0 * 32 / 48, 1e-12, 0);
+	assert_close(ar_hw_prefill_attention_flops(&ph, 32, 200, 200, 1), 200, 1e-12, 0);
 	g.ops[0].shape = (struct ar_shape){ 128, 512, 128, 1 };
 	eval(&g, &hw, &t); /* cached: the curve's 1.0 at 128 rows */
 	assert_close(t.ops[0].compute_s, 1e9 / (10e12 * 0.825 * 11 / 12), 1e-15, 0);
