@@ -20,15 +20,16 @@ static void class_footprints(const struct ar_graph *g, const struct ar_op *op,
 
 /* Fraction of the matrix peak an op's products attain: the descriptor's
  * curve at the op's rows for products (its cache-resident curve when the
- * weights sit in a cache) times its shape factor, 1 for everything else. */
-static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, double resident)
+ * weights sit in a cache) times its shape factor (cold: its weights come
+ * from main memory), 1 for everything else. */
+static double matrix_eff(const struct ar_op *op, const struct ar_hw *hw, double resident,
+			 int cold)
 {
 	if (ar_op_kind(op->id) != AR_KIND_MATMUL)
 		return 1;
 	double m = (double)op->shape.m;
 	return ar_hw_matrix_efficiency_for(hw, m, resident) *
-	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n,
-				  ar_hw_residence(hw, resident) == AR_IN_MAIN);
+	       ar_hw_matrix_shape(hw, m, (double)op->shape.k, (double)op->shape.n, cold);
 }
 
 /* Vector time: every vector FLOP at the vector peak, or, when the device
@@ -63,7 +64,7 @@ static double compute_time(const struct ar_op *op, enum ar_phase ph, const struc
 
 	if (op->id == AR_OP_FLASH && attn > 0)
 		return attention_flops(op, ph, hw) * (1 / attn);
-	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, resident)) +
+	return op->mflops * (1 / ar_hw_peak(hw, 1, op->mbits)) * (1 / matrix_eff(op, hw, resident, ar_hw_residence(hw, resident) == AR_IN_MAIN)) +
 	       vector_time(op, 1 / ar_hw_peak(hw, 0, op->vbits), hw->exp_per_s > 0,
 			   hw->exp_per_s > 0 ? 1 / hw->exp_per_s : 0);
 }
@@ -162,7 +163,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 			attn_inv = rate > 0 ? 1 / rate : 0;
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)
-		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, resident);
+		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, resident, cached == AR_IN_MAIN);
 
 	const double resident_bw = ar_hw_resident_bw(hw, resident);
 	const double resident_inv = resident_bw > 0 ? 1 / resident_bw : 0;
