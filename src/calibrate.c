@@ -1015,18 +1015,15 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	{
 		const long K[3] = { AR_CAL_COLD_K_SHORT, AR_CAL_COLD_K_MID, AR_CAL_K_EFF };
 		const long rows[2] = { AR_CAL_COLD_ROWS, AR_CAL_COLD_ROWS_MANY };
-		double q[2];
 		if (cold_inner_rates(rows, 2, K, 3, beyond, 3, c->cold_copies, c->cold_rate, err)) {
 			free(buf);
 			return -1;
 		}
-		for (int i = 0; i < 2; i++) {
-			double f32 = fmin(1, c->cold_rate[i] / c->cold_rate[2]);
-			double f128 = fmin(1, c->cold_rate[3 + i] / c->cold_rate[5]);
-			c->inner_cold[i] = fmax(1e-4, f32);
-			q[i] = ar_calibrate_half_power(1 - f32, 1 - f128, rows[0], rows[1]);
-		}
-		c->inner_cold_power = q[0];
+		for (int i = 0; i < 2; i++)
+			c->inner_cold[i] = fmax(1e-4, fmin(1, c->cold_rate[i] / c->cold_rate[2]));
+		c->inner_cold_power = ar_calibrate_half_power(
+			1 - c->inner_cold[0], 1 - fmin(1, c->cold_rate[3] / c->cold_rate[5]), rows[0],
+			rows[1]);
 	}
 
 	/* causal flash prefill, its tiles sized from the on-chip memory per core,
