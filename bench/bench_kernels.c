@@ -89,7 +89,7 @@ stream_fma_f(const float *p, long n, const int f)
 		acc[a] = _mm512_setzero_ps();
 	for (long i = 0; i + 128 <= n; i += 128) {
 		for (int u = 0; u < 8; u++)
-			__builtin_prefetch(p + i + 10240 + 16 * u, 0, 1); /* into the L2, as the kernel's */
+			__builtin_prefetch(p + i + 1024 + 16 * u, 0, 1); /* 4 KiB ahead into the L2, as the kernel */
 		for (int u = 0; u < 8; u++) {
 			__m512 v = _mm512_loadu_ps(p + i + 16 * u);
 			if (!f)

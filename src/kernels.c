@@ -1396,27 +1396,35 @@ size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc)
 #define INLINE static inline __attribute__((always_inline))
 
 enum { DSTEP = 16 };  /* keys per step of the score and value passes */
-/* software prefetch distance: about 40 KiB of a stream ahead of its use,
- * 4 to 16 keys (rows of K or of V of row_floats floats) */
-static long ahead_keys(long row_floats)
+/* software prefetch distance, 4 to 16 keys (rows of row_floats floats): about
+ * 40 KiB ahead where the rows hold every head side by side, 4 KiB where each
+ * head's rows are one stream of their own (head-major).  On the Intel Xeon
+ * guest a stream doing 8 multiply-adds per vector read 10.9 GB/s on one
+ * thread with no prefetch, 12.2 at 4 KiB and 11.6 at 16 or 40; GTA-1B's
+ * 512-byte value rows 16 keys (8 KiB) ahead 18.9 GB/s, 4 KiB 19.7 (2
+ * threads, medians of 8 runs) */
+static long ahead_keys(long row_floats, int head_major)
 {
-	return lmax(4, lmin(16, 40960 / (long)sizeof(float) / lmax(1, row_floats)));
+	long reach = (head_major ? 4096 : 40960) / (long)sizeof(float);
+
+	return lmax(4, lmin(16, reach / lmax(1, row_floats)));
 }
 
+/* keys of a step whose rows of len floats stay in the L1 together: 16 kB,
+ * 16 to 64 keys */
+static long l1_keys(long len)
+{
+	return lmax(16, lmin(64, 4096 / lmax(1, len)));
+}
 
-/* The cache lines of len floats at p, prefetched for reading into the L2,
- * not the L1: on the Intel Xeon guest a prefetch into the L1 holds one of
- * its few line-fill buffers until the line arrives from main memory.  There
- * a stream doing 4 multiply-adds per vector read 19.5 GB/s with prefetches
- * into the L1 40 kB ahead and 23.5 with them into the L2 (2 threads), and
- * the decode kernel GQA-1B's K/V at 32K positions at 23.7-23.9 and 24.8 */
 #define PREFETCH_L2(p) __builtin_prefetch((p), 0, 1)
 
 INLINE void prefetch_span(const float *p, long len)
 {
 	for (long c = 0; c < len; c += 16)
 		PREFETCH_L2(p + c);
-	PREFETCH_L2(p + len - 1);
+	if (len % 16)
+		PREFETCH_L2(p + len - 1);
 }
 
 /* The tiles and the work item, 8 lanes wide (AVX2, and plain x86-64 in its

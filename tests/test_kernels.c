@@ -480,7 +480,7 @@ static void test_kernels__decode_equals_ref(void **state)
 		check_decode(2, 83, 20, 1, 20, 1, 32, 32, 48, nt); /* 20 maps: groups of 8, 8 and 4 */
 		check_decode(1, 51, 6, 1, 6, 1, 20, 16, 16, nt);   /* 4 + 2 maps, key length 20 */
 		check_decode(1, 200, 1, 1, 1, 1, 16, 16, 32, nt);  /* one row to merge, several ranges */
-		/* head-major K and V (whole-block walks): blocks, a last short
+		/* head-major K and V (head by head): blocks, a last short
 		 * block, steps cut where the prefetches would pass the range */
 		head_major = 1;
 		check_decode(1, 77, 8, 2, 8, 2, 16, 16, 16, nt);
@@ -491,6 +491,9 @@ static void test_kernels__decode_equals_ref(void **state)
 		/* the kernel's own block (Bc 0) */
 		check_decode(1, 700, 8, 2, 8, 2, 16, 16, 0, nt);
 		check_decode(3, 1100, 5, 1, 5, 1, 16, 32, 0, nt);
+		/* GTA-1B's shapes: two score walks and four value walks share
+		 * steps of 64 and 32 keys, the last step cut short */
+		check_decode(1, 1001, 5, 1, 5, 1, 64, 128, 0, nt);
 		head_major = 0;
 	}
 	/* its block: 512 keys, halved to 64 while the blocks of all sequences
