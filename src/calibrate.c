@@ -622,21 +622,25 @@ static double usable_llc_probe(double l2, double l3)
 }
 
 /* The cold efficiency point of m rows (matrix_efficiency), in FLOP/s, with
- * main memory's read bandwidth beside it in *dram up to 64 rows */
-static double cold_point(long m, int cold, float *buf, double dram_ws, double *dram,
+ * main memory's read bandwidth beside it in *dram up to 64 rows (beside 0:
+ * none) */
+static double cold_point(long m, int cold, float *buf, double dram_ws, int beside, double *dram,
 			 struct ar_err *err, int *fail)
 {
 	return gemm_rate_cold(m, AR_CAL_K_EFF, AR_CAL_N_EFF, m <= AR_CAL_ROWS_COLD ? cold : 2,
-			      m < 128 ? 9 : 5, m <= 64 ? buf : NULL, dram_ws, dram, err, fail);
+			      m < 128 ? 9 : 5, m <= 64 && beside ? buf : NULL, dram_ws, dram, err,
+			      fail);
 }
 
-/* Cold points bound by reading their weights whose main memory read beside
- * them off the calibration's main memory reading by more than the tracking
- * gate (the host changed state in between) are measured again, up to
- * AR_CAL_EFF_RUNS times in all, keeping the reading whose main memory is
- * nearest the calibration's: the product's rate moves with the state but not
- * in proportion to main memory's (1-row products reach 0.73 of main memory
- * in the 88 GB/s state and all of it in the 50 GB/s one), so scaling
+/* Cold points bound by reading their weights are read AR_CAL_EFF_READINGS
+ * times in all, the others at the calibration's end, and keep the median.
+ * Those whose main memory read beside the first reading off the
+ * calibration's main memory reading by more than the tracking gate (the
+ * host changed state in between) are measured again, up to AR_CAL_EFF_RUNS
+ * times in all, keeping the reading whose main memory is nearest the
+ * calibration's: the product's rate moves with the state but not in
+ * proportion to main memory's (1-row products reach 0.73 of main memory in
+ * the 88 GB/s state and all of it in the 50 GB/s one), so scaling
  * (ar_calibrate_normalise_eff) is left for what still disagrees. */
 static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, double dram_ws,
 				 struct ar_err *err)
@@ -645,10 +649,21 @@ static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, doubl
 	int fail = 0;
 
 	for (int i = 0; i < c->n_eff && c->eff_rows[i] < bound; i++) {
+		double r[AR_CAL_EFF_READINGS], unused = 0;
+		r[0] = c->eff_value[i] * c->matrix_flops_per_s;
+		for (int k = 1; k < AR_CAL_EFF_READINGS; k++)
+			r[k] = cold_point((long)c->eff_rows[i], cold, buf, dram_ws, 0, &unused, err,
+					  &fail);
+		if (fail)
+			return -1;
+		c->eff_value[i] = fmin(1.0, median_of(r, AR_CAL_EFF_READINGS) / c->matrix_flops_per_s);
+		c->eff_readings[i] = AR_CAL_EFF_READINGS;
+	}
+	for (int i = 0; i < c->n_eff && c->eff_rows[i] < bound; i++) {
 		double off = c->eff_dram[i] > 0 ? fabs(log(c->eff_dram[i] / c->dram_read_bw)) : 0;
 		while (off > log(AR_TRACK_GATE) && c->eff_runs[i] < AR_CAL_EFF_RUNS) {
-			double dram = 0, r = cold_point((long)c->eff_rows[i], cold, buf, dram_ws, &dram,
-							err, &fail);
+			double dram = 0, r = cold_point((long)c->eff_rows[i], cold, buf, dram_ws, 1,
+							&dram, err, &fail);
 			if (fail)
 				return -1;
 			c->eff_runs[i]++;
@@ -656,6 +671,7 @@ static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, doubl
 				off = fabs(log(dram / c->dram_read_bw));
 				c->eff_dram[i] = dram;
 				c->eff_value[i] = fmin(1.0, r / c->matrix_flops_per_s);
+				c->eff_readings[i] = 1;
 			}
 		}
 	}
@@ -715,7 +731,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	int cold = (int)fmax(AR_CAL_COPIES_EFF, ceil(beyond / (4.0 * AR_CAL_K_EFF * AR_CAL_N_EFF)));
 	c->eff_copies = cold;
 	for (long m = 1; m <= AR_CAL_MAX_ROWS_EFF && c->n_eff < AR_CAL_MAX_SWEEP; m *= 2) {
-		double r = cold_point(m, cold, buf, dram_ws, &c->eff_dram[c->n_eff], err, &fail);
+		double r = cold_point(m, cold, buf, dram_ws, 1, &c->eff_dram[c->n_eff], err, &fail);
 		if (fail) {
 			free(buf);
 			return -1;
@@ -723,6 +739,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		c->eff_rows[c->n_eff] = (double)m;
 		c->eff_value[c->n_eff] = fmin(1.0, r / c->matrix_flops_per_s);
 		c->eff_runs[c->n_eff] = 1;
+		c->eff_readings[c->n_eff] = 1;
 		c->n_eff++;
 	}
 
@@ -1368,11 +1385,15 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->n_eff)
 		fprintf(f, "matrix_efficiency:\n");
 	for (int i = 0; i < c->n_eff; i++) {
-		char scaled[160] = "", runs[96] = "";
-		if (c->eff_runs[i] > 1)
+		char scaled[240] = "", runs[160] = "";
+		if (c->eff_runs[i] > 1 && c->eff_readings[i] == 1)
 			snprintf(runs, sizeof(runs),
 				 "; of %d runs, the one with main memory nearest the DRAM reading",
 				 c->eff_runs[i]);
+		else if (c->eff_readings[i] > 1)
+			snprintf(runs, sizeof(runs),
+				 "; the median of %d readings, the first in the sweep, the others at the end",
+				 c->eff_readings[i]);
 		if (c->eff_scaled[i] != 1 && c->eff_scaled[i] > 0)
 			snprintf(scaled, sizeof(scaled),
 				 "%s, x %.2f to the DRAM reading: main memory read %.3g B/s beside them",

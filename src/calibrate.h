@@ -69,6 +69,11 @@ enum { AR_CAL_ATTEMPTS = 3 };
 /* runs at most of a cold efficiency point measured in another state than
  * the calibration's main memory reading */
 enum { AR_CAL_EFF_RUNS = 3 };
+/* readings of each cold efficiency point bound by reading its weights, whose
+ * median it keeps: the first in the calibration's sweep, the others at its
+ * end (a 1-row product once read 0.88 of its rate in the runs before and
+ * after while main memory beside it read as usual) */
+enum { AR_CAL_EFF_READINGS = 3 };
 /* the activation the handoff probe passes between the threads: rows x width */
 enum { AR_CAL_HANDOFF_ROWS = 16, AR_CAL_HANDOFF_WIDTH = 768 };
 /* readings of main memory whose median is its bandwidth */
@@ -124,6 +129,7 @@ struct ar_calib {
 	 * scaled by to the DRAM reading (ar_calibrate_normalise_eff) */
 	double eff_dram[AR_CAL_MAX_SWEEP], eff_scaled[AR_CAL_MAX_SWEEP];
 	int eff_runs[AR_CAL_MAX_SWEEP];           /* times each was measured */
+	int eff_readings[AR_CAL_MAX_SWEEP];       /* readings in its median */
 	/* the same through one weight matrix held in the last-level cache
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
 	int n_eff_cached;
