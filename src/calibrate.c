@@ -88,10 +88,10 @@ static double read_bw(float *buf, double bytes);
 
 /* FLOPs per byte of K/V the from-memory decode probe reads: per key,
  * maps·(4d + 5) FLOPs over key heads·d floats of K and as many of V */
-static double decode_probe_flops_per_byte(void)
+static double decode_probe_flops_per_byte(long kh)
 {
 	return AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) /
-	       (2.0 * sizeof(float) * AR_CAL_KH_ATTN * AR_CAL_D_ATTN);
+	       (2.0 * sizeof(float) * kh * AR_CAL_D_ATTN);
 }
 
 /* FLOP/s of products of M rows through `copies` different (K, N) weights in
@@ -751,6 +751,16 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 						      cold_kv, 3, err, &fail);
 	c->decode_attn_probe_flops_per_s = c->decode_attn_flops_per_s;
+	/* ... and with one map per key head, whose kernel does a fourth of the
+	 * arithmetic per K/V byte and reads main memory faster (8 maps over 8
+	 * key heads at 1024 keys 22-24 GB/s, over 2 at 4096 keys 21.6-22 on
+	 * the Xeon guest) */
+	const double one_call = 8.0 * AR_CAL_KEYS_ATTN_ONE * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
+	c->decode_attn_one_flops_per_s =
+		fail ? 0
+		     : decode_attn_rate(AR_CAL_KEYS_ATTN_ONE, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
+					(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / one_call)), 3,
+					err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
@@ -1097,9 +1107,14 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		? fmax(0, c->decode_attn_near_t0_s - c->overhead_s) : 0;
 	c->prefill_attn_fixed_s = ar_calibrate_prefill_fixed(c);
 	/* the decode probe's K/V bytes per second against main memory's read */
-	if (c->dram_read_bw > 0)
+	if (c->dram_read_bw > 0) {
 		c->decode_attn_memory_share = c->decode_attn_probe_flops_per_s /
-					      decode_probe_flops_per_byte() / c->dram_read_bw;
+					      decode_probe_flops_per_byte(AR_CAL_KH_ATTN) /
+					      c->dram_read_bw;
+		c->decode_attn_memory_share_one = c->decode_attn_one_flops_per_s /
+						  decode_probe_flops_per_byte(AR_CAL_MAPS_ATTN) /
+						  c->dram_read_bw;
+	}
 
 	/* 6. main memory read again (step 3's buffer): the check that the
 	 * machine stayed in one state while the probes ran */
@@ -1128,7 +1143,8 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 
 const char *ar_calibrate_disagreement(const struct ar_calib *c)
 {
-	const double per_byte = decode_probe_flops_per_byte();
+	const double per_byte = decode_probe_flops_per_byte(AR_CAL_KH_ATTN);
+	const double per_byte_one = decode_probe_flops_per_byte(AR_CAL_MAPS_ATTN);
 
 	if (c->dram_read_bw > 0 && fabs(log(c->dram_read_bw_end / c->dram_read_bw)) > log(1.2))
 		return "main memory read differently at the end";
@@ -1139,6 +1155,9 @@ const char *ar_calibrate_disagreement(const struct ar_calib *c)
 	if (c->decode_attn_probe_flops_per_s > 0 &&
 	    c->decode_attn_probe_flops_per_s < 0.25 * per_byte * c->dram_read_bw)
 		return "the decode attention probe read far below main memory's bandwidth";
+	if (c->decode_attn_one_flops_per_s > 0 &&
+	    c->decode_attn_one_flops_per_s < 0.25 * per_byte_one * c->dram_read_bw)
+		return "the decode attention probe with one map per key head read far below main memory's bandwidth";
 	/* a cold product well inside the bound of its weights (rows below half
 	 * of 2·peak / bandwidth: m rows do m/2 FLOPs per weight byte) reads them
 	 * at 0.7–1 of main memory here; one interrupted point at 0.37 put a
@@ -1321,6 +1340,10 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	if (c->decode_attn_memory_share > 0)
 		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
 			c->decode_attn_memory_share, src);
+	if (c->decode_attn_memory_share_one > 0)
+		fprintf(f, "decode_attention_memory_share_one: {value: %.4g, source: \"%s (the same with one map per key head: %d maps over %d key heads of %d, %d keys)\"}\n",
+			c->decode_attn_memory_share_one, src, AR_CAL_MAPS_ATTN, AR_CAL_MAPS_ATTN,
+			AR_CAL_D_ATTN, AR_CAL_KEYS_ATTN_ONE);
 	if (c->probe_matrix_flops_per_s > 0 && c->probe_dram_bytes_per_s > 0 && c->probe_overhead_s > 0)
 		fprintf(f, "probe_matrix_flops_per_s: {value: %.6g, source: \"%s (validate's tracking probe at the end: one 512x1024x1024 product, median of %d)\"}\n"
 			   "probe_dram_bytes_per_s: {value: %.6g, source: \"%s (the same probe: one read of four times the last-level cache)\"}\n"

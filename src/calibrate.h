@@ -53,6 +53,10 @@ enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL
  * (two blocks of 64: the fixed time then holds the threads' start, their
  * barrier and the merge, which a one-block call runs without) */
 enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
+/* the from-memory decode probe with one map per key head: AR_CAL_MAPS_ATTN
+ * key heads of AR_CAL_D_ATTN, this many keys (4 MB of K/V a call, as the
+ * 4-maps probe's) */
+enum { AR_CAL_KEYS_ATTN_ONE = 1024 };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
@@ -163,6 +167,8 @@ struct ar_calib {
 	double handoff_bw;                     /* its activations' bytes per second beyond the dispatch */
 	double decode_attn_memory_share;       /* the from-memory decode probe's K/V bytes per
 					        * second / dram_read_bw */
+	double decode_attn_one_flops_per_s;    /* the same probe with one map per key head ... */
+	double decode_attn_memory_share_one;   /* ... and its share */
 	double prefill_attn_tiny_s;            /* that probe's time, and its FLOPs */
 	double prefill_attn_tiny_flops;
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */

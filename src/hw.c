@@ -415,6 +415,17 @@ double ar_hw_prefill_attention_flops(const struct ar_hw *hw, double head_dim, do
 	return (flops + per_score) * head_dim / (head_dim + d0);
 }
 
+double ar_hw_decode_memory_share(const struct ar_hw *hw, double intensity)
+{
+	double s4 = hw->decode_attn_memory_share, s1 = hw->decode_attn_memory_share_one;
+
+	if (s4 <= 0 || s1 <= 0 || intensity <= 0)
+		return s4;
+	double t = log(intensity / AR_HW_SHARE_I_ONE) / log(AR_HW_SHARE_I_FOUR / AR_HW_SHARE_I_ONE);
+	t = fmin(1, fmax(0, t));
+	return exp((1 - t) * log(s1) + t * log(s4));
+}
+
 double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
 				double intensity, double resident)
 {
@@ -480,7 +491,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
 		"decode_attention_near_fixed_s",
-		"prefill_attention_fixed_s", "decode_attention_memory_share", "exp_per_s",
+		"prefill_attention_fixed_s", "decode_attention_memory_share",
+		"decode_attention_memory_share_one", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
 		"matrix_inner_half_power", "matrix_cols_half_power", "matrix_efficiency_cached_bytes",
 		"matrix_inner_cold", "matrix_inner_cold_power", "prefill_attention_output_share",
@@ -593,6 +605,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "decode_attention_near_fixed_s", 1, 0, 1, &hw->decode_attn_near_fixed_s },
 		{ "prefill_attention_fixed_s", 1, 0, 1, &hw->prefill_attn_fixed_s },
 		{ "decode_attention_memory_share", 0, MIN_SHARE, 4, &hw->decode_attn_memory_share },
+		{ "decode_attention_memory_share_one", 0, MIN_SHARE, 4,
+		  &hw->decode_attn_memory_share_one },
 		{ "decode_attention_intensity_half", 1, 0, 1e6, &hw->decode_attn_intensity_half },
 		{ "prefill_attention_seq_half", 1, 0, 1e6, &hw->prefill_attn_seq_half },
 		{ "exp_per_s", 0, MIN_RATE, MAX_FLOPS, &hw->exp_per_s },

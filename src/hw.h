@@ -193,6 +193,12 @@ struct ar_hw {
 	 * bandwidth; the decode flash op's K/V bytes from main memory take at
 	 * least their bytes at that share.  0 when absent (the full bandwidth) */
 	double decode_attn_memory_share;
+	/* optional `decode_attention_memory_share_one`: the same share with one
+	 * map per key head (the kernel's arithmetic per K/V byte a fourth of
+	 * the 4-maps probe's); with both, a flash op's share lies between them,
+	 * log-linear in its intensity from AR_HW_SHARE_I_ONE to
+	 * AR_HW_SHARE_I_FOUR and at the nearer one outside.  0 when absent */
+	double decode_attn_memory_share_one;
 	/* optional `handoff_bw_bytes_per_s`: the rate at which an op's threads
 	 * read and write activations the threads of the op before wrote in
 	 * another split (a product's output written by columns, read by rows),
@@ -291,6 +297,17 @@ double ar_hw_attention_rate(const struct ar_hw *hw, int decode, double head_dim,
  * decode rates. */
 double ar_hw_attention_rate_for(const struct ar_hw *hw, int decode, double head_dim, double rows,
 				double intensity, double resident);
+
+/* The FLOPs per K/V element (the op's attn_intensity) of the two decode
+ * probes whose shares of main memory the descriptor gives: one and four maps
+ * per key head of 64 ((4·64 + 5) / (2·64) per map) */
+#define AR_HW_SHARE_I_ONE (261.0 / 128)
+#define AR_HW_SHARE_I_FOUR (4 * 261.0 / 128)
+
+/* The decode attention kernel's share of main memory's bandwidth for a
+ * flash op of `intensity` (0: unknown, the 4-maps share); 0 when the
+ * descriptor gives none. */
+double ar_hw_decode_memory_share(const struct ar_hw *hw, double intensity);
 
 /* Apply one what-if edit "KEY=VALUE" where VALUE is a number or "<f>x" (scale).
  * Keys: bandwidth, capacity, <level>.bandwidth, <level>.capacity, peak (every

@@ -115,7 +115,7 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 							    ar_graph_resident(g));
 	const double link_inv = hw->link_bw_bytes_per_s > 0 ? 1 / hw->link_bw_bytes_per_s : 0;
 	const double handoff_inv = hw->handoff_bw_bytes_per_s > 0 ? 1 / hw->handoff_bw_bytes_per_s : 0;
-	double attn_inv = 0;
+	double attn_inv = 0, kv_share_inv = 0;
 	const int has_exp = hw->exp_per_s > 0;
 	const double exp_inv = has_exp ? 1 / hw->exp_per_s : 0;
 	const int curve = hw->n_matrix_eff > 0 || hw->n_matrix_eff_cached > 0 ||
@@ -161,15 +161,16 @@ int ar_roofline_eval(const struct ar_graph *g, const struct ar_hw *hw,
 							       (double)g->ops[i].shape.m,
 							       g->ops[i].attn_intensity, resident);
 			attn_inv = rate > 0 ? 1 / rate : 0;
+			/* over K/V in main memory in decode, at the kernel's
+			 * share of the bandwidth for the op's intensity */
+			if (g->phase == AR_PHASE_DECODE && !cached && hw->decode_attn_memory_share > 0)
+				kv_share_inv = 1 / ar_hw_decode_memory_share(hw, g->ops[i].attn_intensity);
 		}
 	for (int i = 0; curve && i < g->n_ops; i++)
 		eff_inv[i] = 1 / matrix_eff(&g->ops[i], hw, resident, cached == AR_IN_MAIN);
 
 	const double resident_bw = ar_hw_resident_bw(hw, resident);
 	const double resident_inv = resident_bw > 0 ? 1 / resident_bw : 0;
-	const double kv_share_inv = g->phase == AR_PHASE_DECODE && !cached &&
-					    hw->decode_attn_memory_share > 0
-					    ? 1 / hw->decode_attn_memory_share : 0;
 	for (int i = 0; i < g->n_ops; i++) {
 		const struct ar_op *op = &g->ops[i];
 		const double *b = op->bytes;

@@ -57,6 +57,7 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_near_short_copies = 16;
 	c->prefill_attn_fixed_s = 2.5e-6;
 	c->decode_attn_memory_share = 0.875;
+	c->decode_attn_memory_share_one = 0.9375;
 	c->probe_matrix_flops_per_s = 2.25e11;
 	c->probe_dram_bytes_per_s = 4.75e10;
 	c->probe_overhead_s = 0.875e-6;
@@ -215,6 +216,7 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_near_fixed_s, 0.25e-6, 1e-4, 0);
 	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
 	assert_close(hw.decode_attn_memory_share, 0.875, 1e-4, 0);
+	assert_close(hw.decode_attn_memory_share_one, 0.9375, 1e-4, 0);
 	/* the tracking probe's readings: validate's reference */
 	struct ar_ceilings ref;
 	assert_int_equal(ar_ceilings_of_hw(&ref, &hw), 1);

@@ -573,6 +573,32 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 		     3e5 / hw.mem[0].bw_bytes_per_s * 3, 1e-12, 0);
 	g.kv_cache_bytes = 1e5;
 	assert_close(flash_memory_s(&g, &hw, 0.25), flash_memory_s(&g, &hw, 0), 0, 0);
+	/* with the one-map share too (0.5), the op's share follows its
+	 * intensity, log-linear from I 261/128 (one map per key head of 64) to
+	 * four times it: 0.5 at the first, √(0.5 · 0.25) halfway in log, 0.25
+	 * at the second and beyond, 0.5 below; no intensity: the 4-maps share */
+	g.kv_cache_bytes = 3e5;
+	hw.decode_attn_memory_share_one = 0.5;
+	const double i1 = 261.0 / 128, full = 3e5 / hw.mem[0].bw_bytes_per_s;
+	const struct { double intensity, share; } sh[] = {
+		{ i1, 0.5 }, { 2 * i1, sqrt(0.125) }, { 4 * i1, 0.25 }, { 40, 0.25 }, { 1, 0.5 }, { 0, 0.25 },
+	};
+	for (size_t k = 0; k < sizeof(sh) / sizeof(sh[0]); k++) {
+		g.ops[0].attn_intensity = sh[k].intensity;
+		hw.decode_attn_memory_share = 0.25;
+		assert_close(ar_hw_decode_memory_share(&hw, sh[k].intensity), sh[k].share, 1e-12, 0);
+		assert_close(flash_memory_s(&g, &hw, 0.25) - flash_memory_s(&g, &hw, 0),
+			     full * (1 / sh[k].share - 1), 1e-12, 0);
+	}
+	/* the one-map share alone is not used */
+	g.ops[0].attn_intensity = i1;
+	hw.decode_attn_memory_share = 0;
+	assert_close(ar_hw_decode_memory_share(&hw, i1), 0, 0, 0);
+	double with_one = flash_memory_s(&g, &hw, 0);
+	hw.decode_attn_memory_share_one = 0;
+	assert_close(with_one, flash_memory_s(&g, &hw, 0), 0, 0);
+	g.ops[0].attn_intensity = 0;
+	g.kv_cache_bytes = 1e5;
 	g.ops[0].bytes[AR_B_KV_READ] = 0;
 	g.kv_cache_bytes = 3e5;
 	g.phase = AR_PHASE_PREFILL;
