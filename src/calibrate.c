@@ -761,6 +761,15 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		     : decode_attn_rate(AR_CAL_KEYS_ATTN_ONE, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
 					(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / one_call)), 3,
 					err, &fail);
+	/* ... and at AR_CAL_KEYS_ATTN_SHORT keys: t0 of K/V from main memory,
+	 * whose streams all start there (8 maps over 8 or 3 key heads of 64 at
+	 * 128-1024 keys: t0 8.7-9.4 us, where K/V in the L3 give 3) */
+	const double one_short = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
+	c->decode_attn_one_short_flops_per_s =
+		fail ? 0
+		     : decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
+					(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / one_short)), 5,
+					err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
@@ -815,6 +824,11 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	c->decode_attn_cached_bytes = per_near * fmax(1, floor(llc_use / 2 / per_near));
 	const double f_key = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5); /* FLOPs per key */
 	double t_fix = c->decode_attn_t0_s = decode_t0(f_key / r_s, f_key / r_d[1]);
+	c->decode_attn_memory_t0_s =
+		c->decode_attn_one_short_flops_per_s > 0 && c->decode_attn_one_flops_per_s > 0
+			? decode_t0(f_key / c->decode_attn_one_short_flops_per_s,
+				    f_key / c->decode_attn_one_flops_per_s)
+			: 0;
 	double t_fix_near = c->decode_attn_near_t0_s =
 		r_near_s > 0 ? decode_t0(f_key / r_near_s, f_key / r_near) : t_fix;
 	/* rate of the keys alone: FLOPs / (time − t0) */
@@ -1114,7 +1128,20 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		c->decode_attn_memory_share_one = c->decode_attn_one_flops_per_s /
 						  decode_probe_flops_per_byte(AR_CAL_MAPS_ATTN) /
 						  c->dram_read_bw;
+		/* with the fixed time of K/V from main memory (the model adds it
+		 * to the op), the shares are those of the keys' time alone */
+		if (c->decode_attn_memory_t0_s > 0) {
+			double f4 = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) * AR_CAL_KEYS_ATTN;
+			double f1 = AR_CAL_MAPS_ATTN * (4.0 * AR_CAL_D_ATTN + 5) * AR_CAL_KEYS_ATTN_ONE;
+			double t4 = f4 / c->decode_attn_probe_flops_per_s;
+			double t1 = f1 / c->decode_attn_one_flops_per_s;
+			c->decode_attn_memory_share *= t4 / (t4 - fmin(c->decode_attn_memory_t0_s, 0.5 * t4));
+			c->decode_attn_memory_share_one *=
+				t1 / (t1 - fmin(c->decode_attn_memory_t0_s, 0.5 * t1));
+		}
 	}
+	c->decode_attn_memory_fixed_s = c->decode_attn_memory_t0_s > 0
+		? fmax(0, c->decode_attn_memory_t0_s - c->overhead_s) : 0;
 
 	/* 6. main memory read again (step 3's buffer): the check that the
 	 * machine stayed in one state while the probes ran */
@@ -1328,6 +1355,11 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "decode_attention_fixed_s: {value: %.4g, source: \"%s (the kernel's time at %d and %d keys is t0 + keys x c: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
+	if (c->decode_attn_memory_t0_s > 0)
+		fprintf(f, "decode_attention_memory_fixed_s: {value: %.4g, source: \"%s (the same over K/V from main memory, %d maps over %d key heads of %d at %d and %d keys: t0 = %.3g s, less the per-op overhead)\"}\n",
+			c->decode_attn_memory_fixed_s, src, AR_CAL_MAPS_ATTN, AR_CAL_MAPS_ATTN,
+			AR_CAL_D_ATTN, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_ONE,
+			c->decode_attn_memory_t0_s);
 	if (c->decode_attn_near_flops_per_s > 0)
 		fprintf(f, "decode_attention_near_fixed_s: {value: %.4g, source: \"%s (the same over K/V in the cores' L2, %d caches of %d keys and %d of %d in turn: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_near_fixed_s, src, c->decode_attn_near_short_copies,
@@ -1338,7 +1370,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->handoff_bw, src, AR_CAL_HANDOFF_ROWS, AR_CAL_HANDOFF_WIDTH,
 			(int)(AR_CAL_HANDOFF_ROWS * AR_CAL_HANDOFF_WIDTH * sizeof(float)), c->handoff_add_s);
 	if (c->decode_attn_memory_share > 0)
-		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth)\"}\n",
+		fprintf(f, "decode_attention_memory_share: {value: %.4g, source: \"%s (the decode probe over K/V from main memory read its K/V at this share of main memory's read bandwidth, its keys' time beside its fixed time)\"}\n",
 			c->decode_attn_memory_share, src);
 	if (c->decode_attn_memory_share_one > 0)
 		fprintf(f, "decode_attention_memory_share_one: {value: %.4g, source: \"%s (the same with one map per key head: %d maps over %d key heads of %d, %d keys)\"}\n",
@@ -1625,5 +1657,6 @@ void ar_calibrate_track(struct ar_hw *out, const struct ar_hw *base,
 	out->overhead_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->decode_attn_near_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
+	out->decode_attn_memory_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 	out->prefill_attn_fixed_s *= ratio(now->overhead_s, ref->overhead_s);
 }

@@ -55,8 +55,9 @@ enum { AR_CAL_KEYS_ATTN = 4096, AR_CAL_MAPS_ATTN = 8, AR_CAL_KH_ATTN = 2, AR_CAL
 enum { AR_CAL_KEYS_ATTN_CACHED = 1024, AR_CAL_KEYS_ATTN_SHORT = 128 };
 /* the from-memory decode probe with one map per key head: AR_CAL_MAPS_ATTN
  * key heads of AR_CAL_D_ATTN, this many keys (4 MB of K/V a call, as the
- * 4-maps probe's) */
-enum { AR_CAL_KEYS_ATTN_ONE = 1024 };
+ * 4-maps probe's), and again at AR_CAL_KEYS_ATTN_SHORT keys for the fixed
+ * time from main memory (the two lengths of decode_t0) */
+enum { AR_CAL_KEYS_ATTN_ONE = AR_CAL_KEYS_ATTN_CACHED };
 /* the prefill attention probe: a causal prompt of SEQ_PREFILL positions, the
  * maps and heads of the decode probe, tiles from the on-chip memory per core
  * as the graph sizes them */
@@ -169,6 +170,9 @@ struct ar_calib {
 					        * second / dram_read_bw */
 	double decode_attn_one_flops_per_s;    /* the same probe with one map per key head ... */
 	double decode_attn_memory_share_one;   /* ... and its share */
+	double decode_attn_one_short_flops_per_s; /* ... at AR_CAL_KEYS_ATTN_SHORT keys */
+	double decode_attn_memory_t0_s;        /* t0 of K/V from main memory, from the two */
+	double decode_attn_memory_fixed_s;     /* ... less the per-op overhead */
 	double prefill_attn_tiny_s;            /* that probe's time, and its FLOPs */
 	double prefill_attn_tiny_flops;
 	double prefill_attn_flops_per_s; /* causal flash prefill, FLOPs as the graph counts */

@@ -446,6 +446,8 @@ double ar_hw_attention_fixed_for(const struct ar_hw *hw, int decode, double resi
 
 	if (!decode)
 		return hw->prefill_attn_fixed_s;
+	if (hw->has_decode_attn_memory_fixed && ar_hw_residence(hw, resident) == AR_IN_MAIN)
+		return hw->decode_attn_memory_fixed_s;
 	if (!hw->has_decode_attn_near_fixed || hw->decode_attn_near_flops_per_s <= 0)
 		return hw->decode_attn_fixed_s;
 	double t = band_position(hw, resident, hw->decode_attn_cached_bytes, &r);
@@ -490,7 +492,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		"decode_attention_cached_bytes", "decode_attention_head_dim_half",
 		"prefill_attention_head_dim_half", "prefill_attention_seq_half",
 		"decode_attention_intensity_half", "decode_attention_fixed_s",
-		"decode_attention_near_fixed_s",
+		"decode_attention_near_fixed_s", "decode_attention_memory_fixed_s",
 		"prefill_attention_fixed_s", "decode_attention_memory_share",
 		"decode_attention_memory_share_one", "exp_per_s",
 		"handoff_bw_bytes_per_s", "matrix_inner_half", "matrix_cols_half",
@@ -603,6 +605,7 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 		{ "prefill_attention_head_dim_half", 1, 0, 1e6, &hw->prefill_attn_head_dim_half },
 		{ "decode_attention_fixed_s", 1, 0, 1, &hw->decode_attn_fixed_s },
 		{ "decode_attention_near_fixed_s", 1, 0, 1, &hw->decode_attn_near_fixed_s },
+		{ "decode_attention_memory_fixed_s", 1, 0, 1, &hw->decode_attn_memory_fixed_s },
 		{ "prefill_attention_fixed_s", 1, 0, 1, &hw->prefill_attn_fixed_s },
 		{ "decode_attention_memory_share", 0, MIN_SHARE, 4, &hw->decode_attn_memory_share },
 		{ "decode_attention_memory_share_one", 0, MIN_SHARE, 4,
@@ -635,6 +638,8 @@ static int load_tree(struct ar_hw *hw, const struct ar_doc *doc, struct ar_err *
 			    "matrix_efficiency_cached", doc, n, err))
 		return -1;
 	hw->has_decode_attn_near_fixed = ar_node_get(root, "decode_attention_near_fixed_s") != NULL;
+	hw->has_decode_attn_memory_fixed =
+		ar_node_get(root, "decode_attention_memory_fixed_s") != NULL;
 	hw->has_prefill_attn_output_share =
 		ar_node_get(root, "prefill_attention_output_share") != NULL;
 	if ((n = ar_node_get(root, "read_bandwidth_by_set")) && load_sweep(hw, doc, n, err))

@@ -184,6 +184,11 @@ struct ar_hw {
 	 * used as the near rate is, and across the same band, linearly */
 	double decode_attn_near_fixed_s;
 	int has_decode_attn_near_fixed;
+	/* optional `decode_attention_memory_fixed_s`: the same over K/V from
+	 * main memory, whose streams all start there; used, where declared,
+	 * for a resident set in main memory */
+	double decode_attn_memory_fixed_s;
+	int has_decode_attn_memory_fixed;
 	/* optional `prefill_attention_fixed_s`: the flash prefill kernel's time
 	 * beyond its FLOPs at that rate and the dispatch (its items' start and
 	 * join across threads), added to the prefill flash op; 0 when absent */

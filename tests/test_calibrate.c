@@ -54,6 +54,8 @@ static void made_up(struct ar_calib *c)
 	c->decode_attn_fixed_s = 0.5e-6;
 	c->decode_attn_near_t0_s = 1.25e-6;
 	c->decode_attn_near_fixed_s = 0.25e-6;
+	c->decode_attn_memory_t0_s = 5e-6;
+	c->decode_attn_memory_fixed_s = 4e-6;
 	c->decode_attn_near_short_copies = 16;
 	c->prefill_attn_fixed_s = 2.5e-6;
 	c->decode_attn_memory_share = 0.875;
@@ -214,6 +216,8 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	assert_close(hw.decode_attn_fixed_s, 0.5e-6, 1e-4, 0);
 	assert_int_equal(hw.has_decode_attn_near_fixed, 1);
 	assert_close(hw.decode_attn_near_fixed_s, 0.25e-6, 1e-4, 0);
+	assert_int_equal(hw.has_decode_attn_memory_fixed, 1);
+	assert_close(hw.decode_attn_memory_fixed_s, 4e-6, 1e-4, 0);
 	assert_close(hw.prefill_attn_fixed_s, 2.5e-6, 1e-4, 0);
 	assert_close(hw.decode_attn_memory_share, 0.875, 1e-4, 0);
 	assert_close(hw.decode_attn_memory_share_one, 0.9375, 1e-4, 0);
@@ -445,6 +449,7 @@ static void test_calibrate__tracking_scales_by_ratios(void **state)
 	/* the decode kernel's fixed time with the dispatch: × 1.5 */
 	assert_close(out.decode_attn_fixed_s, 0.75e-6, 1e-12, 0);
 	assert_close(out.decode_attn_near_fixed_s, base.decode_attn_near_fixed_s * 1.5, 1e-12, 0);
+	assert_close(out.decode_attn_memory_fixed_s, 6e-6, 1e-12, 0);
 	assert_close(out.prefill_attn_fixed_s, 3.75e-6, 1e-12, 0);
 	assert_close(out.prefill_attn_flops_per_s, 1.28e11, 1e-12, 0);
 	assert_close(out.prefill_attn_seq_half, 32, 0, 0);

@@ -113,6 +113,8 @@ static const struct bad_case cases[] = {
 	  "tests/data/bad/hw-inner-cold-power.yaml:17:34: error: 'matrix_inner_cold_power' must be >= 0, not -0.5" },
 	{ HW, "hw-output-share-big.yaml",
 	  "tests/data/bad/hw-output-share-big.yaml:15:41: error: 'prefill_attention_output_share' is too large (1.5; the limit is 1)" },
+	{ HW, "hw-memory-fixed-negative.yaml",
+	  "tests/data/bad/hw-memory-fixed-negative.yaml:15:42: error: 'decode_attention_memory_fixed_s' must be >= 0, not -2e-6" },
 	{ HW, "hw-share-one-zero.yaml",
 	  "tests/data/bad/hw-share-one-zero.yaml:15:44: error: 'decode_attention_memory_share_one' must be > 0, not 0" },
 	{ HW, "hw-sweep-order.yaml",

@@ -404,6 +404,16 @@ static void test_roofline__efficiency_curves_and_attention_rate(void **state)
 	assert_close(ar_hw_attention_fixed_for(&three, 1, 5e5), 3e-6, 0, 0);
 	assert_close(ar_hw_attention_fixed_for(&three, 1, 2e6), 3e-6, 0, 0);
 	assert_close(ar_hw_attention_fixed_for(&three, 0, 5e4), 5e-6, 0, 0);
+	/* from main memory (2 MB is beyond the 1 MB cache), where stated, its
+	 * own; not in the cache, nor in prefill */
+	three.decode_attn_memory_fixed_s = 7e-6;
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 2e6), 3e-6, 0, 0);
+	three.has_decode_attn_memory_fixed = 1;
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 2e6), 7e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 5e5), 3e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 1, 5e4), 1e-6, 0, 0);
+	assert_close(ar_hw_attention_fixed_for(&three, 0, 2e6), 5e-6, 0, 0);
+	three.has_decode_attn_memory_fixed = 0;
 	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 5e5), 2e12, 0, 0);
 	assert_close(ar_hw_attention_rate_for(&three, 1, 64, 1, 0, 2e6), 1e12, 0, 0);
 	assert_close(ar_hw_attention_rate_for(&three, 0, 64, 10, 0, 2e5), 8e12, 0, 0);
