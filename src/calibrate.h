@@ -150,6 +150,10 @@ struct ar_calib {
 	long eff_near_cols;
 	int eff_near_copies;
 	double eff_near_value[AR_CAL_MAX_SWEEP];
+	/* the cached and near points' own readings below the bound (FLOP/s,
+	 * 0: none), whose median of AR_CAL_EFF_READINGS they keep */
+	double eff_cached_reading[AR_CAL_MAX_SWEEP][AR_CAL_EFF_READINGS];
+	double eff_near_reading[AR_CAL_MAX_SWEEP][AR_CAL_EFF_READINGS];
 	double decode_attn_flops_per_s; /* decode attention kernel, FLOPs as the graph counts */
 	double decode_attn_cached_flops_per_s; /* the same over K/V held in a cache */
 	double decode_attn_near_flops_per_s;   /* ... in the cores' L2 (0: not measured) */
