@@ -326,6 +326,17 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
 }
 
+/* decode_attn_rate with one map per key head (AR_CAL_MAPS_ATTN key heads
+ * of AR_CAL_D_ATTN) at `keys` keys, its K/V caches in turn `beyond` bytes
+ * (at least AR_CAL_COPIES_ATTN of them) */
+static double one_map_rate(long keys, double beyond, int passes, struct ar_err *err, int *fail)
+{
+	double call = 8.0 * keys * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
+
+	return decode_attn_rate(keys, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
+				(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / call)), passes, err, fail);
+}
+
 /* The decode kernel's time t0 at no keys from its seconds per key at
  * AR_CAL_KEYS_ATTN_SHORT (u_s) and AR_CAL_KEYS_ATTN_CACHED keys (u_l): the
  * time is t0 + keys x c; at least 0, at most half the short probe's time */
@@ -678,46 +689,51 @@ static int remeasure_cold_points(struct ar_calib *c, int cold, float *buf, doubl
 	return 0;
 }
 
+/* r[1 ..] of AR_CAL_EFF_READINGS readings of m x K x N products through
+ * `copies` weight matrices in turn beside r[0]; *frac = the median reading
+ * as a share of `peak`, at most 1 */
+static int more_readings(double *r, long m, long K, long N, int copies, double peak,
+			 double *frac, struct ar_err *err)
+{
+	double med[AR_CAL_EFF_READINGS];
+	int fail = 0;
+
+	for (int k = 1; k < AR_CAL_EFF_READINGS; k++)
+		r[k] = gemm_rate_cold(m, K, N, copies, 9, NULL, 0, NULL, err, &fail);
+	if (fail)
+		return -1;
+	memcpy(med, r, sizeof(med));
+	*frac = fmin(1.0, median_of(med, AR_CAL_EFF_READINGS) / peak);
+	return 0;
+}
+
 /* The cached and near points bound by reading their weights, read
  * AR_CAL_EFF_READINGS times in all as the cold ones are (the others near the
  * calibration's end), keep the median reading, or the curve below them
- * where it is higher (one near 1-row point read low put a full grid's
- * small models' 1-row products 50-80 % slow) */
+ * where it is higher: a full grid had its small models' 1-row products
+ * predicted 45-80 % slow, the near curve's 1-row point, read once, the
+ * likely cause */
 static int reread_cache_points(struct ar_calib *c, struct ar_err *err)
 {
-	int fail = 0;
+	double f;
 
 	for (int i = 0; i < c->n_eff_cached; i++) {
-		double *r = c->eff_cached_reading[i];
-		if (r[0] <= 0)
+		if (c->eff_cached_reading[i][0] <= 0)
 			continue;
-		for (int k = 1; k < AR_CAL_EFF_READINGS; k++)
-			r[k] = gemm_rate_cold((long)c->eff_rows[i], AR_CAL_K_EFF_CACHED, c->eff_cached_cols,
-					      c->eff_cached_copies, 9, NULL, 0, NULL, err, &fail);
-		if (fail)
+		if (more_readings(c->eff_cached_reading[i], (long)c->eff_rows[i], AR_CAL_K_EFF_CACHED,
+				  c->eff_cached_cols, c->eff_cached_copies, c->matrix_flops_per_s, &f,
+				  err))
 			return -1;
-		double med[AR_CAL_EFF_READINGS];
-		memcpy(med, r, sizeof(med));
-		c->eff_cached_value[i] = fmax(c->eff_value[i],
-					      fmin(1.0, median_of(med, AR_CAL_EFF_READINGS) /
-							c->matrix_flops_per_s));
+		c->eff_cached_value[i] = fmax(c->eff_value[i], f);
 	}
 	for (int i = 0; i < c->n_eff_near; i++) {
-		double *r = c->eff_near_reading[i];
-		if (r[0] <= 0) {
-			c->eff_near_value[i] = fmax(c->eff_near_value[i], c->eff_cached_value[i]);
-			continue;
-		}
-		for (int k = 1; k < AR_CAL_EFF_READINGS; k++)
-			r[k] = gemm_rate_cold((long)c->eff_rows[i], AR_CAL_K_EFF_NEAR, c->eff_near_cols,
-					      c->eff_near_copies, 9, NULL, 0, NULL, err, &fail);
-		if (fail)
+		f = 0;
+		if (c->eff_near_reading[i][0] > 0 &&
+		    more_readings(c->eff_near_reading[i], (long)c->eff_rows[i], AR_CAL_K_EFF_NEAR,
+				  c->eff_near_cols, c->eff_near_copies, c->matrix_flops_per_s, &f, err))
 			return -1;
-		double med[AR_CAL_EFF_READINGS];
-		memcpy(med, r, sizeof(med));
 		c->eff_near_value[i] = fmax(c->eff_cached_value[i],
-					    fmin(1.0, median_of(med, AR_CAL_EFF_READINGS) /
-						      c->matrix_flops_per_s));
+					    c->eff_near_reading[i][0] > 0 ? f : c->eff_near_value[i]);
 	}
 	return 0;
 }
@@ -799,21 +815,13 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	 * arithmetic per K/V byte and reads main memory faster (8 maps over 8
 	 * key heads at 1024 keys 22-24 GB/s, over 2 at 4096 keys 21.6-22 on
 	 * the Xeon guest) */
-	const double one_call = 8.0 * AR_CAL_KEYS_ATTN_ONE * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
 	c->decode_attn_one_flops_per_s =
-		fail ? 0
-		     : decode_attn_rate(AR_CAL_KEYS_ATTN_ONE, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
-					(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / one_call)), 3,
-					err, &fail);
+		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_ONE, beyond, 3, err, &fail);
 	/* ... and at AR_CAL_KEYS_ATTN_SHORT keys: t0 of K/V from main memory,
 	 * whose streams all start there (8 maps over 8 or 3 key heads of 64 at
 	 * 128-1024 keys: t0 8.7-9.4 us, where K/V in the L3 give 3) */
-	const double one_short = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
 	c->decode_attn_one_short_flops_per_s =
-		fail ? 0
-		     : decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
-					(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / one_short)), 5,
-					err, &fail);
+		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_SHORT, beyond, 5, err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
