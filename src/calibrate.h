@@ -75,10 +75,13 @@ enum { AR_CAL_ATTEMPTS = 3 };
  * the calibration's main memory reading */
 enum { AR_CAL_EFF_RUNS = 3 };
 /* readings of each cold efficiency point bound by reading its weights, whose
- * median it keeps: the first in the calibration's sweep, the others at its
- * end (a 1-row product once read 0.88 of its rate in the runs before and
- * after while main memory beside it read as usual) */
-enum { AR_CAL_EFF_READINGS = 3 };
+ * median it keeps: the first in the calibration's sweep, AR_CAL_EFF_MID
+ * after the decode attention probes, the others at its end (a 1-row product
+ * once read 0.88 of its rate in the runs before and after while main memory
+ * beside it read as usual; on the AMD EPYC guest, whose state moves within
+ * seconds, 1-row products read 18-29 GB/s over 20 s and medians of three
+ * readings one second apart put the point anywhere in 20-28) */
+enum { AR_CAL_EFF_READINGS = 5, AR_CAL_EFF_MID = 2 };
 /* the activation the handoff probe passes between the threads: rows x width */
 enum { AR_CAL_HANDOFF_ROWS = 16, AR_CAL_HANDOFF_WIDTH = 768 };
 /* readings of main memory whose median is its bandwidth */
@@ -135,6 +138,9 @@ struct ar_calib {
 	double eff_dram[AR_CAL_MAX_SWEEP], eff_scaled[AR_CAL_MAX_SWEEP];
 	int eff_runs[AR_CAL_MAX_SWEEP];           /* times each was measured */
 	int eff_readings[AR_CAL_MAX_SWEEP];       /* readings in its median */
+	/* the cold points' readings in the calibration's middle (FLOP/s, 0:
+	 * none), for those then bound by reading their weights */
+	double eff_mid[AR_CAL_MAX_SWEEP][AR_CAL_EFF_MID];
 	/* the same through one weight matrix held in the last-level cache
 	 * (K_EFF_CACHED × n_eff_cached_cols, at most a third of its capacity) */
 	int n_eff_cached;
