@@ -1547,8 +1547,8 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 				 c->eff_runs[i]);
 		else if (c->eff_readings[i] > 1)
 			snprintf(runs, sizeof(runs),
-				 "; the median of %d readings, the first in the sweep, the others at the end",
-				 c->eff_readings[i]);
+				 "; the median of %d readings, the first in the sweep, %d in the middle, the others at the end",
+				 c->eff_readings[i], AR_CAL_EFF_MID);
 		if (c->eff_scaled[i] != 1 && c->eff_scaled[i] > 0)
 			snprintf(scaled, sizeof(scaled),
 				 "%s, x %.2f to the DRAM reading: main memory read %.3g B/s beside them",
@@ -1559,6 +1559,8 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->eff_rows[i], fmax(1e-4, c->eff_value[i]), src, c->eff_rows[i], AR_CAL_K_EFF,
 			AR_CAL_N_EFF, c->eff_rows[i] <= AR_CAL_ROWS_COLD ? c->eff_copies : 2, scaled);
 	}
+	char readings[48];
+	snprintf(readings, sizeof(readings), "; the median of %d readings", AR_CAL_EFF_READINGS);
 	if (c->n_eff_cached)
 		fprintf(f, "matrix_efficiency_cached:\n");
 	for (int i = 0; i < c->n_eff_cached; i++)
@@ -1570,7 +1572,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency and %.0fx%dx%ld products through %d weight matrices in turn held in the last-level cache / matrix peak, below 2 x peak / DRAM bandwidth rows%s)\"}\n",
 				c->eff_rows[i], fmax(1e-4, c->eff_cached_value[i]), src, c->eff_rows[i],
 				AR_CAL_K_EFF_CACHED, c->eff_cached_cols, c->eff_cached_copies,
-				c->eff_cached_reading[i][1] > 0 ? "; the median of 3 readings" : "");
+				c->eff_cached_reading[i][1] > 0 ? readings : "");
 	if (c->n_eff_cached && c->n_eff_near)
 		fprintf(f, "matrix_efficiency_cached_bytes: {value: %.0f, source: \"%s (the cached curve's %d weight matrices of %dx%ld)\"}\n",
 			4.0 * c->eff_cached_copies * AR_CAL_K_EFF_CACHED * c->eff_cached_cols, src,
@@ -1581,7 +1583,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 		fprintf(f, "  - {rows: %.0f, value: %.4f, source: \"%s (the larger of matrix_efficiency_cached and %.0fx%dx%ld products through %d weight matrices in turn held in the cores' L2 / matrix peak, below 2 x peak / DRAM bandwidth rows%s)\"}\n",
 			c->eff_rows[i], fmax(1e-4, c->eff_near_value[i]), src, c->eff_rows[i],
 			AR_CAL_K_EFF_NEAR, c->eff_near_cols, c->eff_near_copies,
-			c->eff_near_reading[i][1] > 0 ? "; the median of 3 readings" : "");
+			c->eff_near_reading[i][1] > 0 ? readings : "");
 	if (c->n_sweep >= 2)
 		fprintf(f, "read_bandwidth_by_set:\n");
 	for (int i = 0; c->n_sweep >= 2 && i < c->n_sweep; i++)
