@@ -277,14 +277,35 @@ static int cold_inner_rates(const long *rows, int nr, const long *K, int n, doub
 	return ok ? 0 : ar_errf(err, NULL, 0, 0, "cannot allocate the calibration products");
 }
 
+/* What the decode probes over K/V from main memory read before each call:
+ * `bytes` of buf (floats), from where the last read stopped */
+struct ar_between {
+	const float *buf;
+	long floats, per, at;
+};
+
+static void between_read(struct ar_between *b)
+{
+	volatile double sink = ar_kernels_sum(b->buf + b->at, b->per, 1);
+
+	(void)sink;
+	b->at = b->at + 2 * b->per <= b->floats ? b->at + b->per : 0;
+}
+
 /* FLOPs per second of the executor's decode attention kernel, counted as the
  * graph counts the decode flash op: per map 2·Sk·(d_k + d_v) matrix and 5·Sk
  * vector FLOPs.  One query against S keys of AR_CAL_MAPS_ATTN maps over
  * AR_CAL_KH_ATTN key heads of d, in each of `copies` K/V caches in turn
  * (8 of 4096 keys at d 64: 67 MB, from main memory; one: from a cache),
- * the median of `passes` after a warm-up. */
+ * the median of `passes` after a warm-up.  With `between` (K/V from main
+ * memory), each call comes after a read of between_bytes of it, as a
+ * model's attention comes after its layer's products have streamed their
+ * weights, and only the calls are timed: 12 maps over 3 key heads at 128
+ * and 256 keys took 1.5-5 us longer each after a read of 4-32 MB than
+ * back to back on the AMD EPYC Zen 4 guest, where the 160M models' flash
+ * decode at 256 keys had run 20-40 % over its prediction. */
 static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
-			       struct ar_err *err, int *fail)
+			       struct ar_between *between, struct ar_err *err, int *fail)
 {
 	const long maps = AR_CAL_MAPS_ATTN;
 	size_t per = (size_t)(S * kh * d); /* floats of one K (or V) cache */
@@ -313,14 +334,21 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 	a.q = q;
 	a.out = out;
 	for (int r = 0; r <= passes; r++) { /* the first pass only warms up */
-		double t0 = now_s();
+		double t0 = now_s(), busy = 0;
 		for (long i = 0; i < copies; i++) {
 			a.k1 = kv + (size_t)(2 * i) * per;
 			a.v = a.k1 + per;
-			ar_kernels_decode_attn(&a, 0, scratch);
+			if (between) {
+				between_read(between);
+				double t1 = now_s();
+				ar_kernels_decode_attn(&a, 0, scratch);
+				busy += now_s() - t1;
+			} else {
+				ar_kernels_decode_attn(&a, 0, scratch);
+			}
 		}
 		if (r > 0)
-			ts[r - 1] = (now_s() - t0) / copies;
+			ts[r - 1] = (between ? busy : now_s() - t0) / copies;
 	}
 	free(kv); free(q); free(out); free(scratch);
 	return (double)maps * S * (2.0 * (d + d) + 5.0) / median_of(ts, passes);
@@ -328,13 +356,15 @@ static double decode_attn_rate(long S, long d, long kh, long copies, int passes,
 
 /* decode_attn_rate with one map per key head (AR_CAL_MAPS_ATTN key heads
  * of AR_CAL_D_ATTN) at `keys` keys, its K/V caches in turn `beyond` bytes
- * (at least AR_CAL_COPIES_ATTN of them) */
-static double one_map_rate(long keys, double beyond, int passes, struct ar_err *err, int *fail)
+ * (at least AR_CAL_COPIES_ATTN of them), each call after a read */
+static double one_map_rate(long keys, double beyond, int passes, struct ar_between *between,
+			   struct ar_err *err, int *fail)
 {
 	double call = 8.0 * keys * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
 
 	return decode_attn_rate(keys, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
-				(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / call)), passes, err, fail);
+				(int)fmax(AR_CAL_COPIES_ATTN, ceil(beyond / call)), passes, between,
+				err, fail);
 }
 
 /* The decode kernel's time t0 at no keys from its seconds per key at
@@ -838,20 +868,24 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	int cold_kv = (int)fmax(AR_CAL_COPIES_ATTN,
 				ceil(beyond / (8.0 * AR_CAL_KEYS_ATTN * AR_CAL_KH_ATTN * AR_CAL_D_ATTN)));
 	c->attn_copies = cold_kv;
+	/* each call after a read of the usable last-level cache (at least 8 MB) */
+	struct ar_between between = { .buf = buf, .floats = (long)(dram_ws / sizeof(float)),
+				      .per = (long)(fmin(dram_ws / 2, fmax(8e6, llc_use)) /
+						    sizeof(float)) };
 	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
-						      cold_kv, 3, err, &fail);
+						      cold_kv, 3, &between, err, &fail);
 	c->decode_attn_probe_flops_per_s = c->decode_attn_flops_per_s;
 	/* ... and with one map per key head, whose kernel does a fourth of the
 	 * arithmetic per K/V byte and reads main memory faster (8 maps over 8
 	 * key heads at 1024 keys 22-24 GB/s, over 2 at 4096 keys 21.6-22 on
 	 * the Xeon guest) */
 	c->decode_attn_one_flops_per_s =
-		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_ONE, beyond, 3, err, &fail);
+		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_ONE, beyond, 3, &between, err, &fail);
 	/* ... and at AR_CAL_KEYS_ATTN_SHORT keys: t0 of K/V from main memory,
 	 * whose streams all start there (8 maps over 8 or 3 key heads of 64 at
 	 * 128-1024 keys: t0 8.7-9.4 us, where K/V in the L3 give 3) */
 	c->decode_attn_one_short_flops_per_s =
-		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_SHORT, beyond, 5, err, &fail);
+		fail ? 0 : one_map_rate(AR_CAL_KEYS_ATTN_SHORT, beyond, 5, &between, err, &fail);
 	/* ... over K/V a cache holds, at head dims 32, 64 and 128: each score
 	 * costs a share of its own (the sum across lanes, the exponential)
 	 * besides its d multiply-adds, so that the rate at d is rate·d/(d + d0);
@@ -863,7 +897,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 		long d = 32L << i;
 		double per = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * d;
 		int n = (int)fmax(1, floor(llc_use / 2 / per));
-		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, AR_CAL_KH_ATTN, n, 9, err,
+		r_d[i] = decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, d, AR_CAL_KH_ATTN, n, 9, NULL, err,
 					  &fail);
 	}
 	/* ... and with one map per key head (the 8 maps over 8 key heads, head
@@ -875,7 +909,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double per1 = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_MAPS_ATTN * AR_CAL_D_ATTN;
 	double r_g1 = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_MAPS_ATTN,
-				   (int)fmax(1, floor(llc_use / 2 / per1)), 9, err, &fail);
+				   (int)fmax(1, floor(llc_use / 2 / per1)), 9, NULL, err, &fail);
 	/* ... and over AR_CAL_KEYS_ATTN_SHORT keys: the kernel's time is
 	 * t0 + (keys)·c, and t0 (its set-up, the merge of key ranges split over
 	 * threads) from the two lengths; every rate is then that of the keys
@@ -883,20 +917,21 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	double per_short = 8.0 * AR_CAL_KEYS_ATTN_SHORT * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
 	double r_s = fail ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
-				   (int)fmax(1, floor(llc_use / 2 / per_short)), 15, err, &fail);
+				   (int)fmax(1, floor(llc_use / 2 / per_short)), 15, NULL, err,
+				   &fail);
 	/* ... and the head dim 64 probe again over K/V caches in turn filling
 	 * half of the cores' L2 together, as a small model's K/V there are */
 	double per_near = 8.0 * AR_CAL_KEYS_ATTN_CACHED * AR_CAL_KH_ATTN * AR_CAL_D_ATTN;
 	int n_near = (int)floor(l2_all / 2 / per_near);
 	double r_near = fail || n_near < 1 ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_CACHED, AR_CAL_D_ATTN, AR_CAL_KH_ATTN, n_near, 9,
-				   err, &fail);
+				   NULL, err, &fail);
 	/* ... and over AR_CAL_KEYS_ATTN_SHORT keys there too: the fixed time
 	 * of K/V in the L2, without the start of streams from the L3 */
 	int n_near_short = (int)floor(l2_all / 2 / per_short);
 	double r_near_s = fail || r_near <= 0 || n_near_short < 1 ? 0
 		: decode_attn_rate(AR_CAL_KEYS_ATTN_SHORT, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
-				   n_near_short, 15, err, &fail);
+				   n_near_short, 15, NULL, err, &fail);
 	if (fail) {
 		free(buf);
 		return -1;
