@@ -872,6 +872,7 @@ static int calibrate_once(struct ar_calib *c, int threads, struct ar_err *err)
 	struct ar_between between = { .buf = buf, .floats = (long)(dram_ws / sizeof(float)),
 				      .per = (long)(fmin(dram_ws / 2, fmax(8e6, llc_use)) /
 						    sizeof(float)) };
+	c->attn_between_bytes = (double)between.per * sizeof(float);
 	c->decode_attn_flops_per_s = decode_attn_rate(AR_CAL_KEYS_ATTN, AR_CAL_D_ATTN, AR_CAL_KH_ATTN,
 						      cold_kv, 3, &between, err, &fail);
 	c->decode_attn_probe_flops_per_s = c->decode_attn_flops_per_s;
@@ -1472,9 +1473,9 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 	fprintf(f, "overhead_s: {value: %.4g, source: \"%s (median time of tiny ops in a chain: a norm of 128, an add of 128, a 1x64x64 product)\"}\n",
 		c->overhead_s, src);
 	if (c->decode_attn_flops_per_s > 0)
-		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn; stated for long heads and high intensity)\"}\n",
+		fprintf(f, "decode_attention_flops_per_s: {value: %.6g, source: \"%s (decode attention kernel, 1 query x %d keys, %d maps over %d key heads of %d, %d K/V caches in turn, each call after a read of %.3g MB; stated for long heads and high intensity)\"}\n",
 			c->decode_attn_flops_per_s, src, AR_CAL_KEYS_ATTN, AR_CAL_MAPS_ATTN, AR_CAL_KH_ATTN,
-			AR_CAL_D_ATTN, c->attn_copies);
+			AR_CAL_D_ATTN, c->attn_copies, c->attn_between_bytes / 1e6);
 	if (c->decode_attn_cached_flops_per_s > 0)
 		fprintf(f, "decode_attention_cached_flops_per_s: {value: %.6g, source: \"%s (the same kernel over K/V caches of %d keys in turn filling half the last-level cache; stated for long heads and high intensity)\"}\n",
 			c->decode_attn_cached_flops_per_s, src, AR_CAL_KEYS_ATTN_CACHED);
@@ -1491,7 +1492,7 @@ int ar_calibrate_write_yaml(FILE *f, const struct ar_calib *c, const char *name)
 			c->decode_attn_fixed_s, src, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_CACHED,
 			c->decode_attn_t0_s);
 	if (c->decode_attn_memory_t0_s > 0)
-		fprintf(f, "decode_attention_memory_fixed_s: {value: %.4g, source: \"%s (the same over K/V from main memory, %d maps over %d key heads of %d at %d and %d keys: t0 = %.3g s, less the per-op overhead)\"}\n",
+		fprintf(f, "decode_attention_memory_fixed_s: {value: %.4g, source: \"%s (the same over K/V from main memory, %d maps over %d key heads of %d at %d and %d keys, each call after the same read: t0 = %.3g s, less the per-op overhead)\"}\n",
 			c->decode_attn_memory_fixed_s, src, AR_CAL_MAPS_ATTN, AR_CAL_MAPS_ATTN,
 			AR_CAL_D_ATTN, AR_CAL_KEYS_ATTN_SHORT, AR_CAL_KEYS_ATTN_ONE,
 			c->decode_attn_memory_t0_s);

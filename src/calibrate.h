@@ -131,6 +131,7 @@ struct ar_calib {
 	int n_eff;                 /* matrix efficiency by rows: (m, K_EFF, N_EFF) products */
 	int eff_copies;            /* weights in turn below 16 rows (4x the last-level cache) */
 	int attn_copies;           /* K/V caches in turn of the decode probe */
+	double attn_between_bytes; /* read before each call of the probes from main memory */
 	double eff_rows[AR_CAL_MAX_SWEEP], eff_value[AR_CAL_MAX_SWEEP]; /* fraction of the peak */
 	/* main memory read (as for dram_read_bw) just before and after each
 	 * point's products (mean; 0: not read), and the factor the point was
