@@ -278,7 +278,8 @@ static int cold_inner_rates(const long *rows, int nr, const long *K, int n, doub
 }
 
 /* What the decode probes over K/V from main memory read before each call:
- * `bytes` of buf (floats), from where the last read stopped */
+ * `per` of the `floats` of buf, from where the last read stopped (`at`),
+ * back to its start where the next would pass its end */
 struct ar_between {
 	const float *buf;
 	long floats, per, at;
@@ -298,7 +299,7 @@ static void between_read(struct ar_between *b)
  * AR_CAL_KH_ATTN key heads of d, in each of `copies` K/V caches in turn
  * (8 of 4096 keys at d 64: 67 MB, from main memory; one: from a cache),
  * the median of `passes` after a warm-up.  With `between` (K/V from main
- * memory), each call comes after a read of between_bytes of it, as a
+ * memory), each call comes after a read of between->per floats, as a
  * model's attention comes after its layer's products have streamed their
  * weights, and only the calls are timed: 12 maps over 3 key heads at 128
  * and 256 keys took 1.5-5 us longer each after a read of 4-32 MB than
