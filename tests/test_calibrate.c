@@ -232,6 +232,29 @@ static void test_calibrate__descriptor_reads_back(void **state)
 	hw.probe_overhead_s = 0;
 	assert_int_equal(ar_ceilings_of_hw(&ref, &hw), 0);
 	assert_true(ref.matrix_flops_per_s == 0 && ref.n_mem == 0);
+	/* ... and none from a calibration kept while the probe disagreed with
+	 * it (its product at 0.7 of the 2e11 peak): validate reads its own */
+	{
+		struct ar_calib odd;
+		struct ar_hw hw2;
+		made_up(&odd);
+		odd.probe_matrix_flops_per_s = 1.4e11;
+		odd.attempts = AR_CAL_ATTEMPTS;
+		odd.disagreement = "the tracking probe's product read another state";
+		char *otext = yaml_of(&odd);
+		assert_non_null(strstr(otext, "(the tracking probe's product read another state): the last is kept, without the tracking probe's readings.\n"));
+		assert_null(strstr(otext, "probe_matrix_flops_per_s"));
+		free(otext);
+		descriptor_of(&hw2, &odd);
+		assert_int_equal(ar_ceilings_of_hw(&ref, &hw2), 0);
+		/* another disagreement keeps them */
+		made_up(&odd);
+		odd.dram_read_bw_end = 8.5e10;
+		odd.attempts = AR_CAL_ATTEMPTS;
+		otext = yaml_of(&odd);
+		assert_non_null(strstr(otext, "probe_matrix_flops_per_s"));
+		free(otext);
+	}
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 2, 0), 8e10 * 48 / 88 / 2, 1e-6, 0);
 	/* intensity unknown (0): no such factor; prefill has none */
 	assert_close(ar_hw_attention_rate(&hw, 1, 48, 96, 0, 0), 8e10 * 48 / 88, 1e-6, 0);
