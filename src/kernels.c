@@ -1351,13 +1351,8 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
 	f->hpm = a->heads / a->maps;
 	f->hpv = a->heads / a->vh;
 	f->tiles = (a->Sk + Bc - 1) / Bc;
-	/* split the keys when the sequences cannot keep every thread busy:
-	 * one range per thread, each as long as it can be (every range starts
-	 * a stream per head; with two per thread, 12 maps over 3 key heads at
-	 * 256 keys took 11 % longer, 12 over 12 9 % longer, and 6 % at 1024
-	 * keys on the AMD EPYC Zen 4 guest, interleaved medians of five;
-	 * 32K keys alike) */
-	f->splits = nt == 1 || a->B >= nt ? 1 : lmin(f->tiles, (nt + a->B - 1) / a->B);
+	/* split the keys when the sequences cannot keep every thread busy */
+	f->splits = nt == 1 || a->B >= 2 * nt ? 1 : lmin(f->tiles, (2 * nt + a->B - 1) / a->B);
 	f->splits = lmax(1, f->splits);
 	f->items = a->B * f->splits;
 	/* whole cache lines each, so that two threads never write one line */
@@ -1367,15 +1362,15 @@ static void dplan(struct dplan *f, const struct ar_attn_args *a, long Bc, int nt
 
 /* Long blocks make long streams (head-major K/V at 64K keys, GQA-1B read
  * main memory at 89 % of the probe in blocks of 128, 96 % in blocks of
- * 512); halved down to 64 while the key ranges would not keep every
- * thread busy */
+ * 512); halved down to 64 while the key ranges would not keep two items
+ * per thread */
 enum { DECODE_BLOCK_MAX = 512, DECODE_BLOCK_MIN = 64 };
 
 long ar_kernels_decode_block(const struct ar_attn_args *a)
 {
 	long Bc = DECODE_BLOCK_MAX, nt = ar_kernels_threads();
 
-	while (Bc > DECODE_BLOCK_MIN && a->B * ((a->Sk + Bc - 1) / Bc) < nt)
+	while (Bc > DECODE_BLOCK_MIN && a->B * ((a->Sk + Bc - 1) / Bc) < 2 * nt)
 		Bc /= 2;
 	return Bc;
 }

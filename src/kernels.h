@@ -170,7 +170,7 @@ void ar_kernels_flash_ref(const struct ar_attn_args *a, long Br, long Bc, float 
 size_t ar_kernels_decode_attn_scratch(const struct ar_attn_args *a, long Bc);
 void ar_kernels_decode_attn(const struct ar_attn_args *a, long Bc, float *scratch);
 /* The block the kernel takes for a: 512 keys, halved (down to 64) while
- * the sequences' blocks would be fewer than the threads. */
+ * the sequences' blocks would be fewer than two per thread. */
 long ar_kernels_decode_block(const struct ar_attn_args *a);
 /* The decode kernel is built 8 lanes wide (AVX2 and baseline x86-64) and 16
  * lanes wide (AVX-512, used where the processor has it).  lanes 8 or 16
